@@ -1,0 +1,120 @@
+"""The Starlette app: /graphql (GraphiQL, HTTP, graphql-transport-ws), /healthz and /readyz."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from gateway.auth import AuthError, TokenVerifier, authorization_param
+from gateway.config import GatewayConfig
+from gateway.context import GatewayContext, Services
+from gateway.schema import build_schema
+
+log = logging.getLogger(__name__)
+
+READINESS_TIMEOUT_SECONDS = 1.0
+# A GraphQL document plus variables; far above any real request, small enough to bound memory.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    """Strawberry's ASGI view plus authentication.
+
+    HTTP reads the `Authorization` header; WebSocket reads the `connection_init` payload.
+    """
+
+    def __init__(self, config: GatewayConfig, services: Services, verifier: TokenVerifier) -> None:
+        super().__init__(
+            build_schema(
+                max_depth=config.max_depth,
+                max_tokens=config.max_tokens,
+                max_aliases=config.max_aliases,
+            ),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            allowed_origins=config.allowed_origins,
+        )
+        self._services = services
+        self._verifier = verifier
+        self._max_page_size = config.max_page_size
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> GatewayContext:
+        context = GatewayContext(services=self._services, max_page_size=self._max_page_size)
+        if isinstance(request, Request):
+            await self._authenticate(context, request.headers.get("authorization"))
+        return context
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
+        """Acks only a valid token in the `connection_init` payload; otherwise closes with 4403."""
+        await self._authenticate(context, authorization_param(context.connection_params))
+        if context.user_id is None:
+            raise ConnectionRejectionError({"message": context.auth_error})
+        return UnsetType()  # a plain connection_ack, with no payload
+
+    async def _authenticate(self, context: GatewayContext, authorization: str | None) -> None:
+        try:
+            context.user_id = await self._verifier.user_id(authorization)
+        except AuthError as error:
+            context.auth_error = error.message
+
+
+def create_app(config: GatewayConfig) -> Starlette:
+    """The gateway app; gRPC channels open on startup and close on shutdown (ASGI lifespan)."""
+    services = Services(config)
+    graphql = GatewayGraphQL(config, services, TokenVerifier(config))
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        if await services.tasks_serving(READINESS_TIMEOUT_SECONDS):
+            return PlainTextResponse("ready")
+        return PlainTextResponse("svc_tasks is not serving", status_code=503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services.open()
+        log.info(
+            "gateway ready: tasks at %s, recur at %s", config.tasks_address, config.recur_address
+        )
+        try:
+            yield
+        finally:
+            await services.close()
+
+    middleware = []
+    if config.allowed_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, max_body_size=MAX_BODY_BYTES),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

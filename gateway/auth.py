@@ -1,0 +1,115 @@
+"""Who is calling: a Bearer JWT verified here, never forwarded; its `sub` is the user id.
+
+HS256 tokens are checked against the shared secret; RS256 tokens against the
+public keys of a JWKS endpoint (`jwt.PyJWKClient`, which caches them). Only the
+configured algorithm is accepted, so a token cannot choose how it is verified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+
+from gateway.config import MIN_HMAC_KEY_BYTES, GatewayConfig
+
+log = logging.getLogger(__name__)
+
+_BEARER = "bearer"
+
+
+class AuthError(Exception):
+    """The caller is not authenticated; the message says why, without secrets."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` value."""
+    if not authorization or not authorization.strip():
+        raise AuthError("missing bearer token: send 'Authorization: Bearer <jwt>'")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != _BEARER or not token.strip():
+        raise AuthError("malformed Authorization header: expected 'Bearer <jwt>'")
+    return token.strip()
+
+
+def authorization_param(params: Mapping[str, object] | None) -> str | None:
+    """The `Authorization` entry of a `connection_init` payload (key matched case-insensitively)."""
+    for key, value in (params or {}).items():
+        if key.lower() == "authorization" and isinstance(value, str):
+            return value
+    return None
+
+
+class TokenVerifier:
+    """Verifies Bearer JWTs with the configured algorithm, audience and issuer.
+
+    `exp` and `sub` are required: a token that never expires or names nobody is refused.
+    """
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self._algorithm = config.jwt_algorithm
+        self._secret = config.jwt_secret
+        self._audience = config.jwt_audience
+        self._issuer = config.jwt_issuer
+        self._jwks = jwt.PyJWKClient(config.jwks_url, timeout=5) if config.jwks_url else None
+
+    async def user_id(self, authorization: str | None) -> str:
+        """The verified user id of an `Authorization` header value; raises AuthError."""
+        token = bearer_token(authorization)
+        key = await self._key(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token expired") from None
+        except jwt.InvalidTokenError as error:
+            log.debug("rejected token: %s", error)
+            raise AuthError("invalid token") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject.strip():
+            raise AuthError("invalid token: empty subject")
+        return subject
+
+    async def _key(self, token: str) -> Any:
+        if self._jwks is None:
+            return self._secret
+        jwks = self._jwks
+        try:
+            # PyJWKClient fetches over blocking urllib: keep it off the event loop.
+            return (await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)).key
+        except jwt.PyJWKClientConnectionError as error:
+            log.warning("cannot fetch JWKS: %s", error)
+            raise AuthError("token cannot be verified right now") from None
+        except (jwt.PyJWKClientError, jwt.InvalidTokenError):
+            raise AuthError("invalid token") from None
+
+
+def issue_token(secret: str, user_id: str, ttl_seconds: int, algorithm: str = "HS256") -> str:
+    """A signed token for `user_id`, valid for `ttl_seconds`: what `todo token USER` prints.
+
+    secret: the HS256 key (at least 32 bytes) or, for RS256, a PEM private key.
+    """
+    if not user_id:
+        raise ValueError("user_id must not be empty")
+    if ttl_seconds <= 0:
+        raise ValueError("ttl_seconds must be positive")
+    if algorithm == "HS256" and len(secret.encode()) < MIN_HMAC_KEY_BYTES:
+        raise ValueError(f"an HS256 secret must be at least {MIN_HMAC_KEY_BYTES} bytes")
+    now = int(time.time())
+    return jwt.encode(
+        {"sub": user_id, "iat": now, "exp": now + ttl_seconds}, secret, algorithm=algorithm
+    )

@@ -1,0 +1,102 @@
+"""Gateway settings, read once from the environment; a bad value fails at start-up, naming it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from todo_runtime.config import ConfigError, Env, internal_secret
+
+DEFAULT_MAX_DEPTH = 10
+DEFAULT_MAX_TOKENS = 2000
+DEFAULT_MAX_ALIASES = 15
+DEFAULT_MAX_PAGE_SIZE = 200
+# svc_tasks caps page_size at 200: a larger gateway limit would silently return shorter pages.
+SERVICE_MAX_PAGE_SIZE = 200
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
+MIN_HMAC_KEY_BYTES = 32
+SUPPORTED_ALGORITHMS = ("HS256", "RS256")
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Everything the gateway needs to run.
+
+    jwt_secret: the HS256 signing key (None with RS256).
+    jwks_url: where RS256 public keys are fetched from (None with HS256).
+    jwt_audience, jwt_issuer: when set, tokens must carry exactly these `aud`/`iss`.
+    internal_secret: the key the gateway signs caller identities with for the services.
+    grpc_timeout: deadline in seconds of every outgoing gRPC call.
+    max_depth, max_tokens, max_aliases: bounds on one GraphQL document.
+    max_page_size: the largest `first` a connection field accepts.
+    allowed_origins: browser origins (besides the gateway's own) that may call
+        /graphql over HTTP (CORS) and WebSocket; empty = same origin only.
+    """
+
+    jwt_secret: str | None
+    jwt_algorithm: str
+    jwks_url: str | None
+    jwt_audience: str | None
+    jwt_issuer: str | None
+    tasks_address: str
+    recur_address: str
+    internal_secret: str
+    grpc_timeout: float
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    max_aliases: int = DEFAULT_MAX_ALIASES
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.jwt_algorithm not in SUPPORTED_ALGORITHMS:
+            raise ConfigError(
+                "environment variable TODO_JWT_ALGORITHM must be one of "
+                f"{', '.join(SUPPORTED_ALGORITHMS)}, got {self.jwt_algorithm!r}"
+            )
+        if self.jwt_algorithm == "HS256" and (
+            self.jwt_secret is None or len(self.jwt_secret.encode()) < MIN_HMAC_KEY_BYTES
+        ):
+            raise ConfigError(
+                "environment variable TODO_JWT_SECRET must be at least "
+                f"{MIN_HMAC_KEY_BYTES} bytes with HS256"
+            )
+        if self.jwt_algorithm == "RS256" and not (self.jwks_url or "").startswith(
+            ("https://", "http://")
+        ):
+            raise ConfigError(
+                "environment variable TODO_JWT_JWKS_URL (http or https) is required with RS256"
+            )
+        if not 1 <= self.max_page_size <= SERVICE_MAX_PAGE_SIZE:
+            raise ConfigError(
+                f"TODO_GRAPHQL_MAX_PAGE_SIZE must be between 1 and {SERVICE_MAX_PAGE_SIZE}"
+            )
+        if self.grpc_timeout <= 0:
+            raise ConfigError("environment variable TODO_GRPC_TIMEOUT_SECONDS must be positive")
+
+    @classmethod
+    def from_env(cls, env: Env) -> GatewayConfig:
+        algorithm = env.text("TODO_JWT_ALGORITHM", "HS256").upper()
+        return cls(
+            jwt_secret=env.text("TODO_JWT_SECRET") if algorithm == "HS256" else None,
+            jwt_algorithm=algorithm,
+            jwks_url=env.text("TODO_JWT_JWKS_URL") if algorithm == "RS256" else None,
+            jwt_audience=env.text("TODO_JWT_AUDIENCE", "") or None,
+            jwt_issuer=env.text("TODO_JWT_ISSUER", "") or None,
+            tasks_address=env.text("TODO_TASKS_ADDR", "127.0.0.1:50051"),
+            recur_address=env.text("TODO_RECUR_ADDR", "127.0.0.1:50053"),
+            internal_secret=internal_secret(env),
+            grpc_timeout=env.number("TODO_GRPC_TIMEOUT_SECONDS", 5.0),
+            max_depth=env.integer("TODO_GRAPHQL_MAX_DEPTH", DEFAULT_MAX_DEPTH),
+            max_tokens=env.integer("TODO_GRAPHQL_MAX_TOKENS", DEFAULT_MAX_TOKENS),
+            max_aliases=env.integer("TODO_GRAPHQL_MAX_ALIASES", DEFAULT_MAX_ALIASES),
+            max_page_size=env.integer("TODO_GRAPHQL_MAX_PAGE_SIZE", DEFAULT_MAX_PAGE_SIZE),
+            host=env.text("TODO_GATEWAY_HOST", "127.0.0.1"),
+            port=env.integer("TODO_GATEWAY_PORT", 8000),
+            allowed_origins=tuple(
+                origin.strip()
+                for origin in env.text("TODO_GATEWAY_ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+        )

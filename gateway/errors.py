@@ -1,0 +1,153 @@
+"""Every error a client sees carries `extensions.code`; this module alone decides which.
+
+Codes: NOT_FOUND, BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL.
+gRPC statuses from the services map through `rpc()`; anything unexpected is
+masked to INTERNAL by `ErrorMasking` with no message or trace of the cause.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable
+from typing import Final, TypeVar
+
+import grpc
+from graphql import GraphQLError
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.extensions import MaskErrors
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND: Final = "NOT_FOUND"
+BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+CONFLICT: Final = "CONFLICT"
+UNAUTHENTICATED: Final = "UNAUTHENTICATED"
+FORBIDDEN: Final = "FORBIDDEN"
+INTERNAL: Final = "INTERNAL"
+
+INTERNAL_MESSAGE: Final = "Internal server error."
+
+_T = TypeVar("_T")
+
+_STATUS_CODES: Final = {
+    grpc.StatusCode.NOT_FOUND: NOT_FOUND,
+    grpc.StatusCode.INVALID_ARGUMENT: BAD_USER_INPUT,
+    grpc.StatusCode.OUT_OF_RANGE: BAD_USER_INPUT,
+    # A rule about the request, not our fault: services raise it as a DomainError for callers.
+    grpc.StatusCode.FAILED_PRECONDITION: BAD_USER_INPUT,
+    grpc.StatusCode.ABORTED: CONFLICT,
+    grpc.StatusCode.UNAUTHENTICATED: UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED: FORBIDDEN,
+}
+# Proto field names whose GraphQL name is not just the camelCase of the proto one.
+_RENAMED_FIELDS: Final = {
+    "due_time": "dueAt",
+    "remind_time": "at",
+    "create_time": "createdAt",
+    "update_time": "updatedAt",
+    "complete_time": "completedAt",
+    "page_size": "first",
+    "page_token": "after",
+    "order_by": "orderBy",
+    "expected_version": "expectedVersion",
+}
+# "task.time_zone: unknown zone" is how todo_runtime.errors.InvalidArgument names the field.
+_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_.\[\]]*): ")
+
+
+class GatewayError(GraphQLError):
+    """An error meant for the client: its message is shown as is, with `extensions.code`."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        extensions: dict[str, object] = {"code": code}
+        if field is not None:
+            extensions["field"] = field
+        super().__init__(message, extensions=extensions)
+
+
+def bad_input(field: str, message: str) -> GatewayError:
+    """BAD_USER_INPUT naming the GraphQL argument or input field at fault."""
+    return GatewayError(BAD_USER_INPUT, f"{field}: {message}", field=field)
+
+
+def unauthenticated(message: str) -> GatewayError:
+    return GatewayError(UNAUTHENTICATED, message)
+
+
+def graphql_field(proto_path: str) -> str:
+    """The GraphQL name of a proto field path, as the client sent it.
+
+    `task.due_time` → `dueAt`; `filter.due_before` → `filter.dueBefore`.
+    """
+    parts = [part for part in proto_path.split(".") if part]
+    if parts and parts[0] in {"task", "request"}:
+        parts = parts[1:]
+    renamed = []
+    for part in parts:
+        name, bracket, index = part.partition("[")
+        head, *rest = _RENAMED_FIELDS.get(name, name).split("_")
+        renamed.append(head + "".join(word.capitalize() for word in rest) + bracket + index)
+    return ".".join(renamed) or proto_path
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> GatewayError:
+    """The GraphQL error for a failed call; details of server faults stay in the log."""
+    status = error.code()
+    code = _STATUS_CODES.get(status, INTERNAL)
+    details = error.details() or ""
+    if code == INTERNAL:
+        log.error("service call failed: %s %s", status.name, details)
+        return GatewayError(INTERNAL, INTERNAL_MESSAGE)
+    if code == UNAUTHENTICATED:
+        # The service refused the identity we signed: a secret or clock fault, not the user's.
+        log.error("service rejected the gateway's signed identity: %s", details)
+        return GatewayError(UNAUTHENTICATED, "not authenticated")
+    if code == BAD_USER_INPUT:
+        match = _FIELD_PREFIX.match(details)
+        return GatewayError(code, details, field=graphql_field(match.group(1)) if match else None)
+    return GatewayError(code, details or code.replace("_", " ").lower())
+
+
+async def rpc(call: Awaitable[_T]) -> _T:
+    """Awaits a gRPC call, turning a failed status into the client-facing GraphQL error."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as error:
+        raise from_rpc_error(error) from None
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for a fault of ours (an exception raised while resolving): never shown to clients."""
+    if "code" in (error.extensions or {}):
+        return False
+    original = error.original_error
+    if error.path is None:
+        # Parse, validation and variable errors are about the client's document; the rest is ours.
+        return original is not None and not isinstance(original, GraphQLError)
+    return not isinstance(original, StrawberryInputCoercionError)
+
+
+class ErrorMasking(MaskErrors):
+    """Strawberry's MaskErrors, extended so every error leaves with a code.
+
+    Unexpected errors become INTERNAL with a fixed message and nothing of the
+    original; errors that describe a bad document or variables (parse,
+    validation, query limits, input coercion) keep their message and get
+    BAD_USER_INPUT; errors that already carry a code pass through untouched.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: "code" not in (error.extensions or {}))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        unexpected = is_unexpected(error)
+        return GraphQLError(
+            message=INTERNAL_MESSAGE if unexpected else error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": INTERNAL if unexpected else BAD_USER_INPUT},
+        )

@@ -1,0 +1,76 @@
+"""The Strawberry schema: roots, scalars, and the limits and masking every operation runs under."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from gateway.config import DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TOKENS
+from gateway.errors import ErrorMasking, is_unexpected
+from gateway.mutations import Mutation
+from gateway.queries import Query
+from gateway.types.scalars import SCALAR_MAP
+from gateway.types.task import ChangeKind
+
+log = logging.getLogger(__name__)
+
+
+class GatewaySchema(strawberry.Schema):
+    """Logs only our own faults, with their traceback; client errors (bad input...) are not logged.
+
+    Strawberry calls `process_errors` before ErrorMasking hides the details, so
+    the log keeps what the client never sees.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+
+
+def schema_extensions(
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_aliases: int = DEFAULT_MAX_ALIASES,
+) -> list[Callable[[], SchemaExtension]]:
+    """Factories (one fresh extension per operation) for the document limits and error masking."""
+    return [
+        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
+        functools.partial(QueryDepthLimiter, max_depth=max_depth),
+        functools.partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+        ErrorMasking,
+    ]
+
+
+def build_schema(
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_aliases: int = DEFAULT_MAX_ALIASES,
+) -> strawberry.Schema:
+    """The gateway schema; the limits do not change its SDL."""
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        # Reachable from no root field until subscriptions land; listed so clients can use it now.
+        types=[ChangeKind],
+        extensions=schema_extensions(
+            max_depth=max_depth, max_tokens=max_tokens, max_aliases=max_aliases
+        ),
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )

@@ -1,0 +1,199 @@
+"""Task, its enums and its connection, converted from `todo.tasks.v1` messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Final
+
+import strawberry
+
+from gateway.types.scalars import from_timestamp, optional_timestamp
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
+
+
+@strawberry.enum(
+    description="How urgent a task is. Ordering by priority descending puts URGENT first."
+)
+class Priority(Enum):
+    NONE = strawberry.enum_value("NONE", description="No particular priority (the default).")
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+@strawberry.enum(description="Whether a task still needs doing.")
+class TaskStatus(Enum):
+    OPEN = strawberry.enum_value("OPEN", description="Not done yet. New tasks start here.")
+    COMPLETED = strawberry.enum_value("COMPLETED", description="Done; `completedAt` says when.")
+
+
+@strawberry.enum(description="What the next instance of a recurring task is measured from.")
+class RecurrenceBasis(Enum):
+    SCHEDULE = strawberry.enum_value(
+        "SCHEDULE", description="The first occurrence after the previous due time."
+    )
+    COMPLETION = strawberry.enum_value(
+        "COMPLETION", description="Measured from the time the previous instance was completed."
+    )
+
+
+@strawberry.enum(description="The kind of change that happened to a task (live updates, audit).")
+class ChangeKind(Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    COMPLETED = "COMPLETED"
+    REOPENED = "REOPENED"
+    DELETED = "DELETED"
+
+
+PRIORITY_TO_PB: Final = {
+    Priority.NONE: task_pb2.PRIORITY_NONE,
+    Priority.LOW: task_pb2.PRIORITY_LOW,
+    Priority.MEDIUM: task_pb2.PRIORITY_MEDIUM,
+    Priority.HIGH: task_pb2.PRIORITY_HIGH,
+    Priority.URGENT: task_pb2.PRIORITY_URGENT,
+}
+STATUS_TO_PB: Final = {
+    TaskStatus.OPEN: task_pb2.TASK_STATUS_OPEN,
+    TaskStatus.COMPLETED: task_pb2.TASK_STATUS_COMPLETED,
+}
+_PRIORITY_FROM_PB: Final = {value: key for key, value in PRIORITY_TO_PB.items()}
+_STATUS_FROM_PB: Final = {value: key for key, value in STATUS_TO_PB.items()}
+_BASIS_FROM_PB: Final = {
+    task_pb2.RECURRENCE_BASIS_UNSPECIFIED: RecurrenceBasis.SCHEDULE,
+    task_pb2.RECURRENCE_BASIS_SCHEDULE: RecurrenceBasis.SCHEDULE,
+    task_pb2.RECURRENCE_BASIS_COMPLETION: RecurrenceBasis.COMPLETION,
+}
+
+
+@strawberry.type(description="How a task repeats.")
+class Recurrence:
+    rule: str = strawberry.field(
+        description="Normalized RFC 5545 RRULE without DTSTART (the series starts at `dueAt`), "
+        "e.g. FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9;BYMINUTE=0;BYSECOND=0."
+    )
+    text: str = strawberry.field(description="The rule in English, e.g. 'every weekday at 09:00'.")
+    basis: RecurrenceBasis = strawberry.field(
+        description="What the next instance is measured from."
+    )
+
+    @classmethod
+    def from_pb(cls, message: task_pb2.Recurrence) -> Recurrence:
+        return cls(rule=message.rule, text=message.text, basis=_BASIS_FROM_PB[message.basis])
+
+
+@strawberry.type(
+    description="When to remind the owner. Exactly one of `minutesBefore` and `at` is set."
+)
+class Reminder:
+    id: strawberry.ID = strawberry.field(
+        description="Stable within the task: 'before-<minutes>' or 'at-<unix seconds>'."
+    )
+    minutes_before: int | None = strawberry.field(description="Minutes before the due time.")
+    at: datetime | None = strawberry.field(description="An absolute instant.")
+
+    @classmethod
+    def from_pb(cls, message: task_pb2.Reminder) -> Reminder:
+        kind = message.WhichOneof("when")
+        return cls(
+            id=strawberry.ID(message.id),
+            minutes_before=message.minutes_before if kind == "minutes_before" else None,
+            at=from_timestamp(message.remind_time) if kind == "remind_time" else None,
+        )
+
+
+@strawberry.type(description="A unit of work owned by the signed-in user.")
+class Task:
+    id: strawberry.ID = strawberry.field(description="Server-assigned UUID.")
+    title: str = strawberry.field(description="1..500 characters, trimmed.")
+    description: str = strawberry.field(
+        description="Free text up to 10000 characters; empty = none."
+    )
+    status: TaskStatus = strawberry.field(description="Changed by completeTask and reopenTask.")
+    priority: Priority = strawberry.field(description="How urgent it is.")
+    tags: list[str] = strawberry.field(
+        description="At most 20, each 1..50 characters, stored trimmed and lower-cased, "
+        "de-duplicated, in the order first given."
+    )
+    due_at: datetime | None = strawberry.field(
+        description="When the task is due; null = no due time."
+    )
+    time_zone: str = strawberry.field(
+        description="IANA zone the due time and recurrence are read in, e.g. Europe/Berlin."
+    )
+    recurrence: Recurrence | None = strawberry.field(description="Null for a one-off task.")
+    reminders: list[Reminder] = strawberry.field(description="At most 10.")
+    series_id: strawberry.ID | None = strawberry.field(
+        description="Shared by every instance of a recurring series; null for a one-off task."
+    )
+    series_index: int | None = strawberry.field(
+        description="1-based position of this instance in its series; null for a one-off task."
+    )
+    version: int = strawberry.field(
+        description="Incremented by every change; pass it as `expectedVersion` to updateTask "
+        "so you never overwrite a change you have not seen."
+    )
+    created_at: datetime = strawberry.field(description="When the task was created.")
+    updated_at: datetime = strawberry.field(description="When the task last changed.")
+    completed_at: datetime | None = strawberry.field(description="Set while the task is COMPLETED.")
+
+    @classmethod
+    def from_pb(cls, message: task_pb2.Task) -> Task:
+        return cls(
+            id=strawberry.ID(message.id),
+            title=message.title,
+            description=message.description,
+            status=_STATUS_FROM_PB[message.status],
+            priority=_PRIORITY_FROM_PB[message.priority],
+            tags=list(message.tags),
+            due_at=optional_timestamp(message, "due_time"),
+            time_zone=message.time_zone,
+            recurrence=Recurrence.from_pb(message.recurrence)
+            if message.HasField("recurrence")
+            else None,
+            reminders=[Reminder.from_pb(reminder) for reminder in message.reminders],
+            series_id=strawberry.ID(message.series_id) if message.series_id else None,
+            series_index=message.series_index or None,
+            version=message.version,
+            created_at=from_timestamp(message.create_time),
+            updated_at=from_timestamp(message.update_time),
+            completed_at=optional_timestamp(message, "complete_time"),
+        )
+
+
+@strawberry.type(description="One task in a TaskConnection page.")
+class TaskEdge:
+    cursor: str = strawberry.field(
+        description="Page-granular: pass it as `after` to get the page after the one this edge "
+        "is on (the same value as that page's `pageInfo.endCursor`). Empty on the last page."
+    )
+    node: Task = strawberry.field(description="The task.")
+
+
+@strawberry.type(description="Where a page sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="True when another page follows.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` for the next page; null on the last page."
+    )
+
+
+@strawberry.type(description="A page of tasks.")
+class TaskConnection:
+    edges: list[TaskEdge] = strawberry.field(description="This page's tasks, in order.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int = strawberry.field(description="Tasks matching the filter, across all pages.")
+
+    @classmethod
+    def from_pb(cls, response: tasks_service_pb2.ListTasksResponse) -> TaskConnection:
+        end_cursor = response.next_page_token or None
+        return cls(
+            edges=[
+                TaskEdge(cursor=end_cursor or "", node=Task.from_pb(task))
+                for task in response.tasks
+            ],
+            page_info=PageInfo(has_next_page=end_cursor is not None, end_cursor=end_cursor),
+            total_count=response.total_size,
+        )

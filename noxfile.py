@@ -1,0 +1,47 @@
+"""Developer sessions: tests, lint, proto, up, bench. Each installs what it needs from scratch."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.default_venv_backend = "venv"
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite against real PostgreSQL (TEST_DATABASE_URL) and a real Kafka-protocol broker."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict on our code (generated stubs are excluded)."""
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def proto(session: nox.Session) -> None:
+    """Regenerates todo_contracts/ from proto/ (commit the result)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "todo_contracts.generate")
+    session.run("python", "-m", "gateway.export_schema")
+
+
+@nox.session(python=PYTHON)
+def up(session: nox.Session) -> None:
+    """Runs the whole stack: `todo up`."""
+    session.install("-e", ".")
+    session.run("todo", "up", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks; JSON results land in bench/results/."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "bench.list_tasks", *session.posargs)

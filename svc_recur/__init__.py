@@ -1,0 +1,1 @@
+"""svc_recur: understands recurrence rules and creates the next instance of completed recurring tasks."""

@@ -1,0 +1,1 @@
+"""svc_tasks: owns tasks, the per-user change log and the outbox of task events."""

@@ -1,0 +1,165 @@
+"""Task rules with no I/O: validation and normalization of client input.
+
+Every violation is an `InvalidArgument` naming the request field, so clients
+can point at the offending input.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from svc_recur.recurrence.zones import lookup_zone
+from todo_runtime.errors import InvalidArgument
+
+TITLE_MAX = 500
+DESCRIPTION_MAX = 10_000
+TAGS_MAX = 20
+TAG_MAX = 50
+REMINDERS_MAX = 10
+MINUTES_BEFORE_MAX = 525_600
+REQUEST_ID_MAX = 100
+OPEN, COMPLETED = 1, 2
+PRIORITY_NONE, PRIORITY_URGENT = 1, 5
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """Exactly one of `minutes_before` and `at` is set."""
+
+    minutes_before: int | None = None
+    at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        if self.minutes_before is not None:
+            return f"before-{self.minutes_before}"
+        assert self.at is not None
+        return f"at-{int(self.at.timestamp())}"
+
+
+def title(value: str, field: str = "task.title") -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise InvalidArgument(field, "must not be empty")
+    if len(stripped) > TITLE_MAX:
+        raise InvalidArgument(field, f"must be at most {TITLE_MAX} characters, got {len(stripped)}")
+    return stripped
+
+
+def description(value: str, field: str = "task.description") -> str:
+    if len(value) > DESCRIPTION_MAX:
+        raise InvalidArgument(field, f"must be at most {DESCRIPTION_MAX} characters, got {len(value)}")
+    return value
+
+
+def tags(values: list[str], field: str = "task.tags") -> list[str]:
+    """Trimmed, lower-cased, de-duplicated in first-seen order."""
+    normalized: list[str] = []
+    for index, raw in enumerate(values):
+        tag = raw.strip().lower()
+        if not tag:
+            raise InvalidArgument(f"{field}[{index}]", "must not be empty")
+        if len(tag) > TAG_MAX:
+            raise InvalidArgument(f"{field}[{index}]", f"must be at most {TAG_MAX} characters")
+        if tag not in normalized:
+            normalized.append(tag)
+    if len(normalized) > TAGS_MAX:
+        raise InvalidArgument(field, f"at most {TAGS_MAX} tags, got {len(normalized)}")
+    return normalized
+
+
+def time_zone(name: str, field: str = "task.time_zone") -> ZoneInfo:
+    """An IANA zone; empty means UTC."""
+    zone = lookup_zone(name)
+    if zone is None:
+        raise InvalidArgument(field, f"unknown IANA time zone {name!r}, e.g. 'Europe/Berlin'")
+    return zone
+
+
+def priority(value: int, field: str = "task.priority", *, default_unspecified: bool = False) -> int:
+    if value == 0 and default_unspecified:
+        return PRIORITY_NONE
+    if not PRIORITY_NONE <= value <= PRIORITY_URGENT:
+        raise InvalidArgument(field, "must be one of NONE, LOW, MEDIUM, HIGH, URGENT")
+    return value
+
+
+def instant(value: datetime, field: str) -> datetime:
+    if not _EARLIEST <= value <= _LATEST:
+        raise InvalidArgument(field, "must be between 1970-01-01 and 9999-12-31")
+    return value
+
+
+def reminders(values: list[Reminder], due_at: datetime | None, field: str = "task.reminders") -> list[Reminder]:
+    if len(values) > REMINDERS_MAX:
+        raise InvalidArgument(field, f"at most {REMINDERS_MAX} reminders, got {len(values)}")
+    unique: dict[str, Reminder] = {}
+    for index, reminder in enumerate(values):
+        if reminder.minutes_before is not None:
+            if not 0 <= reminder.minutes_before <= MINUTES_BEFORE_MAX:
+                raise InvalidArgument(f"{field}[{index}].minutes_before", f"must be 0..{MINUTES_BEFORE_MAX}")
+            if due_at is None:
+                raise InvalidArgument(f"{field}[{index}].minutes_before", "needs the task to have a due time")
+        elif reminder.at is not None:
+            instant(reminder.at, f"{field}[{index}].remind_time")
+        else:
+            raise InvalidArgument(f"{field}[{index}]", "set minutes_before or remind_time")
+        unique.setdefault(reminder.id, reminder)
+    return list(unique.values())
+
+
+def request_id(value: str) -> str | None:
+    if not value:
+        return None
+    if len(value) > REQUEST_ID_MAX:
+        raise InvalidArgument("request_id", f"must be at most {REQUEST_ID_MAX} characters")
+    return value
+
+
+def task_id(value: str, field: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument(field, f"{value!r} is not a task id") from None
+
+
+def series(series_id: str, series_index: int) -> tuple[uuid.UUID | None, int | None]:
+    """An explicit (series, index) for the next instance of a series, or none."""
+    if not series_id:
+        if series_index:
+            raise InvalidArgument("task.series_index", "needs task.series_id")
+        return None, None
+    if series_index < 1:
+        raise InvalidArgument("task.series_index", "must be at least 1 with a series_id")
+    return task_id(series_id, "task.series_id"), series_index
+
+
+@dataclass(frozen=True)
+class RecurrenceValue:
+    """A normalized rule as stored: RRULE value, description, basis (RecurrenceBasis number)."""
+
+    rule: str
+    text: str
+    basis: int
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """Validated values of a task to create."""
+
+    title: str
+    description: str
+    priority: int
+    tags: list[str]
+    due_at: datetime | None
+    time_zone: str
+    recurrence: RecurrenceValue | None
+    reminders: list[Reminder]
+    series_id: uuid.UUID | None
+    series_index: int | None
+    request_id: str | None

@@ -1,0 +1,69 @@
+"""The outbox events one task change produces: a TaskEvent and a TaskUpdate."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from svc_tasks.messages import timestamp
+from todo_contracts.events.v1 import task_events_pb2
+from todo_contracts.tasks.v1 import task_pb2
+from todo_runtime import topics
+from todo_runtime.outbox import OutgoingEvent
+
+SOURCE = "/svc_tasks"
+_KIND_NAMES = {
+    task_pb2.CHANGE_KIND_CREATED: "created",
+    task_pb2.CHANGE_KIND_UPDATED: "updated",
+    task_pb2.CHANGE_KIND_COMPLETED: "completed",
+    task_pb2.CHANGE_KIND_REOPENED: "reopened",
+    task_pb2.CHANGE_KIND_DELETED: "deleted",
+}
+
+
+def update_event_id(event_id: uuid.UUID) -> uuid.UUID:
+    """The task-updates record's id: derived, so it is as stable as the change's own id."""
+    return uuid.uuid5(event_id, "task-updates")
+
+
+def change_events(
+    *,
+    kind: task_pb2.ChangeKind,
+    event_id: uuid.UUID,
+    sequence: int,
+    actor: str,
+    at: datetime,
+    task: task_pb2.Task,
+    previous: task_pb2.Task | None,
+) -> list[OutgoingEvent]:
+    name = _KIND_NAMES[kind]
+    event = task_events_pb2.TaskEvent(
+        event_id=str(event_id),
+        kind=kind,
+        user_id=task.owner_id,
+        actor=actor,
+        event_time=timestamp(at),
+        task=task,
+        sequence=sequence,
+    )
+    if previous is not None:
+        event.previous_task.CopyFrom(previous)
+    update_id = update_event_id(event_id)
+    update = task_events_pb2.TaskUpdate(
+        event_id=str(update_id),
+        sequence=sequence,
+        kind=kind,
+        user_id=task.owner_id,
+        task=task,
+        change_time=timestamp(at),
+    )
+    return [
+        OutgoingEvent(
+            topic=topics.TASK_EVENTS, key=task.owner_id, message=event, event_id=str(event_id),
+            source=SOURCE, type=f"todo.task.{name}", subject=task.id, time=at,
+        ),
+        OutgoingEvent(
+            topic=topics.TASK_UPDATES, key=task.owner_id, message=update, event_id=str(update_id),
+            source=SOURCE, type=f"todo.task_update.{name}", subject=task.id, time=at,
+        ),
+    ]

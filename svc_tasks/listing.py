@@ -1,0 +1,226 @@
+"""ListTasks as pure query building: filters, multi-key ordering and keyset page tokens.
+
+Each order key is a non-null SQL expression (due times are coalesced so tasks
+without one sort last in both directions) backed by an index in the
+migrations; the task id is the final tie-breaker. A page token carries the
+last row's key values and a hash of the filter and order, so it cannot be
+replayed against a different query, and paging stays stable while tasks are
+inserted concurrently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from todo_runtime.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_ORDER_KEYS = 5
+SEARCH_MAX = 200
+MAX_SEARCH_WORDS = 8
+
+
+class OrderField(Enum):
+    """Values are the TaskOrderField numbers of the contract."""
+
+    DUE_TIME = 1
+    PRIORITY = 2
+    TITLE = 3
+    CREATE_TIME = 4
+    UPDATE_TIME = 5
+
+
+_EXPRESSIONS: dict[tuple[OrderField, bool], str] = {
+    (OrderField.DUE_TIME, False): "coalesce(due_at, 'infinity'::timestamptz)",
+    (OrderField.DUE_TIME, True): "coalesce(due_at, '-infinity'::timestamptz)",
+}
+_COLUMNS = {
+    OrderField.PRIORITY: "priority",
+    OrderField.TITLE: "lower(title)",
+    OrderField.CREATE_TIME: "created_at",
+    OrderField.UPDATE_TIME: "updated_at",
+}
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    field: OrderField
+    descending: bool
+
+    @property
+    def expression(self) -> str:
+        return _EXPRESSIONS.get((self.field, self.descending)) or _COLUMNS[self.field]
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """A validated ListTasks request for one owner."""
+
+    owner_id: str
+    status: int | None = None
+    priorities: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    overdue: bool | None = None
+    search: str = ""
+    order: tuple[OrderKey, ...] = (OrderKey(OrderField.CREATE_TIME, descending=True),)
+    page_size: int = DEFAULT_PAGE_SIZE
+    after: tuple[list[Any], uuid.UUID] | None = field(default=None, compare=False)
+
+    def fingerprint(self) -> str:
+        """Identifies the filter and order a page token belongs to."""
+        shape = [
+            self.status, list(self.priorities), list(self.tags),
+            self.due_before.isoformat() if self.due_before else None,
+            self.due_after.isoformat() if self.due_after else None,
+            self.overdue, self.search, [(key.field.value, key.descending) for key in self.order],
+        ]
+        return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def page_size(value: int) -> int:
+    """AIP-158: 0 means the default, larger than the maximum is capped, negative is an error."""
+    if value < 0:
+        raise InvalidArgument("page_size", "must not be negative")
+    return min(value or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def order_keys(pairs: list[tuple[int, int]]) -> tuple[OrderKey, ...]:
+    """(TaskOrderField, OrderDirection) pairs → keys; each field at most once."""
+    if not pairs:
+        return (OrderKey(OrderField.CREATE_TIME, descending=True),)
+    if len(pairs) > MAX_ORDER_KEYS:
+        raise InvalidArgument("order_by", f"at most {MAX_ORDER_KEYS} keys")
+    keys: list[OrderKey] = []
+    for index, (field_number, direction) in enumerate(pairs):
+        try:
+            order_field = OrderField(field_number)
+        except ValueError:
+            raise InvalidArgument(f"order_by[{index}].field", "must be a TaskOrderField other than UNSPECIFIED") from None
+        if direction not in (0, 1, 2):
+            raise InvalidArgument(f"order_by[{index}].direction", "must be ASCENDING or DESCENDING")
+        if any(key.field is order_field for key in keys):
+            raise InvalidArgument(f"order_by[{index}].field", f"{order_field.name} is already ordered by")
+        keys.append(OrderKey(order_field, descending=direction == 2))
+    return tuple(keys)
+
+
+def search_words(text: str) -> list[str]:
+    if len(text) > SEARCH_MAX:
+        raise InvalidArgument("filter.search", f"must be at most {SEARCH_MAX} characters")
+    words = [word for word in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split() if word]
+    if len(words) > MAX_SEARCH_WORDS:
+        raise InvalidArgument("filter.search", f"at most {MAX_SEARCH_WORDS} words")
+    return words
+
+
+class _Params:
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def _where(query: TaskQuery, params: _Params) -> list[str]:
+    clauses = [f"owner_id = {params.add(query.owner_id)}"]
+    if query.status is not None:
+        clauses.append(f"status = {params.add(query.status)}")
+    if query.priorities:
+        clauses.append(f"priority = ANY({params.add(list(query.priorities))}::smallint[])")
+    if query.tags:
+        clauses.append(f"tags @> {params.add(list(query.tags))}::text[]")
+    if query.due_before is not None:
+        clauses.append(f"due_at < {params.add(query.due_before)}")
+    if query.due_after is not None:
+        clauses.append(f"due_at >= {params.add(query.due_after)}")
+    if query.overdue is True:
+        clauses.append("(status = 1 AND due_at < now())")
+    elif query.overdue is False:
+        clauses.append("NOT (status = 1 AND due_at IS NOT NULL AND due_at < now())")
+    for word in search_words(query.search):
+        # A word matches as a word prefix (full text) or with a small typo (trigrams).
+        placeholder = params.add(word)
+        clauses.append(
+            f"(search_document @@ to_tsquery('simple', quote_literal({placeholder}) || ':*')"
+            f" OR {placeholder} <% search_text)"
+        )
+    return clauses
+
+
+def _after(keys: tuple[OrderKey, ...], values: list[Any], last_id: uuid.UUID, params: _Params) -> str:
+    """Rows strictly after the cursor in (keys..., id) order, id following the first key's direction."""
+    columns = [key.expression for key in keys] + ["id"]
+    descending = [key.descending for key in keys] + [keys[0].descending]
+    placeholders = [params.add(value) for value in values] + [params.add(last_id)]
+    if len(set(descending)) == 1:  # one direction: a row comparison the index can serve
+        op = "<" if descending[0] else ">"
+        return f"({', '.join(columns)}) {op} ({', '.join(placeholders)})"
+    alternatives = []
+    for position in range(len(columns)):
+        equal = [f"{columns[i]} = {placeholders[i]}" for i in range(position)]
+        op = "<" if descending[position] else ">"
+        alternatives.append(" AND ".join([*equal, f"{columns[position]} {op} {placeholders[position]}"]))
+    return "(" + " OR ".join(f"({alt})" for alt in alternatives) + ")"
+
+
+def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
+    """SELECT of one page (page_size + 1 rows, to know whether another page follows).
+
+    The order-key values are selected as columns k0..kn for the next page token.
+    """
+    params = _Params()
+    clauses = _where(query, params)
+    if query.after is not None:
+        clauses.append(_after(query.order, query.after[0], query.after[1], params))
+    id_direction = "DESC" if query.order[0].descending else "ASC"
+    order_sql = ", ".join(f"{key.expression} {'DESC' if key.descending else 'ASC'}" for key in query.order)
+    keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
+    sql = (
+        f"SELECT *, {keys_sql} FROM tasks WHERE {' AND '.join(clauses)} "
+        f"ORDER BY {order_sql}, id {id_direction} LIMIT {params.add(query.page_size + 1)}"
+    )
+    return sql, params.values
+
+
+def count_sql(query: TaskQuery) -> tuple[str, list[Any]]:
+    params = _Params()
+    return f"SELECT count(*) FROM tasks WHERE {' AND '.join(_where(query, params))}", params.values
+
+
+def _encode_value(value: Any) -> Any:
+    return {"t": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _decode_value(value: Any) -> Any:
+    return datetime.fromisoformat(value["t"]) if isinstance(value, dict) else value
+
+
+def encode_token(query: TaskQuery, values: list[Any], last_id: uuid.UUID) -> str:
+    payload = {"v": 1, "q": query.fingerprint(), "k": [_encode_value(v) for v in values], "id": str(last_id)}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(query: TaskQuery, token: str) -> tuple[list[Any], uuid.UUID]:
+    """The cursor in `token`; INVALID_ARGUMENT when it is malformed or from another query."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        values = [_decode_value(v) for v in payload["k"]]
+        last_id = uuid.UUID(payload["id"])
+        fingerprint = payload["q"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidArgument("page_token", "is not a token returned by ListTasks") from None
+    if fingerprint != query.fingerprint() or len(values) != len(query.order):
+        raise InvalidArgument("page_token", "belongs to a different filter or order; start again without it")
+    return values, last_id

@@ -1,0 +1,46 @@
+"""Wires svc_tasks: migrations → pool → producer and outbox relay → gRPC server."""
+
+from __future__ import annotations
+
+import logging
+
+from svc_tasks.config import SCHEMA, TasksConfig
+from svc_tasks.servicer import TaskServicer
+from svc_tasks.store import TaskStore
+from todo_contracts.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
+from todo_runtime.db import create_pool
+from todo_runtime.grpc_server import ServiceBinding, start_server
+from todo_runtime.migrations import MigrationSet, migrate
+from todo_runtime.outbox import OutboxRelay
+from todo_runtime.producer import EventProducer
+from todo_runtime.service import RunningService
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = [MigrationSet("runtime", "todo_runtime"), MigrationSet("svc_tasks", "svc_tasks")]
+SERVICE_NAME = tasks_service_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name
+# Search treats a word within this trigram word-similarity as a match (small typos).
+_SEARCH_SETTINGS = {"pg_trgm.word_similarity_threshold": "0.5"}
+
+
+async def start(config: TasksConfig) -> RunningService:
+    """Starts every part; on failure, stops the ones already started and re-raises."""
+    service = RunningService("svc_tasks")
+    try:
+        await migrate(config.database.url, SCHEMA, MIGRATIONS)
+        pool = await create_pool(config.database, SCHEMA, settings=_SEARCH_SETTINGS)
+        service.stack.push_async_callback(pool.close)
+        producer = EventProducer(config.kafka, client_id="svc_tasks")
+        service.stack.push_async_callback(producer.close)
+        relay = OutboxRelay(pool, SCHEMA, producer, config.kafka)
+        service.background(relay.run(), "outbox-relay")
+        binding = ServiceBinding(SERVICE_NAME, TaskServicer(TaskStore(pool)), tasks_service_pb2_grpc.add_TaskServiceServicer_to_server)
+        server = await start_server(config.grpc, config.internal_secret, [binding])
+        service.stack.push_async_callback(server.stop, config.grpc.grace_seconds)
+        service.port = server.port
+        await server.set_serving(True)
+    except BaseException:
+        await service.stop()
+        raise
+    log.info("svc_tasks serving gRPC on %s:%d", config.grpc.host, server.port)
+    return service

@@ -1,0 +1,201 @@
+"""TaskService: a thin adapter from requests to domain validation and the store.
+
+Every method acts for `identity.current_user()`; errors are raised as domain
+errors and mapped to statuses by the shared interceptor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+
+from svc_tasks import domain, listing
+from svc_tasks.messages import from_timestamp, reminders_from_pb, reminders_to_json
+from svc_tasks.recurrence import resolve
+from svc_tasks.store import Changes, Row, TaskStore
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
+from todo_runtime.errors import InvalidArgument
+from todo_runtime.identity import current_user
+
+Context = grpc.aio.ServicerContext[Any, Any]
+UPDATABLE = frozenset({"title", "description", "priority", "tags", "due_time", "time_zone", "recurrence", "reminders"})
+CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE = 100, 1000
+
+
+def _due(task: task_pb2.Task) -> datetime | None:
+    if not task.HasField("due_time"):
+        return None
+    try:
+        return domain.instant(from_timestamp(task.due_time), "task.due_time")
+    except (ValueError, OverflowError):
+        raise InvalidArgument("task.due_time", "is not a valid timestamp") from None
+
+
+def _new_task(request: tasks_service_pb2.CreateTaskRequest, now: datetime) -> domain.NewTask:
+    task = request.task
+    zone = domain.time_zone(task.time_zone)
+    due_at = _due(task)
+    recurrence = None
+    if task.HasField("recurrence"):
+        recurrence, due_at = resolve(task.recurrence, zone, due_at, now)
+    series_id, series_index = domain.series(task.series_id, task.series_index)
+    if recurrence is not None and series_id is None:
+        series_id, series_index = uuid.uuid4(), 1
+    return domain.NewTask(
+        title=domain.title(task.title),
+        description=domain.description(task.description),
+        priority=domain.priority(task.priority, default_unspecified=True),
+        tags=domain.tags(list(task.tags)),
+        due_at=due_at,
+        time_zone=zone.key,
+        recurrence=recurrence,
+        reminders=domain.reminders(reminders_from_pb(task.reminders), due_at),
+        series_id=series_id,
+        series_index=series_index,
+        request_id=domain.request_id(request.request_id),
+    )
+
+
+def _update_paths(request: tasks_service_pb2.UpdateTaskRequest) -> set[str]:
+    paths = set(request.update_mask.paths)
+    if not paths:
+        raise InvalidArgument("update_mask", f"name at least one of {', '.join(sorted(UPDATABLE))}")
+    unknown = paths - UPDATABLE
+    if unknown:
+        raise InvalidArgument("update_mask", f"cannot update {', '.join(sorted(unknown))}")
+    return paths
+
+
+def _compute_update(task: task_pb2.Task, paths: set[str], now: datetime) -> Any:
+    """The column changes of an update, worked out against the current row under its lock."""
+
+    def compute(row: Row) -> Changes:
+        changes: Changes = {}
+        zone = domain.time_zone(task.time_zone if "time_zone" in paths else row["time_zone"])
+        changes["time_zone"] = zone.key
+        due_at = _due(task) if "due_time" in paths else row["due_at"]
+        if "recurrence" in paths and task.HasField("recurrence"):
+            recurrence, due_at = resolve(task.recurrence, zone, due_at, now)
+            changes.update(recurrence_rule=recurrence.rule, recurrence_text=recurrence.text, recurrence_basis=recurrence.basis)
+            if row["series_id"] is None:
+                changes.update(series_id=uuid.uuid4(), series_index=1)
+        elif "recurrence" in paths:
+            changes.update(recurrence_rule=None, recurrence_text=None, recurrence_basis=None)
+        elif due_at is None and row["recurrence_rule"] is not None:
+            raise InvalidArgument("task.due_time", "a recurring task needs a due time; clear the recurrence too")
+        changes["due_at"] = due_at
+        if "reminders" in paths:
+            reminders = domain.reminders(reminders_from_pb(task.reminders), due_at)
+            changes["reminders"] = reminders_to_json(reminders)
+        elif due_at is None and any("minutes_before" in r for r in row["reminders"]):
+            raise InvalidArgument("task.due_time", "reminders are relative to the due time; clear them too")
+        if "title" in paths:
+            changes["title"] = domain.title(task.title)
+        if "description" in paths:
+            changes["description"] = domain.description(task.description)
+        if "priority" in paths:
+            changes["priority"] = domain.priority(task.priority)
+        if "tags" in paths:
+            changes["tags"] = domain.tags(list(task.tags))
+        return changes
+
+    return compute
+
+
+def _task_query(request: tasks_service_pb2.ListTasksRequest, owner_id: str) -> listing.TaskQuery:
+    flt = request.filter
+    if flt.status not in (0, task_pb2.TASK_STATUS_OPEN, task_pb2.TASK_STATUS_COMPLETED):
+        raise InvalidArgument("filter.status", "must be OPEN or COMPLETED")
+    priorities = tuple(sorted({domain.priority(p, f"filter.priorities[{i}]") for i, p in enumerate(flt.priorities)}))
+    query = listing.TaskQuery(
+        owner_id=owner_id,
+        status=flt.status or None,
+        priorities=priorities,
+        tags=tuple(domain.tags(list(flt.tags), "filter.tags")),
+        due_before=from_timestamp(flt.due_before) if flt.HasField("due_before") else None,
+        due_after=from_timestamp(flt.due_after) if flt.HasField("due_after") else None,
+        overdue=flt.overdue if flt.HasField("overdue") else None,
+        search=flt.search.strip(),
+        order=listing.order_keys([(key.field, key.direction) for key in request.order_by]),
+        page_size=listing.page_size(request.page_size),
+    )
+    if request.page_token:
+        return replace(query, after=listing.decode_token(query, request.page_token))
+    return query
+
+
+def _changes_start(request: tasks_service_pb2.ListChangesRequest) -> int:
+    if request.after_sequence < 0:
+        raise InvalidArgument("after_sequence", "must not be negative")
+    if not request.page_token:
+        return request.after_sequence
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(request.page_token))
+        origin, position = int(payload["from"]), int(payload["after"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidArgument("page_token", "is not a token returned by ListChanges") from None
+    if origin != request.after_sequence:
+        raise InvalidArgument("page_token", "belongs to a different after_sequence")
+    return position
+
+
+class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
+    def __init__(self, store: TaskStore) -> None:
+        self._store = store
+
+    async def CreateTask(self, request: tasks_service_pb2.CreateTaskRequest, context: Context) -> tasks_service_pb2.CreateTaskResponse:
+        owner = current_user()
+        task = await self._store.create(owner, _new_task(request, datetime.now(UTC)), actor=owner)
+        return tasks_service_pb2.CreateTaskResponse(task=task)
+
+    async def GetTask(self, request: tasks_service_pb2.GetTaskRequest, context: Context) -> tasks_service_pb2.GetTaskResponse:
+        task = await self._store.get(current_user(), domain.task_id(request.id))
+        return tasks_service_pb2.GetTaskResponse(task=task)
+
+    async def ListTasks(self, request: tasks_service_pb2.ListTasksRequest, context: Context) -> tasks_service_pb2.ListTasksResponse:
+        tasks, token, total = await self._store.page(_task_query(request, current_user()))
+        return tasks_service_pb2.ListTasksResponse(tasks=tasks, next_page_token=token, total_size=total)
+
+    async def UpdateTask(self, request: tasks_service_pb2.UpdateTaskRequest, context: Context) -> tasks_service_pb2.UpdateTaskResponse:
+        owner = current_user()
+        paths = _update_paths(request)
+        expected = request.expected_version if request.HasField("expected_version") else None
+        compute = _compute_update(request.task, paths, datetime.now(UTC))
+        task = await self._store.update(owner, domain.task_id(request.task.id, "task.id"), expected, compute, actor=owner)
+        return tasks_service_pb2.UpdateTaskResponse(task=task)
+
+    async def CompleteTask(self, request: tasks_service_pb2.CompleteTaskRequest, context: Context) -> tasks_service_pb2.CompleteTaskResponse:
+        owner = current_user()
+        task = await self._store.set_completed(owner, domain.task_id(request.id), completed=True, actor=owner)
+        return tasks_service_pb2.CompleteTaskResponse(task=task)
+
+    async def ReopenTask(self, request: tasks_service_pb2.ReopenTaskRequest, context: Context) -> tasks_service_pb2.ReopenTaskResponse:
+        owner = current_user()
+        task = await self._store.set_completed(owner, domain.task_id(request.id), completed=False, actor=owner)
+        return tasks_service_pb2.ReopenTaskResponse(task=task)
+
+    async def DeleteTask(self, request: tasks_service_pb2.DeleteTaskRequest, context: Context) -> tasks_service_pb2.DeleteTaskResponse:
+        owner = current_user()
+        task_id = domain.task_id(request.id)
+        await self._store.delete(owner, task_id, actor=owner)
+        return tasks_service_pb2.DeleteTaskResponse(id=str(task_id))
+
+    async def ListChanges(self, request: tasks_service_pb2.ListChangesRequest, context: Context) -> tasks_service_pb2.ListChangesResponse:
+        if request.page_size < 0:
+            raise InvalidArgument("page_size", "must not be negative")
+        size = min(request.page_size or CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE)
+        start = _changes_start(request)
+        changes, latest = await self._store.list_changes(current_user(), start, size + 1)
+        token = ""
+        if len(changes) > size:
+            changes = changes[:size]
+            payload = {"from": request.after_sequence, "after": changes[-1].sequence}
+            token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+        return tasks_service_pb2.ListChangesResponse(changes=changes, next_page_token=token, latest_sequence=latest)

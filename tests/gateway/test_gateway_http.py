@@ -1,0 +1,183 @@
+"""The HTTP surface with no service behind it: probes, GraphiQL, authentication, limits, masking."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from tests.gateway.gateway_harness import (
+    JWT_SECRET,
+    OTHER_SECRET,
+    GatewayClient,
+    make_config,
+    running_client,
+    token_for,
+)
+
+QUERY = "{ tasks { totalCount } }"
+MUTATION = 'mutation { createTask(input: {title: "x"}) { id } }'
+EXPIRED = jwt.encode({"sub": "alice", "exp": int(time.time()) - 5}, JWT_SECRET, algorithm="HS256")
+
+
+async def test_healthz_is_always_ok(app_client: GatewayClient) -> None:
+    response = await app_client.http.get("/healthz")
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+async def test_readyz_is_503_when_svc_tasks_does_not_answer(app_client: GatewayClient) -> None:
+    started = time.monotonic()
+    response = await app_client.http.get("/readyz")
+    assert response.status_code == 503
+    assert time.monotonic() - started < 3
+
+
+async def test_graphiql_loads_in_a_browser_without_a_token(app_client: GatewayClient) -> None:
+    response = await app_client.http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_introspection_needs_no_token(app_client: GatewayClient) -> None:
+    body = await app_client.execute("{ __schema { queryType { name } } }", authorization="")
+    assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+@pytest.mark.parametrize("document", [QUERY, MUTATION], ids=["query", "mutation"])
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        ("", "missing bearer token"),
+        (f"Bearer {EXPIRED}", "token expired"),
+        (f"Bearer {token_for('alice', secret=OTHER_SECRET)}", "invalid token"),
+        ("Bearer not.a.jwt", "invalid token"),
+        (f"Token {token_for('alice')}", "malformed Authorization header"),
+    ],
+    ids=["none", "expired", "wrong-signature", "garbage", "wrong-scheme"],
+)
+async def test_unauthenticated_requests_get_unauthenticated(
+    app_client: GatewayClient, document: str, authorization: str, message: str
+) -> None:
+    body = await app_client.execute(document, authorization=authorization)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert message in error["message"]
+
+
+async def test_unreachable_service_is_internal_without_details(app_client: GatewayClient) -> None:
+    for document in (QUERY, '{ parseRecurrence(text: "daily") { rule } }'):
+        body = await app_client.execute(document)
+        [error] = body["errors"]
+        assert error == {
+            "message": "Internal server error.",
+            "locations": error["locations"],
+            "path": error["path"],
+            "extensions": {"code": "INTERNAL"},
+        }
+        assert "127.0.0.1" not in str(body)
+
+
+async def test_query_via_get_works_and_mutation_via_get_is_refused(
+    app_client: GatewayClient,
+) -> None:
+    response = await app_client.http.get("/graphql", params={"query": "{ __typename }"})
+    assert response.json() == {"data": {"__typename": "Query"}}
+    refused = await app_client.http.get("/graphql", params={"query": MUTATION})
+    assert refused.status_code == 400
+
+
+async def test_too_many_aliases_are_rejected(app_client: GatewayClient) -> None:
+    fifteen = " ".join(f"a{i}: __typename" for i in range(15))
+    assert await app_client.data(f"{{ {fifteen} }}")
+    body = await app_client.execute(f"{{ {fifteen} a15: __typename }}")
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "16 aliases found. Allowed: 15" in error["message"]
+
+
+async def test_too_many_tokens_are_rejected(app_client: GatewayClient) -> None:
+    body = await app_client.execute("{ " + "__typename " * 2001 + "}")
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "more than 2000 tokens" in error["message"]
+
+
+async def test_too_deep_queries_are_rejected() -> None:
+    async with running_client(make_config(max_depth=3)) as client:
+        body = await client.execute("{ tasks { edges { node { reminders { id } } } } }")
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "exceeds maximum operation depth of 3" in error["message"]
+
+
+async def test_page_size_is_bounded(app_client: GatewayClient) -> None:
+    for first in (0, -1, 201):
+        body = await app_client.execute(
+            "query($n: Int) { tasks(first: $n) { totalCount } }", {"n": first}
+        )
+        [error] = body["errors"]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}
+        assert error["message"] == f"first: must be between 1 and 200, got {first}"
+
+
+async def test_preview_count_is_bounded(app_client: GatewayClient) -> None:
+    body = await app_client.execute('{ parseRecurrence(text: "daily", count: 101) { rule } }')
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "count"}
+
+
+async def test_datetime_without_offset_is_bad_input_before_any_call(
+    app_client: GatewayClient,
+) -> None:
+    body = await app_client.execute(
+        "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }",
+        {"input": {"title": "x", "dueAt": "2026-03-01T09:00:00"}},
+    )
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "dueAt" in error["message"]
+    assert "no UTC offset" in error["message"]
+    literal = await app_client.execute(
+        'mutation { createTask(input: {title: "x", dueAt: "2026-03-01T09:00"}) { id } }'
+    )
+    assert literal["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+async def test_contradictory_update_is_bad_input(app_client: GatewayClient) -> None:
+    body = await app_client.execute(
+        'mutation { updateTask(id: "t", input: {dueAt: "2026-03-01T09:00:00Z", clearDueAt: true}) '
+        "{ id } }"
+    )
+    assert body["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "field": "input.clearDueAt",
+    }
+    empty = await app_client.execute('mutation { updateTask(id: "t", input: {}) { id } }')
+    assert empty["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "input"}
+
+
+async def test_oversized_bodies_are_refused(app_client: GatewayClient) -> None:
+    response = await app_client.http.post(
+        "/graphql",
+        content=b'{"query": "' + b" " * (1024 * 1024) + b'{ __typename }"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+async def test_cors_allows_only_configured_origins() -> None:
+    async with running_client(make_config(allowed_origins=("http://localhost:3000",))) as client:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        allowed = await client.http.options(
+            "/graphql", headers={"Origin": "http://localhost:3000", **preflight}
+        )
+        refused = await client.http.options(
+            "/graphql", headers={"Origin": "https://evil.example", **preflight}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert refused.status_code == 400

@@ -1,0 +1,243 @@
+"""Proto ↔ GraphQL conversion of tasks and the requests built from inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import strawberry
+
+from gateway.errors import GatewayError
+from gateway.types.scalars import to_timestamp
+from gateway.types.task import Priority, RecurrenceBasis, Task, TaskConnection, TaskStatus
+from gateway.types.task_inputs import (
+    CreateTaskInput,
+    OrderDirection,
+    TaskFilter,
+    TaskOrder,
+    TaskOrderField,
+    UpdateTaskInput,
+)
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
+
+DUE = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=1)))
+CREATED = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+def _task(**fields: object) -> task_pb2.Task:
+    message = task_pb2.Task(
+        id="t1",
+        owner_id="alice",
+        title="Pay rent",
+        status=task_pb2.TASK_STATUS_OPEN,
+        priority=task_pb2.PRIORITY_HIGH,
+        time_zone="Europe/Berlin",
+        version=3,
+        create_time=to_timestamp(CREATED),
+        update_time=to_timestamp(CREATED),
+    )
+    for name, value in fields.items():
+        if isinstance(value, list):
+            getattr(message, name).extend(value)
+        elif hasattr(value, "CopyFrom"):
+            getattr(message, name).CopyFrom(value)
+        else:
+            setattr(message, name, value)
+    return message
+
+
+def test_one_off_task_has_nulls_for_unset_fields() -> None:
+    task = Task.from_pb(_task())
+    assert (task.id, task.title, task.description) == ("t1", "Pay rent", "")
+    assert (task.status, task.priority, task.version) == (TaskStatus.OPEN, Priority.HIGH, 3)
+    assert task.due_at is None
+    assert task.recurrence is None
+    assert task.series_id is None
+    assert task.series_index is None
+    assert task.completed_at is None
+    assert task.reminders == []
+    assert task.created_at == CREATED
+
+
+def test_recurring_task_with_reminders() -> None:
+    task = Task.from_pb(
+        _task(
+            due_time=to_timestamp(DUE),
+            recurrence=task_pb2.Recurrence(
+                rule="FREQ=DAILY", text="every day", basis=task_pb2.RECURRENCE_BASIS_COMPLETION
+            ),
+            reminders=[
+                task_pb2.Reminder(id="before-0", minutes_before=0),
+                task_pb2.Reminder(id="at-1772438400", remind_time=to_timestamp(CREATED)),
+            ],
+            series_id="s1",
+            series_index=2,
+            status=task_pb2.TASK_STATUS_COMPLETED,
+            complete_time=to_timestamp(CREATED),
+            tags=["home", "money"],
+        )
+    )
+    assert task.due_at == DUE
+    assert task.recurrence is not None
+    assert (task.recurrence.rule, task.recurrence.basis) == (
+        "FREQ=DAILY",
+        RecurrenceBasis.COMPLETION,
+    )
+    assert [(r.id, r.minutes_before, r.at) for r in task.reminders] == [
+        ("before-0", 0, None),
+        ("at-1772438400", None, CREATED),
+    ]
+    assert (task.series_id, task.series_index) == ("s1", 2)
+    assert task.status == TaskStatus.COMPLETED
+    assert task.completed_at == CREATED
+    assert task.tags == ["home", "money"]
+
+
+def test_connection_cursors_are_the_next_page_token() -> None:
+    page = TaskConnection.from_pb(
+        tasks_service_pb2.ListTasksResponse(
+            tasks=[_task(), _task(id="t2")], next_page_token="tok", total_size=5
+        )
+    )
+    assert [edge.cursor for edge in page.edges] == ["tok", "tok"]
+    assert (page.page_info.has_next_page, page.page_info.end_cursor, page.total_count) == (
+        True,
+        "tok",
+        5,
+    )
+    last = TaskConnection.from_pb(
+        tasks_service_pb2.ListTasksResponse(tasks=[_task()], total_size=1)
+    )
+    assert [edge.cursor for edge in last.edges] == [""]
+    assert (last.page_info.has_next_page, last.page_info.end_cursor) == (False, None)
+
+
+def test_create_input_sets_only_what_was_given() -> None:
+    request = CreateTaskInput(title="Pay rent").to_pb()
+    assert request.task.title == "Pay rent"
+    assert request.task.priority == task_pb2.PRIORITY_UNSPECIFIED  # the service defaults it to NONE
+    assert not request.task.HasField("due_time")
+    assert not request.task.HasField("recurrence")
+    assert request.request_id == ""
+
+    full = CreateTaskInput(
+        title="Standup",
+        description="daily",
+        priority=Priority.URGENT,
+        tags=["Work"],
+        due_at=DUE,
+        time_zone="Europe/Berlin",
+        recurrence="every weekday at 9am",
+        remind_minutes_before=[10, 0],
+        remind_at=[CREATED],
+        request_id="req-1",
+    ).to_pb()
+    assert full.task.priority == task_pb2.PRIORITY_URGENT
+    assert list(full.task.tags) == ["Work"]
+    assert full.task.due_time == to_timestamp(DUE)
+    assert full.task.recurrence.text == "every weekday at 9am"
+    assert [r.WhichOneof("when") for r in full.task.reminders] == ["minutes_before"] * 2 + [
+        "remind_time"
+    ]
+    assert [r.minutes_before for r in full.task.reminders[:2]] == [10, 0]
+    assert full.request_id == "req-1"
+
+
+@pytest.mark.parametrize(
+    ("update", "paths"),
+    [
+        (UpdateTaskInput(title="New"), ["title"]),
+        (UpdateTaskInput(description=""), ["description"]),
+        (UpdateTaskInput(priority=Priority.LOW, tags=[]), ["priority", "tags"]),
+        (UpdateTaskInput(due_at=DUE), ["due_time"]),
+        (UpdateTaskInput(clear_due_at=True), ["due_time"]),
+        (UpdateTaskInput(clear_due_at=False, title="x"), ["title"]),
+        (UpdateTaskInput(time_zone="Asia/Tokyo"), ["time_zone"]),
+        (UpdateTaskInput(recurrence="daily"), ["recurrence"]),
+        (UpdateTaskInput(clear_recurrence=True), ["recurrence"]),
+        (UpdateTaskInput(remind_minutes_before=[5]), ["reminders"]),
+        (UpdateTaskInput(remind_at=[]), ["reminders"]),
+        (UpdateTaskInput(title=None, description="d"), ["description"]),
+    ],
+)
+def test_update_mask_names_exactly_the_given_fields(
+    update: UpdateTaskInput, paths: list[str]
+) -> None:
+    request = update.to_pb("t1", None)
+    assert request.task.id == "t1"
+    assert list(request.update_mask.paths) == paths
+    assert not request.HasField("expected_version")
+
+
+def test_update_values_and_expected_version() -> None:
+    request = UpdateTaskInput(
+        due_at=DUE, recurrence="every 2 weeks", remind_minutes_before=[15], remind_at=[CREATED]
+    ).to_pb("t1", 4)
+    assert request.expected_version == 4
+    assert request.task.due_time == to_timestamp(DUE)
+    assert request.task.recurrence.text == "every 2 weeks"
+    assert [r.WhichOneof("when") for r in request.task.reminders] == [
+        "minutes_before",
+        "remind_time",
+    ]
+    cleared = UpdateTaskInput(clear_due_at=True, clear_recurrence=True).to_pb("t1", None)
+    assert not cleared.task.HasField("due_time")
+    assert not cleared.task.HasField("recurrence")
+
+
+@pytest.mark.parametrize(
+    ("update", "field"),
+    [
+        (UpdateTaskInput(), "input"),
+        (UpdateTaskInput(title=None, clear_due_at=False), "input"),
+        (UpdateTaskInput(due_at=DUE, clear_due_at=True), "input.clearDueAt"),
+        (UpdateTaskInput(recurrence="daily", clear_recurrence=True), "input.clearRecurrence"),
+    ],
+)
+def test_empty_or_contradictory_updates_are_bad_input(update: UpdateTaskInput, field: str) -> None:
+    with pytest.raises(GatewayError) as caught:
+        update.to_pb("t1", None)
+    assert caught.value.extensions == {"code": "BAD_USER_INPUT", "field": field}
+    assert caught.value.message.startswith(f"{field}: ")
+
+
+def test_filter_and_order_to_pb() -> None:
+    message = TaskFilter(
+        status=TaskStatus.OPEN,
+        priorities=[Priority.HIGH, Priority.URGENT],
+        tags=["a", "b"],
+        due_before=DUE,
+        due_after=CREATED,
+        overdue=False,
+        search="rent",
+    ).to_pb()
+    assert message.status == task_pb2.TASK_STATUS_OPEN
+    assert list(message.priorities) == [task_pb2.PRIORITY_HIGH, task_pb2.PRIORITY_URGENT]
+    assert list(message.tags) == ["a", "b"]
+    assert (message.due_before, message.due_after) == (to_timestamp(DUE), to_timestamp(CREATED))
+    assert message.HasField("overdue")
+    assert message.overdue is False
+    assert message.search == "rent"
+    empty = TaskFilter().to_pb()
+    assert not empty.HasField("overdue")
+    assert empty == tasks_service_pb2.TaskFilter()
+
+    assert TaskOrder(field=TaskOrderField.DUE_AT).to_pb() == tasks_service_pb2.TaskOrder(
+        field=tasks_service_pb2.TASK_ORDER_FIELD_DUE_TIME
+    )
+    expected = {
+        TaskOrderField.PRIORITY: tasks_service_pb2.TASK_ORDER_FIELD_PRIORITY,
+        TaskOrderField.TITLE: tasks_service_pb2.TASK_ORDER_FIELD_TITLE,
+        TaskOrderField.CREATED_AT: tasks_service_pb2.TASK_ORDER_FIELD_CREATE_TIME,
+        TaskOrderField.UPDATED_AT: tasks_service_pb2.TASK_ORDER_FIELD_UPDATE_TIME,
+    }
+    for field, pb_field in expected.items():
+        order = TaskOrder(field=field, direction=OrderDirection.DESC).to_pb()
+        assert (order.field, order.direction) == (
+            pb_field,
+            tasks_service_pb2.ORDER_DIRECTION_DESCENDING,
+        )
+
+
+def test_unset_is_not_given() -> None:
+    assert UpdateTaskInput().title is strawberry.UNSET

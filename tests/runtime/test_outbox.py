@@ -1,0 +1,340 @@
+"""Transactional outbox: exactly what committed gets published, in order, whatever fails."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from todo_cli.broker import EmbeddedBroker
+from todo_contracts.events.v1 import task_events_pb2
+from todo_runtime.cloudevents import read_headers
+from todo_runtime.config import DatabaseConfig, KafkaConfig
+from todo_runtime.db import create_pool
+from todo_runtime.migrations import MigrationSet, migrate
+from todo_runtime.outbox import OutboxError, OutboxRelay, OutgoingEvent, enqueue, outbox_backlog
+from todo_runtime.producer import DeliveryError, EventProducer
+from todo_runtime.topics import TASK_EVENTS, ensure_topics
+
+SCHEMA = "svc"
+USERS = ("ann", "bob", "cyd")
+
+
+def kafka_config(broker: EmbeddedBroker) -> KafkaConfig:
+    return KafkaConfig(broker.bootstrap_servers, 3, 1, 10, 6000, "range")
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
+    """The runtime's tables plus a `things` table standing in for a service's state."""
+    await migrate(database_url, SCHEMA, [MigrationSet("runtime", "todo_runtime")])
+    pool = await create_pool(DatabaseConfig(database_url, 1, 6), SCHEMA)
+    await pool.execute("CREATE TABLE things (id text PRIMARY KEY)")
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def event(user: str, sequence: int) -> OutgoingEvent:
+    event_id = str(uuid.uuid4())
+    message = task_events_pb2.TaskEvent(event_id=event_id, user_id=user, sequence=sequence)
+    return OutgoingEvent(
+        topic=TASK_EVENTS,
+        key=user,
+        message=message,
+        event_id=event_id,
+        source="/svc_tasks",
+        type="todo.task.updated",
+        subject=f"task-{user}",
+        time=datetime.now(UTC),
+    )
+
+
+async def change(pool: asyncpg.Pool[Any], *events: OutgoingEvent) -> None:
+    """One state change and its events, in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("INSERT INTO things VALUES ($1)", str(uuid.uuid4()))
+        await enqueue(conn, events)
+
+
+async def backlog(pool: asyncpg.Pool[Any]) -> int:
+    async with pool.acquire() as conn:
+        return await outbox_backlog(conn)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def drained(pool: asyncpg.Pool[Any], within: float = 15.0) -> None:
+    async def empty() -> bool:
+        return await backlog(pool) == 0
+
+    await eventually(empty, within)
+
+
+@dataclass(frozen=True)
+class Published:
+    partition: int
+    key: bytes | None
+    message: task_events_pb2.TaskEvent
+    headers: dict[str, bytes]
+
+
+def read_topic(bootstrap: str, topic: str, expected: int) -> list[Published]:
+    """Every record of `topic`, read until `expected` arrived; fails on fewer or more."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "reader", "fetch.wait.max.ms": 10}
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=5).topics[topic].partitions
+        assigned = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+        consumer.assign(assigned)
+        records: list[Published] = []
+        deadline = time.monotonic() + 10
+        # Tansu's high watermark is the last batch's base offset + 1, so it cannot
+        # count records; instead, read on for a moment after the expected ones.
+        settle: float | None = None
+        while time.monotonic() < (deadline if settle is None else settle):
+            if settle is None and len(records) >= expected:
+                settle = time.monotonic() + 0.5
+            message = consumer.poll(0.1)
+            if message is None or message.error() is not None:
+                continue
+            value = message.value()
+            partition = message.partition()
+            assert value is not None
+            assert partition is not None
+            raw = message.headers() or []
+            pairs = raw.items() if isinstance(raw, dict) else raw
+            records.append(
+                Published(
+                    partition,
+                    message.key(),
+                    task_events_pb2.TaskEvent.FromString(value),
+                    {name: v for name, v in pairs if isinstance(v, bytes)},
+                )
+            )
+        assert len(records) == expected
+        return records
+    finally:
+        consumer.close()
+
+
+def by_user(records: list[Published]) -> dict[str, list[int]]:
+    sequences: dict[str, list[int]] = {}
+    for record in records:
+        sequences.setdefault(record.message.user_id, []).append(record.message.sequence)
+    return sequences
+
+
+@contextlib.asynccontextmanager
+async def running(*relays: OutboxRelay) -> AsyncIterator[list[asyncio.Task[None]]]:
+    tasks = [asyncio.create_task(relay.run()) for relay in relays]
+    try:
+        yield tasks
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@contextlib.asynccontextmanager
+async def producer(config: KafkaConfig, timeout_ms: int = 30_000) -> AsyncIterator[EventProducer]:
+    instance = EventProducer(config, "relay-test", message_timeout_ms=timeout_ms)
+    try:
+        yield instance
+    finally:
+        await instance.close(1.0)
+
+
+async def test_every_event_is_published_once_in_order_with_headers(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker
+) -> None:
+    config = kafka_config(broker)
+    # The topic does not exist yet: the relay creates it on the first failure.
+    async with producer(config) as kafka, running(OutboxRelay(pool, SCHEMA, kafka, config)):
+        sent = [event(user, sequence) for sequence in range(10) for user in USERS]
+        for index in range(0, len(sent), 3):
+            await change(pool, *sent[index : index + 3])
+        await drained(pool)
+
+    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 30)
+    assert by_user(records) == {user: list(range(10)) for user in USERS}
+    expected = {item.event_id: item for item in sent}
+    for record in records:
+        original = expected.pop(record.message.event_id)
+        assert record.key == original.key.encode()
+        assert record.message == original.message
+        headers = read_headers(record.headers.items())
+        assert headers.id == original.event_id
+        assert headers.source == "/svc_tasks"
+        assert headers.type == "todo.task.updated"
+        assert headers.subject == original.subject
+        assert headers.time == original.time
+        assert headers.message_name == "todo.events.v1.TaskEvent"
+        assert record.headers["content-type"] == b"application/protobuf"
+    assert expected == {}
+    # One user's events share a partition, which is what keeps them in order.
+    assert all(len({r.partition for r in records if r.key == u.encode()}) == 1 for u in USERS)
+    sent_at = await pool.fetch("SELECT sent_at FROM outbox")
+    assert len(sent_at) == 30
+    assert all(row["sent_at"] is not None for row in sent_at)
+
+
+async def test_rolled_back_transaction_publishes_nothing(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker
+) -> None:
+    config = kafka_config(broker)
+    await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
+    kept = event("ann", 2)
+
+    async def abandoned_change() -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, [event("ann", 1)])
+            raise RuntimeError("change abandoned")
+
+    with pytest.raises(RuntimeError, match="abandoned"):
+        await abandoned_change()
+    await change(pool, kept)
+
+    async with producer(config) as kafka:
+        relay = OutboxRelay(pool, SCHEMA, kafka, config)
+        assert await relay.publish_pending() == 1
+        assert await relay.publish_pending() == 0
+
+    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 1)
+    assert [record.message.event_id for record in records] == [kept.event_id]
+
+
+async def test_enqueue_refuses_to_run_outside_a_transaction(pool: asyncpg.Pool[Any]) -> None:
+    async with pool.acquire() as conn:
+        with pytest.raises(OutboxError, match="transaction"):
+            await enqueue(conn, [event("ann", 1)])
+    assert await backlog(pool) == 0
+
+
+async def test_publish_pending_reports_a_missing_topic_after_creating_it(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker
+) -> None:
+    config = kafka_config(broker)
+    await change(pool, event("ann", 1))
+    async with producer(config) as kafka:
+        relay = OutboxRelay(pool, SCHEMA, kafka, config)
+        with pytest.raises(DeliveryError) as failure:
+            await relay.publish_pending()
+        assert failure.value.topic_missing
+        assert await backlog(pool) == 1
+        assert await relay.publish_pending() == 1
+
+
+async def test_broker_outage_loses_nothing(pool: asyncpg.Pool[Any], broker: EmbeddedBroker) -> None:
+    config = kafka_config(broker)
+    async with producer(config, timeout_ms=3000) as kafka:
+        relay = OutboxRelay(pool, SCHEMA, kafka, config, max_backoff=0.5)
+        async with running(relay) as (task,):
+            await change(pool, event("ann", 0))
+            await drained(pool)
+
+            broker.stop()
+            for sequence in range(1, 6):
+                await change(pool, event("ann", sequence))
+            # While the broker is away nothing may be marked sent, however often the relay tries.
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                assert await backlog(pool) == 5
+                await asyncio.sleep(0.1)
+            assert not task.done()
+
+            broker.start()  # a new, empty in-memory broker: topics and records are gone
+            await drained(pool, within=20)
+
+    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 5)
+    assert by_user(records) == {"ann": [1, 2, 3, 4, 5]}
+
+
+async def test_one_leader_per_schema_and_takeover(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker
+) -> None:
+    config = kafka_config(broker)
+    await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
+    async with producer(config) as first_kafka, producer(config) as second_kafka:
+        first = OutboxRelay(pool, SCHEMA, first_kafka, config, lock_retry=0.2)
+        second = OutboxRelay(pool, SCHEMA, second_kafka, config, lock_retry=0.2)
+        async with running(first, second) as tasks:
+
+            async def one_leader() -> bool:
+                return [first.leading, second.leading].count(True) == 1
+
+            await eventually(one_leader)
+            for sequence in range(20):
+                await change(pool, event("ann", sequence))
+            await drained(pool)
+            assert await one_leader()
+
+            # The leader's session dies: its lock goes with it and a relay takes over.
+            pid = await pool.fetchval(
+                """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+                   AND classid = $1 AND objsubid = 2""",
+                0x70D0_0002,
+            )
+            assert await pool.fetchval("SELECT pg_terminate_backend($1)", pid)
+            for sequence in range(20, 25):
+                await change(pool, event("ann", sequence))
+            await drained(pool)
+            await eventually(one_leader)
+            assert not any(task.done() for task in tasks)
+
+    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 25)
+    assert by_user(records) == {"ann": list(range(25))}
+
+
+async def test_relay_wakes_on_notify(pool: asyncpg.Pool[Any], broker: EmbeddedBroker) -> None:
+    config = kafka_config(broker)
+    await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
+    async with producer(config) as kafka:
+        relay = OutboxRelay(pool, SCHEMA, kafka, config, poll_interval=60.0)
+        async with running(relay):
+            await change(pool, event("ann", 0))  # the first pass also warms up the producer
+            await drained(pool)
+
+            started = time.monotonic()
+            await change(pool, event("ann", 1))
+            await drained(pool, within=5)
+            assert time.monotonic() - started < 1.0
+
+
+async def test_sent_rows_are_deleted_after_retention(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker
+) -> None:
+    config = kafka_config(broker)
+    await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
+    async with producer(config) as kafka:
+        relay = OutboxRelay(
+            pool, SCHEMA, kafka, config, retention=timedelta(0), cleanup_interval=0.1,
+            poll_interval=0.1,
+        )
+        async with running(relay):
+            await change(pool, event("ann", 0), event("ann", 1))
+
+            async def deleted() -> bool:
+                rows: int = await pool.fetchval("SELECT count(*) FROM outbox")
+                return rows == 0
+
+            await eventually(deleted)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from svc_tasks import listing
+from svc_tasks.listing import OrderField, OrderKey, TaskQuery
+from todo_runtime.errors import InvalidArgument
+
+
+def test_page_size_follows_aip_158() -> None:
+    assert listing.page_size(0) == 50
+    assert listing.page_size(7) == 7
+    assert listing.page_size(10_000) == listing.MAX_PAGE_SIZE
+    with pytest.raises(InvalidArgument) as caught:
+        listing.page_size(-1)
+    assert caught.value.field == "page_size"
+
+
+def test_order_defaults_to_newest_first() -> None:
+    assert listing.order_keys([]) == (OrderKey(OrderField.CREATE_TIME, descending=True),)
+
+
+def test_order_rejects_unspecified_and_repeated_fields() -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        listing.order_keys([(0, 1)])
+    assert caught.value.field == "order_by[0].field"
+    with pytest.raises(InvalidArgument) as caught:
+        listing.order_keys([(1, 1), (1, 2)])
+    assert caught.value.field == "order_by[1].field"
+
+
+def test_page_token_round_trips_and_is_tied_to_the_query() -> None:
+    query = TaskQuery(owner_id="alice", tags=("home",))
+    moment = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    last = uuid.uuid4()
+    token = listing.encode_token(query, [moment], last)
+    assert listing.decode_token(query, token) == ([moment], last)
+    with pytest.raises(InvalidArgument) as caught:
+        listing.decode_token(TaskQuery(owner_id="alice", tags=("work",)), token)
+    assert caught.value.field == "page_token"
+
+
+@pytest.mark.parametrize("token", ["garbage", "e30", "!!!", "eyJ2IjoxfQ"])
+def test_malformed_page_tokens_are_invalid_argument(token: str) -> None:
+    with pytest.raises(InvalidArgument):
+        listing.decode_token(TaskQuery(owner_id="alice"), token)
+
+
+def test_mixed_directions_expand_the_keyset_predicate() -> None:
+    order = (OrderKey(OrderField.PRIORITY, descending=True), OrderKey(OrderField.DUE_TIME, descending=False))
+    query = TaskQuery(owner_id="alice", order=order, after=([3, datetime(2027, 1, 1, tzinfo=UTC)], uuid.uuid4()))
+    sql, params = listing.page_sql(query)
+    assert "priority < $2" in sql
+    assert "coalesce(due_at, 'infinity'::timestamptz) > $3" in sql
+    assert len(params) == 5
+
+
+def test_search_words_are_bounded() -> None:
+    assert listing.search_words("Buy, milk!") == ["buy", "milk"]
+    with pytest.raises(InvalidArgument):
+        listing.search_words("x" * 201)

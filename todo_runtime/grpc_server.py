@@ -1,0 +1,174 @@
+"""gRPC aio server bootstrap shared by every service.
+
+One interceptor authenticates the caller (signed metadata, see `identity`) and
+maps `DomainError`s to status codes; unexpected exceptions become INTERNAL
+without leaking details. Health (NOT_SERVING until the service says it is
+ready) and server reflection are always on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import _async as health_aio  # the public alias `health.aio` is invisible to type checkers
+from grpc_reflection.v1alpha import reflection
+
+from todo_runtime import identity
+from todo_runtime.config import GrpcServerConfig
+from todo_runtime.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# Lost or refused database connections are transient: UNAVAILABLE tells clients to retry.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
+_PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+@dataclass(frozen=True)
+class ServiceBinding:
+    """A servicer and the generated function that registers it, e.g. `add_TaskServiceServicer_to_server`."""
+
+    name: str
+    servicer: object
+    register: Callable[[Any, grpc.aio.Server], None]
+
+
+if TYPE_CHECKING:
+    _Interceptor = grpc.aio.ServerInterceptor[Any, Any]
+else:  # the stubs are generic, the runtime class is not
+    _Interceptor = grpc.aio.ServerInterceptor
+
+
+class _CallGuard(_Interceptor):
+    """Authenticates every non-public call and maps errors to statuses."""
+
+    def __init__(self, secret: str, max_age: int) -> None:
+        self._secret = secret
+        self._max_age = max_age
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(_PUBLIC_PREFIXES):
+            return handler
+        metadata = {key: value for key, value in details.invocation_metadata or () if isinstance(value, str)}
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(handler.unary_unary, metadata),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream(handler.unary_stream, metadata),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # client streaming is not part of any contract
+
+    def _authenticate(self, metadata: dict[str, str]) -> str:
+        return identity.verify(
+            self._secret,
+            metadata.get(identity.USER_KEY),
+            metadata.get(identity.SIGNATURE_KEY),
+            max_age=self._max_age,
+        )
+
+    def _unary(self, behavior: Any, metadata: dict[str, str]) -> Any:
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            try:
+                token = identity.set_current_user(self._authenticate(metadata))
+                try:
+                    return await behavior(request, context)
+                finally:
+                    identity.reset_current_user(token)
+            except Exception as error:  # noqa: BLE001 - every error becomes a status
+                await _abort(context, error)
+
+        return wrapped
+
+    def _stream(self, behavior: Any, metadata: dict[str, str]) -> Any:
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+            try:
+                token = identity.set_current_user(self._authenticate(metadata))
+                try:
+                    async for response in behavior(request, context):
+                        yield response
+                finally:
+                    identity.reset_current_user(token)
+            except Exception as error:  # noqa: BLE001 - every error becomes a status
+                await _abort(context, error)
+
+        return wrapped
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> None:
+    if isinstance(error, grpc.aio.AbortError):
+        raise error
+    if isinstance(error, DomainError):
+        await context.abort(error.code, error.message)
+    if isinstance(error, _UNAVAILABLE):
+        log.warning("dependency unavailable: %s", error)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "a dependency is unavailable; retry")
+    log.exception("unhandled error in RPC", exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+class GrpcServer:
+    """A started aio server, its bound port and its health servicer."""
+
+    def __init__(self, server: grpc.aio.Server, port: int, health: health_aio.HealthServicer, names: Sequence[str]) -> None:
+        self.server = server
+        self.port = port
+        self.health = health
+        self._names = ["", *names]
+
+    async def set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in self._names:
+            await self.health.set(name, status)
+
+    async def stop(self, grace: float) -> None:
+        """Reports NOT_SERVING, then lets in-flight calls finish for up to `grace` seconds."""
+        await self.set_serving(False)
+        await self.server.stop(grace)
+
+
+async def start_server(
+    config: GrpcServerConfig,
+    secret: str,
+    bindings: Sequence[ServiceBinding],
+    *,
+    max_signature_age: int = identity.DEFAULT_MAX_AGE_SECONDS,
+) -> GrpcServer:
+    """Builds and starts the server on `config.host:config.port` (port 0 = any free port)."""
+    server = grpc.aio.server(interceptors=[_CallGuard(secret, max_signature_age)])
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    for binding in bindings:
+        binding.register(binding.servicer, server)
+    names = [binding.name for binding in bindings]
+    reflection.enable_server_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(f"{config.host}:{config.port}")
+    if port == 0:
+        raise OSError(f"could not bind gRPC server to {config.host}:{config.port}")
+    await server.start()
+    started = GrpcServer(server, port, health, names)
+    await started.set_serving(False)
+    return started

@@ -1,0 +1,34 @@
+"""Idempotent consumers: remember which events were applied, in the effect's transaction.
+
+A redelivered event (consumer restart, rebalance, relay retry) is then
+recognised and skipped, so an effect happens once even though Kafka delivers
+at least once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+
+async def claim(
+    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], consumer: str, event_id: str
+) -> bool:
+    """Records that `consumer` applies `event_id`; False if it already did.
+
+    Call it inside the transaction that applies the effect: if that transaction
+    rolls back, the claim goes with it and a redelivery tries again. A
+    concurrent claim of the same event waits for this transaction and then
+    returns False.
+    """
+    if not conn.is_in_transaction():
+        raise RuntimeError("inbox.claim must run inside the transaction that applies the effect")
+    claimed: str | None = await conn.fetchval(
+        """INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING RETURNING event_id""",
+        consumer,
+        event_id,
+    )
+    return claimed is not None

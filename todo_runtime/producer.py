@@ -1,0 +1,230 @@
+"""An idempotent Kafka producer with an async, per-record outcome API.
+
+confluent-kafka is callback based and blocking; `EventProducer.send` runs the
+blocking parts in a worker thread and hands back one outcome per record, so
+callers (the outbox relay, dead-lettering) know exactly which records the
+broker acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from todo_runtime.config import KafkaConfig
+from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL
+
+log = logging.getLogger(__name__)
+
+# Codes meaning "the broker does not know this topic": after a restart an
+# in-memory broker answers UNKNOWN_TOPIC_OR_PART, librdkafka reports records
+# queued for a vanished partition as _UNKNOWN_PARTITION and refuses new ones
+# with _UNKNOWN_TOPIC until the client is recreated.
+_TOPIC_MISSING: Final = frozenset(
+    {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION}
+)
+_SLICE: Final = 0.2  # seconds per blocking call, so a cancelled send frees its thread quickly
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record to produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class DeliveryError(Exception):
+    """The broker did not acknowledge a record; `code` is librdkafka's error code."""
+
+    def __init__(self, code: int, name: str, reason: str, *, fatal: bool = False) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.code = code
+        self.name = name
+        self.fatal = fatal
+
+    @property
+    def topic_missing(self) -> bool:
+        """True when creating the topic (`ensure_topics`) and retrying can help."""
+        return self.code in _TOPIC_MISSING
+
+    @classmethod
+    def from_kafka(cls, error: KafkaError) -> DeliveryError:
+        return cls(error.code(), error.name(), error.str(), fatal=error.fatal())
+
+    @classmethod
+    def from_exception(cls, exc: KafkaException) -> DeliveryError:
+        first = exc.args[0] if exc.args else None
+        if isinstance(first, KafkaError):
+            return cls.from_kafka(first)
+        return cls(KafkaError._FAIL, "_FAIL", str(exc))
+
+
+NOT_ATTEMPTED: Final = -1000  # code of records skipped because an earlier record failed
+
+
+def producer_settings(
+    config: KafkaConfig, client_id: str, *, message_timeout_ms: int = 10_000
+) -> dict[str, object]:
+    """librdkafka settings: idempotent (ordered, no duplicates on retry), acks from all replicas.
+
+    `message_timeout_ms` bounds how long a record may wait for a reachable broker
+    before its delivery fails and the caller decides what to do (the outbox keeps
+    it and retries with a fresh client; librdkafka's own default is 5 minutes).
+    """
+    return {
+        "bootstrap.servers": config.bootstrap_servers,
+        "client.id": client_id,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "max.in.flight.requests.per.connection": 5,
+        "message.timeout.ms": message_timeout_ms,
+        # Topics are created with the configured partition count by ensure_topics,
+        # never implicitly by a produce to a missing topic.
+        "allow.auto.create.topics": False,
+        # Report a missing topic after 1 s instead of holding records for 30 s.
+        "topic.metadata.propagation.max.ms": min(1000, message_timeout_ms),
+        "log_level": LIBRDKAFKA_LOG_LEVEL,
+    }
+
+
+class EventProducer:
+    """Produces records and reports each one's fate; a send that failed replaces the client.
+
+    An idempotent producer whose broker lost its state (an in-memory broker
+    restarted) never recovers by itself: librdkafka answers the broker's
+    UNKNOWN_PRODUCER_ID with a local epoch bump the broker does not know either
+    and retries until the records time out, or fails fatally; and a topic it saw
+    vanish stays "unknown" to it. So after any failed record the next `send`
+    starts from a fresh client. Sends are serialized, which keeps order.
+    """
+
+    def __init__(
+        self, config: KafkaConfig, client_id: str, *, message_timeout_ms: int = 10_000
+    ) -> None:
+        self._settings = producer_settings(config, client_id, message_timeout_ms=message_timeout_ms)
+        self._settings["error_cb"] = self._on_error
+        self._report_wait = message_timeout_ms / 1000 + 5.0
+        self._client = Producer(self._settings)
+        self._stale = False
+        self._closed = False
+        self._lock = asyncio.Lock()
+
+    def _on_error(self, error: KafkaError) -> None:
+        """librdkafka's error callback; outages are reported by the caller, once."""
+        if error.fatal():
+            log.error("Kafka producer failed fatally, will recreate it: %s", error.str())
+            self._stale = True
+        else:
+            log.debug("Kafka producer error: %s", error.str())
+
+    async def send(self, records: Sequence[Record]) -> list[BaseException | None]:
+        """Produces `records` in order; returns None (acknowledged) or the error for each."""
+        if self._closed:
+            raise RuntimeError("producer is closed")
+        if not records:
+            return []
+        async with self._lock:
+            if self._stale:
+                await self._recreate()
+            outcomes: list[BaseException | None] = [None] * len(records)
+            pending: set[int] = set()
+            await asyncio.to_thread(self._produce_all, records, outcomes, pending)
+            deadline = time.monotonic() + self._report_wait
+            while pending and time.monotonic() < deadline:
+                await asyncio.to_thread(self._serve, outcomes, pending)
+            for index in pending:
+                outcomes[index] = DeliveryError(
+                    KafkaError._TIMED_OUT, "_TIMED_OUT", "no delivery report"
+                )
+            if any(outcome is not None for outcome in outcomes):
+                self._stale = True
+            return outcomes
+
+    def _produce_all(
+        self,
+        records: Sequence[Record],
+        outcomes: list[BaseException | None],
+        pending: set[int],
+    ) -> None:
+        for index, record in enumerate(records):
+            try:
+                self._produce_one(record, index, outcomes, pending)
+            except KafkaException as exc:
+                outcomes[index] = DeliveryError.from_exception(exc)
+                # Producing later records now could reorder them around this one.
+                for later in range(index + 1, len(records)):
+                    outcomes[later] = DeliveryError(
+                        NOT_ATTEMPTED, "NOT_ATTEMPTED", "an earlier record of the batch failed"
+                    )
+                return
+
+    def _produce_one(
+        self, record: Record, index: int, outcomes: list[BaseException | None], pending: set[int]
+    ) -> None:
+        def delivered(error: KafkaError | None, _message: Message) -> None:
+            if error is not None:
+                outcomes[index] = DeliveryError.from_kafka(error)
+            pending.discard(index)
+
+        headers: list[tuple[str, str | bytes | None]] = list(record.headers)
+        pending.add(index)
+        while True:
+            try:
+                self._client.produce(
+                    record.topic,
+                    value=record.value,
+                    key=record.key,
+                    headers=headers,
+                    on_delivery=delivered,
+                )
+                return
+            except BufferError:  # local queue full: let deliveries drain it
+                self._client.poll(_SLICE)
+            except KafkaException:
+                pending.discard(index)
+                raise
+
+    def _serve(self, outcomes: list[BaseException | None], pending: set[int]) -> None:
+        try:
+            self._client.flush(_SLICE)
+        except KafkaException as exc:  # fatal: nothing in flight will be delivered
+            error = DeliveryError.from_exception(exc)
+            for index in list(pending):
+                outcomes[index] = error
+            pending.clear()
+            self._stale = True
+
+    async def _recreate(self) -> None:
+        old = self._client
+        self._client = Producer(self._settings)
+        self._stale = False
+        await asyncio.to_thread(_discard, old)
+        log.info("recreated Kafka producer %s", self._settings["client.id"])
+
+    async def close(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a flush budget
+        """Waits up to `timeout` seconds for records in flight, then releases the client."""
+        self._closed = True
+        remaining: int = await asyncio.to_thread(self._client.flush, timeout)
+        if remaining:
+            log.warning("closing Kafka producer with %d records undelivered", remaining)
+        await asyncio.to_thread(_discard, self._client)
+
+
+def _discard(client: Producer) -> None:
+    """Drops queued records (their callbacks report a purge) and frees the client."""
+    try:
+        client.purge()
+        client.flush(0)
+        client.close()
+    except KafkaException as exc:
+        log.debug("error while discarding Kafka producer: %s", exc)

@@ -44,4 +44,4 @@ def up(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks; JSON results land in bench/results/."""
     session.install("-e", ".[dev]")
-    session.run("python", "-m", "bench.list_tasks", *session.posargs)
+    session.run("python", "-m", "bench", *session.posargs)

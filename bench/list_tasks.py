@@ -7,7 +7,6 @@ each query shape end to end through svc_tasks and records Postgres' plan.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from typing import Any
 
@@ -15,13 +14,14 @@ import asyncpg
 import grpc
 
 from bench.support import SECRET, scratch_stack, summary, write_results
-from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2 as svc, tasks_service_pb2_grpc
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
+from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.identity import identity_metadata
 
 USER = "bench-user"
 TASKS = 100_000
 RUNS = 40
-_WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()
+_WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()  # noqa: SIM905 - reads as prose
 
 SEED = """
 INSERT INTO tasks.tasks (id, owner_id, title, description, status, priority, tags, due_at, time_zone,
@@ -42,25 +42,45 @@ FROM generate_series(1, $3) AS g
 SHAPES: dict[str, svc.ListTasksRequest] = {
     "default_order": svc.ListTasksRequest(page_size=50),
     "open_by_due": svc.ListTasksRequest(
-        page_size=50, filter=svc.TaskFilter(status=task_pb2.TASK_STATUS_OPEN),
-        order_by=[svc.TaskOrder(field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING)],
-    ),
-    "high_priority_by_priority_then_due": svc.ListTasksRequest(
-        page_size=50, filter=svc.TaskFilter(priorities=[task_pb2.PRIORITY_HIGH, task_pb2.PRIORITY_URGENT]),
+        page_size=50,
+        filter=svc.TaskFilter(status=task_pb2.TASK_STATUS_OPEN),
         order_by=[
-            svc.TaskOrder(field=svc.TASK_ORDER_FIELD_PRIORITY, direction=svc.ORDER_DIRECTION_DESCENDING),
-            svc.TaskOrder(field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING),
+            svc.TaskOrder(
+                field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING
+            )
         ],
     ),
-    "tags_all_of": svc.ListTasksRequest(page_size=50, filter=svc.TaskFilter(tags=["alpha", "bravo"])),
+    "high_priority_by_priority_then_due": svc.ListTasksRequest(
+        page_size=50,
+        filter=svc.TaskFilter(priorities=[task_pb2.PRIORITY_HIGH, task_pb2.PRIORITY_URGENT]),
+        order_by=[
+            svc.TaskOrder(
+                field=svc.TASK_ORDER_FIELD_PRIORITY, direction=svc.ORDER_DIRECTION_DESCENDING
+            ),
+            svc.TaskOrder(
+                field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING
+            ),
+        ],
+    ),
+    "tags_all_of": svc.ListTasksRequest(
+        page_size=50, filter=svc.TaskFilter(tags=["alpha", "bravo"])
+    ),
     "overdue_by_due": svc.ListTasksRequest(
-        page_size=50, filter=svc.TaskFilter(overdue=True),
-        order_by=[svc.TaskOrder(field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING)],
+        page_size=50,
+        filter=svc.TaskFilter(overdue=True),
+        order_by=[
+            svc.TaskOrder(
+                field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING
+            )
+        ],
     ),
     "search_word": svc.ListTasksRequest(page_size=50, filter=svc.TaskFilter(search="foxtrot")),
     "search_typo": svc.ListTasksRequest(page_size=50, filter=svc.TaskFilter(search="foxtrt")),
     "title_order": svc.ListTasksRequest(
-        page_size=50, order_by=[svc.TaskOrder(field=svc.TASK_ORDER_FIELD_TITLE, direction=svc.ORDER_DIRECTION_ASCENDING)]
+        page_size=50,
+        order_by=[
+            svc.TaskOrder(field=svc.TASK_ORDER_FIELD_TITLE, direction=svc.ORDER_DIRECTION_ASCENDING)
+        ],
     ),
 }
 
@@ -78,18 +98,30 @@ async def _time(stub: Any, request: svc.ListTasksRequest) -> tuple[list[float], 
     for _ in range(19):
         if not token:
             break
-        page = await stub.ListTasks(svc.ListTasksRequest(**{**_fields(request), "page_token": token}), metadata=identity_metadata(SECRET, USER), timeout=30)
+        page = await stub.ListTasks(
+            svc.ListTasksRequest(**{**_fields(request), "page_token": token}),
+            metadata=identity_metadata(SECRET, USER),
+            timeout=30,
+        )
         token = page.next_page_token
     if token:
         for _ in range(RUNS):
             started = time.perf_counter()
-            await stub.ListTasks(svc.ListTasksRequest(**{**_fields(request), "page_token": token}), metadata=identity_metadata(SECRET, USER), timeout=30)
+            await stub.ListTasks(
+                svc.ListTasksRequest(**{**_fields(request), "page_token": token}),
+                metadata=identity_metadata(SECRET, USER),
+                timeout=30,
+            )
             later.append((time.perf_counter() - started) * 1000)
     return first, later, total
 
 
 def _fields(request: svc.ListTasksRequest) -> dict[str, Any]:
-    return {"page_size": request.page_size, "filter": request.filter, "order_by": list(request.order_by)}
+    return {
+        "page_size": request.page_size,
+        "filter": request.filter,
+        "order_by": list(request.order_by),
+    }
 
 
 async def main() -> None:
@@ -103,8 +135,15 @@ async def main() -> None:
             stub = tasks_service_pb2_grpc.TaskServiceStub(channel)
             for name, request in SHAPES.items():
                 first, later, total = await _time(stub, request)
-                results["shapes"][name] = {"total_count": total, "first_page": summary(first), "page_21": summary(later) if later else None}
-                print(f"{name:<38} total={total:>6}  first page p50={summary(first)['p50_ms']} ms p99={summary(first)['p99_ms']} ms", flush=True)  # noqa: T201
+                results["shapes"][name] = {
+                    "total_count": total,
+                    "first_page": summary(first),
+                    "page_21": summary(later) if later else None,
+                }
+                stats = summary(first)
+                print(
+                    f"{name:<38} total={total:>6}  first page p50={stats['p50_ms']} ms p99={stats['p99_ms']} ms"
+                )
         plan = await conn.fetch(
             "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM tasks.tasks WHERE owner_id = $1 AND status = 1 "
             "ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT 51",
@@ -113,9 +152,8 @@ async def main() -> None:
         results["explain_open_by_due"] = [row[0] for row in plan]
         await conn.close()
     path = write_results("list_tasks", results)
-    print(f"results: {path}")  # noqa: T201
+    print(f"results: {path}")
 
 
 if __name__ == "__main__":
     asyncio.run(main())
-    sys.exit(0)

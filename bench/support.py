@@ -35,7 +35,14 @@ class Stack:
 
 
 def kafka_config(bootstrap: str) -> KafkaConfig:
-    return KafkaConfig(bootstrap, partitions=3, replication_factor=1, fetch_wait_max_ms=10, session_timeout_ms=6000, assignment_strategy="range")
+    return KafkaConfig(
+        bootstrap,
+        partitions=3,
+        replication_factor=1,
+        fetch_wait_max_ms=10,
+        session_timeout_ms=6000,
+        assignment_strategy="range",
+    )
 
 
 @asynccontextmanager
@@ -49,7 +56,9 @@ async def scratch_stack() -> AsyncIterator[Stack]:
     broker = EmbeddedBroker(port=free_port())
     broker.start()
     kafka = kafka_config(broker.bootstrap_servers)
-    config = TasksConfig(DatabaseConfig(url, 2, 10), kafka, GrpcServerConfig("127.0.0.1", 0, 0.5), SECRET)
+    config = TasksConfig(
+        DatabaseConfig(url, 2, 10), kafka, GrpcServerConfig("127.0.0.1", 0, 0.5), SECRET
+    )
     service = await start_tasks(config)
     try:
         yield Stack(url, f"127.0.0.1:{service.port}", broker, kafka)
@@ -74,6 +83,10 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 def write_results(name: str, results: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"benchmark": name, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, **results}
+    payload = {
+        "benchmark": name,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **results,
+    }
     path.write_text(json.dumps(payload, indent=2))
     return path

@@ -15,7 +15,10 @@ from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 
 _BASES = {task_pb2.RECURRENCE_BASIS_COMPLETION: Basis.COMPLETION}
-_NUMBERS = {Basis.SCHEDULE: task_pb2.RECURRENCE_BASIS_SCHEDULE, Basis.COMPLETION: task_pb2.RECURRENCE_BASIS_COMPLETION}
+_NUMBERS = {
+    Basis.SCHEDULE: task_pb2.RECURRENCE_BASIS_SCHEDULE,
+    Basis.COMPLETION: task_pb2.RECURRENCE_BASIS_COMPLETION,
+}
 
 
 class UnusableEvent(ValueError):
@@ -24,10 +27,16 @@ class UnusableEvent(ValueError):
 
 def is_recurring_completion(event: task_events_pb2.TaskEvent) -> bool:
     task = event.task
-    return event.kind == task_pb2.CHANGE_KIND_COMPLETED and task.HasField("recurrence") and bool(task.series_id)
+    return (
+        event.kind == task_pb2.CHANGE_KIND_COMPLETED
+        and task.HasField("recurrence")
+        and bool(task.series_id)
+    )
 
 
-def plan_next(event: task_events_pb2.TaskEvent, catch_up: CatchUp) -> tasks_service_pb2.CreateTaskRequest | None:
+def plan_next(
+    event: task_events_pb2.TaskEvent, catch_up: CatchUp
+) -> tasks_service_pb2.CreateTaskRequest | None:
     """The CreateTask request for the instance after the completed one, or None.
 
     "Now" for the catch-up policy is the completion time, so the decision is
@@ -41,13 +50,19 @@ def plan_next(event: task_events_pb2.TaskEvent, catch_up: CatchUp) -> tasks_serv
         raise UnusableEvent(f"task {task.id} has unknown time zone {task.time_zone!r}")
     if not task.HasField("complete_time"):
         raise UnusableEvent(f"completed task {task.id} has no complete_time")
-    recurrence = Recurrence(task.recurrence.rule, task.recurrence.text, _BASES.get(task.recurrence.basis, Basis.SCHEDULE))
+    recurrence = Recurrence(
+        task.recurrence.rule,
+        task.recurrence.text,
+        _BASES.get(task.recurrence.basis, Basis.SCHEDULE),
+    )
     completed_at = task.complete_time.ToDatetime(tzinfo=UTC)
     try:
         following = next_instance(
             recurrence,
             zone,
-            previous_due=task.due_time.ToDatetime(tzinfo=UTC) if task.HasField("due_time") else None,
+            previous_due=task.due_time.ToDatetime(tzinfo=UTC)
+            if task.HasField("due_time")
+            else None,
             completed_at=completed_at,
             now=completed_at,
             catch_up=catch_up,
@@ -56,14 +71,20 @@ def plan_next(event: task_events_pb2.TaskEvent, catch_up: CatchUp) -> tasks_serv
         raise UnusableEvent(f"task {task.id} has an unusable rule: {error}") from error
     if following is None:
         return None
-    reminders = [task_pb2.Reminder(minutes_before=r.minutes_before) for r in task.reminders if r.HasField("minutes_before")]
+    reminders = [
+        task_pb2.Reminder(minutes_before=r.minutes_before)
+        for r in task.reminders
+        if r.HasField("minutes_before")
+    ]
     upcoming = task_pb2.Task(
         title=task.title,
         description=task.description,
         priority=task.priority,
         tags=task.tags,
         time_zone=task.time_zone,
-        recurrence=task_pb2.Recurrence(rule=following.recurrence.rule, basis=_NUMBERS[following.recurrence.basis]),
+        recurrence=task_pb2.Recurrence(
+            rule=following.recurrence.rule, basis=_NUMBERS[following.recurrence.basis]
+        ),
         reminders=reminders,
         series_id=task.series_id,
         series_index=task.series_index + 1,

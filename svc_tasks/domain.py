@@ -53,7 +53,9 @@ def title(value: str, field: str = "task.title") -> str:
 
 def description(value: str, field: str = "task.description") -> str:
     if len(value) > DESCRIPTION_MAX:
-        raise InvalidArgument(field, f"must be at most {DESCRIPTION_MAX} characters, got {len(value)}")
+        raise InvalidArgument(
+            field, f"must be at most {DESCRIPTION_MAX} characters, got {len(value)}"
+        )
     return value
 
 
@@ -95,16 +97,22 @@ def instant(value: datetime, field: str) -> datetime:
     return value
 
 
-def reminders(values: list[Reminder], due_at: datetime | None, field: str = "task.reminders") -> list[Reminder]:
+def reminders(
+    values: list[Reminder], due_at: datetime | None, field: str = "task.reminders"
+) -> list[Reminder]:
     if len(values) > REMINDERS_MAX:
         raise InvalidArgument(field, f"at most {REMINDERS_MAX} reminders, got {len(values)}")
     unique: dict[str, Reminder] = {}
     for index, reminder in enumerate(values):
         if reminder.minutes_before is not None:
             if not 0 <= reminder.minutes_before <= MINUTES_BEFORE_MAX:
-                raise InvalidArgument(f"{field}[{index}].minutes_before", f"must be 0..{MINUTES_BEFORE_MAX}")
+                raise InvalidArgument(
+                    f"{field}[{index}].minutes_before", f"must be 0..{MINUTES_BEFORE_MAX}"
+                )
             if due_at is None:
-                raise InvalidArgument(f"{field}[{index}].minutes_before", "needs the task to have a due time")
+                raise InvalidArgument(
+                    f"{field}[{index}].minutes_before", "needs the task to have a due time"
+                )
         elif reminder.at is not None:
             instant(reminder.at, f"{field}[{index}].remind_time")
         else:

@@ -59,11 +59,23 @@ def change_events(
     )
     return [
         OutgoingEvent(
-            topic=topics.TASK_EVENTS, key=task.owner_id, message=event, event_id=str(event_id),
-            source=SOURCE, type=f"todo.task.{name}", subject=task.id, time=at,
+            topic=topics.TASK_EVENTS,
+            key=task.owner_id,
+            message=event,
+            event_id=str(event_id),
+            source=SOURCE,
+            type=f"todo.task.{name}",
+            subject=task.id,
+            time=at,
         ),
         OutgoingEvent(
-            topic=topics.TASK_UPDATES, key=task.owner_id, message=update, event_id=str(update_id),
-            source=SOURCE, type=f"todo.task_update.{name}", subject=task.id, time=at,
+            topic=topics.TASK_UPDATES,
+            key=task.owner_id,
+            message=update,
+            event_id=str(update_id),
+            source=SOURCE,
+            type=f"todo.task_update.{name}",
+            subject=task.id,
+            time=at,
         ),
     ]

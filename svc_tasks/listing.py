@@ -80,10 +80,14 @@ class TaskQuery:
     def fingerprint(self) -> str:
         """Identifies the filter and order a page token belongs to."""
         shape = [
-            self.status, list(self.priorities), list(self.tags),
+            self.status,
+            list(self.priorities),
+            list(self.tags),
             self.due_before.isoformat() if self.due_before else None,
             self.due_after.isoformat() if self.due_after else None,
-            self.overdue, self.search, [(key.field.value, key.descending) for key in self.order],
+            self.overdue,
+            self.search,
+            [(key.field.value, key.descending) for key in self.order],
         ]
         return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
@@ -106,11 +110,15 @@ def order_keys(pairs: list[tuple[int, int]]) -> tuple[OrderKey, ...]:
         try:
             order_field = OrderField(field_number)
         except ValueError:
-            raise InvalidArgument(f"order_by[{index}].field", "must be a TaskOrderField other than UNSPECIFIED") from None
+            raise InvalidArgument(
+                f"order_by[{index}].field", "must be a TaskOrderField other than UNSPECIFIED"
+            ) from None
         if direction not in (0, 1, 2):
             raise InvalidArgument(f"order_by[{index}].direction", "must be ASCENDING or DESCENDING")
         if any(key.field is order_field for key in keys):
-            raise InvalidArgument(f"order_by[{index}].field", f"{order_field.name} is already ordered by")
+            raise InvalidArgument(
+                f"order_by[{index}].field", f"{order_field.name} is already ordered by"
+            )
         keys.append(OrderKey(order_field, descending=direction == 2))
     return tuple(keys)
 
@@ -118,7 +126,9 @@ def order_keys(pairs: list[tuple[int, int]]) -> tuple[OrderKey, ...]:
 def search_words(text: str) -> list[str]:
     if len(text) > SEARCH_MAX:
         raise InvalidArgument("filter.search", f"must be at most {SEARCH_MAX} characters")
-    words = [word for word in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split() if word]
+    words = [
+        word for word in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split() if word
+    ]
     if len(words) > MAX_SEARCH_WORDS:
         raise InvalidArgument("filter.search", f"at most {MAX_SEARCH_WORDS} words")
     return words
@@ -159,7 +169,9 @@ def _where(query: TaskQuery, params: _Params) -> list[str]:
     return clauses
 
 
-def _after(keys: tuple[OrderKey, ...], values: list[Any], last_id: uuid.UUID, params: _Params) -> str:
+def _after(
+    keys: tuple[OrderKey, ...], values: list[Any], last_id: uuid.UUID, params: _Params
+) -> str:
     """Rows strictly after the cursor in (keys..., id) order, id following the first key's direction."""
     columns = [key.expression for key in keys] + ["id"]
     descending = [key.descending for key in keys] + [keys[0].descending]
@@ -171,7 +183,9 @@ def _after(keys: tuple[OrderKey, ...], values: list[Any], last_id: uuid.UUID, pa
     for position in range(len(columns)):
         equal = [f"{columns[i]} = {placeholders[i]}" for i in range(position)]
         op = "<" if descending[position] else ">"
-        alternatives.append(" AND ".join([*equal, f"{columns[position]} {op} {placeholders[position]}"]))
+        alternatives.append(
+            " AND ".join([*equal, f"{columns[position]} {op} {placeholders[position]}"])
+        )
     return "(" + " OR ".join(f"({alt})" for alt in alternatives) + ")"
 
 
@@ -185,18 +199,21 @@ def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     if query.after is not None:
         clauses.append(_after(query.order, query.after[0], query.after[1], params))
     id_direction = "DESC" if query.order[0].descending else "ASC"
-    order_sql = ", ".join(f"{key.expression} {'DESC' if key.descending else 'ASC'}" for key in query.order)
-    keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
-    sql = (
-        f"SELECT *, {keys_sql} FROM tasks WHERE {' AND '.join(clauses)} "
-        f"ORDER BY {order_sql}, id {id_direction} LIMIT {params.add(query.page_size + 1)}"
+    order_sql = ", ".join(
+        f"{key.expression} {'DESC' if key.descending else 'ASC'}" for key in query.order
     )
+    keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
+    where = " AND ".join(clauses)
+    limit = params.add(query.page_size + 1)
+    # Only code-defined expressions are interpolated; every value is a parameter.
+    sql = f"SELECT *, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql}, id {id_direction} LIMIT {limit}"  # noqa: S608
     return sql, params.values
 
 
 def count_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     params = _Params()
-    return f"SELECT count(*) FROM tasks WHERE {' AND '.join(_where(query, params))}", params.values
+    where = " AND ".join(_where(query, params))
+    return f"SELECT count(*) FROM tasks WHERE {where}", params.values  # noqa: S608 - values are parameters
 
 
 def _encode_value(value: Any) -> Any:
@@ -208,8 +225,17 @@ def _decode_value(value: Any) -> Any:
 
 
 def encode_token(query: TaskQuery, values: list[Any], last_id: uuid.UUID) -> str:
-    payload = {"v": 1, "q": query.fingerprint(), "k": [_encode_value(v) for v in values], "id": str(last_id)}
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+    payload = {
+        "v": 1,
+        "q": query.fingerprint(),
+        "k": [_encode_value(v) for v in values],
+        "id": str(last_id),
+    }
+    return (
+        base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def decode_token(query: TaskQuery, token: str) -> tuple[list[Any], uuid.UUID]:
@@ -222,5 +248,7 @@ def decode_token(query: TaskQuery, token: str) -> tuple[list[Any], uuid.UUID]:
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise InvalidArgument("page_token", "is not a token returned by ListTasks") from None
     if fingerprint != query.fingerprint() or len(values) != len(query.order):
-        raise InvalidArgument("page_token", "belongs to a different filter or order; start again without it")
+        raise InvalidArgument(
+            "page_token", "belongs to a different filter or order; start again without it"
+        )
     return values, last_id

@@ -24,14 +24,18 @@ def from_timestamp(value: Timestamp) -> datetime:
 
 def reminders_to_json(reminders: list[Reminder]) -> list[dict[str, Any]]:
     return [
-        {"minutes_before": r.minutes_before} if r.minutes_before is not None else {"at": r.at.isoformat() if r.at else None}
+        {"minutes_before": r.minutes_before}
+        if r.minutes_before is not None
+        else {"at": r.at.isoformat() if r.at else None}
         for r in reminders
     ]
 
 
 def reminders_from_json(values: list[dict[str, Any]]) -> list[Reminder]:
     return [
-        Reminder(minutes_before=v["minutes_before"]) if "minutes_before" in v else Reminder(at=datetime.fromisoformat(v["at"]))
+        Reminder(minutes_before=v["minutes_before"])
+        if "minutes_before" in v
+        else Reminder(at=datetime.fromisoformat(v["at"]))
         for v in values
     ]
 
@@ -71,7 +75,11 @@ def task_from_row(row: Mapping[str, Any]) -> task_pb2.Task:
         task.complete_time.CopyFrom(timestamp(row["completed_at"]))
     if row["recurrence_rule"] is not None:
         task.recurrence.CopyFrom(
-            task_pb2.Recurrence(rule=row["recurrence_rule"], text=row["recurrence_text"], basis=row["recurrence_basis"])
+            task_pb2.Recurrence(
+                rule=row["recurrence_rule"],
+                text=row["recurrence_text"],
+                basis=row["recurrence_basis"],
+            )
         )
     for reminder in reminders_from_json(row["reminders"]):
         message = task.reminders.add(id=reminder.id)

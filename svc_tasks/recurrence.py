@@ -11,7 +11,10 @@ from svc_tasks.domain import RecurrenceValue
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime.errors import InvalidArgument
 
-_BASIS_NUMBERS = {Basis.SCHEDULE: task_pb2.RECURRENCE_BASIS_SCHEDULE, Basis.COMPLETION: task_pb2.RECURRENCE_BASIS_COMPLETION}
+_BASIS_NUMBERS = {
+    Basis.SCHEDULE: task_pb2.RECURRENCE_BASIS_SCHEDULE,
+    Basis.COMPLETION: task_pb2.RECURRENCE_BASIS_COMPLETION,
+}
 
 
 def resolve(
@@ -26,7 +29,11 @@ def resolve(
     source = requested.rule or requested.text
     if not source.strip():
         raise InvalidArgument("task.recurrence", "set rule or text, e.g. 'every weekday at 9am'")
-    if requested.basis not in (0, task_pb2.RECURRENCE_BASIS_SCHEDULE, task_pb2.RECURRENCE_BASIS_COMPLETION):
+    if requested.basis not in (
+        0,
+        task_pb2.RECURRENCE_BASIS_SCHEDULE,
+        task_pb2.RECURRENCE_BASIS_COMPLETION,
+    ):
         raise InvalidArgument("task.recurrence.basis", "must be SCHEDULE or COMPLETION")
     try:
         recurrence = parse_recurrence(source, zone)

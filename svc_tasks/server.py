@@ -34,7 +34,11 @@ async def start(config: TasksConfig) -> RunningService:
         service.stack.push_async_callback(producer.close)
         relay = OutboxRelay(pool, SCHEMA, producer, config.kafka)
         service.background(relay.run(), "outbox-relay")
-        binding = ServiceBinding(SERVICE_NAME, TaskServicer(TaskStore(pool)), tasks_service_pb2_grpc.add_TaskServiceServicer_to_server)
+        binding = ServiceBinding(
+            SERVICE_NAME,
+            TaskServicer(TaskStore(pool)),
+            tasks_service_pb2_grpc.add_TaskServiceServicer_to_server,
+        )
         server = await start_server(config.grpc, config.internal_secret, [binding])
         service.stack.push_async_callback(server.stop, config.grpc.grace_seconds)
         service.port = server.port

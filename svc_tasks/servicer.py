@@ -25,7 +25,9 @@ from todo_runtime.errors import InvalidArgument
 from todo_runtime.identity import current_user
 
 Context = grpc.aio.ServicerContext[Any, Any]
-UPDATABLE = frozenset({"title", "description", "priority", "tags", "due_time", "time_zone", "recurrence", "reminders"})
+UPDATABLE = frozenset(
+    {"title", "description", "priority", "tags", "due_time", "time_zone", "recurrence", "reminders"}
+)
 CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE = 100, 1000
 
 
@@ -83,19 +85,27 @@ def _compute_update(task: task_pb2.Task, paths: set[str], now: datetime) -> Any:
         due_at = _due(task) if "due_time" in paths else row["due_at"]
         if "recurrence" in paths and task.HasField("recurrence"):
             recurrence, due_at = resolve(task.recurrence, zone, due_at, now)
-            changes.update(recurrence_rule=recurrence.rule, recurrence_text=recurrence.text, recurrence_basis=recurrence.basis)
+            changes.update(
+                recurrence_rule=recurrence.rule,
+                recurrence_text=recurrence.text,
+                recurrence_basis=recurrence.basis,
+            )
             if row["series_id"] is None:
                 changes.update(series_id=uuid.uuid4(), series_index=1)
         elif "recurrence" in paths:
             changes.update(recurrence_rule=None, recurrence_text=None, recurrence_basis=None)
         elif due_at is None and row["recurrence_rule"] is not None:
-            raise InvalidArgument("task.due_time", "a recurring task needs a due time; clear the recurrence too")
+            raise InvalidArgument(
+                "task.due_time", "a recurring task needs a due time; clear the recurrence too"
+            )
         changes["due_at"] = due_at
         if "reminders" in paths:
             reminders = domain.reminders(reminders_from_pb(task.reminders), due_at)
             changes["reminders"] = reminders_to_json(reminders)
         elif due_at is None and any("minutes_before" in r for r in row["reminders"]):
-            raise InvalidArgument("task.due_time", "reminders are relative to the due time; clear them too")
+            raise InvalidArgument(
+                "task.due_time", "reminders are relative to the due time; clear them too"
+            )
         if "title" in paths:
             changes["title"] = domain.title(task.title)
         if "description" in paths:
@@ -113,7 +123,11 @@ def _task_query(request: tasks_service_pb2.ListTasksRequest, owner_id: str) -> l
     flt = request.filter
     if flt.status not in (0, task_pb2.TASK_STATUS_OPEN, task_pb2.TASK_STATUS_COMPLETED):
         raise InvalidArgument("filter.status", "must be OPEN or COMPLETED")
-    priorities = tuple(sorted({domain.priority(p, f"filter.priorities[{i}]") for i, p in enumerate(flt.priorities)}))
+    priorities = tuple(
+        sorted(
+            {domain.priority(p, f"filter.priorities[{i}]") for i, p in enumerate(flt.priorities)}
+        )
+    )
     query = listing.TaskQuery(
         owner_id=owner_id,
         status=flt.status or None,
@@ -150,44 +164,69 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
     def __init__(self, store: TaskStore) -> None:
         self._store = store
 
-    async def CreateTask(self, request: tasks_service_pb2.CreateTaskRequest, context: Context) -> tasks_service_pb2.CreateTaskResponse:
+    async def CreateTask(
+        self, request: tasks_service_pb2.CreateTaskRequest, context: Context
+    ) -> tasks_service_pb2.CreateTaskResponse:
         owner = current_user()
         task = await self._store.create(owner, _new_task(request, datetime.now(UTC)), actor=owner)
         return tasks_service_pb2.CreateTaskResponse(task=task)
 
-    async def GetTask(self, request: tasks_service_pb2.GetTaskRequest, context: Context) -> tasks_service_pb2.GetTaskResponse:
+    async def GetTask(
+        self, request: tasks_service_pb2.GetTaskRequest, context: Context
+    ) -> tasks_service_pb2.GetTaskResponse:
         task = await self._store.get(current_user(), domain.task_id(request.id))
         return tasks_service_pb2.GetTaskResponse(task=task)
 
-    async def ListTasks(self, request: tasks_service_pb2.ListTasksRequest, context: Context) -> tasks_service_pb2.ListTasksResponse:
+    async def ListTasks(
+        self, request: tasks_service_pb2.ListTasksRequest, context: Context
+    ) -> tasks_service_pb2.ListTasksResponse:
         tasks, token, total = await self._store.page(_task_query(request, current_user()))
-        return tasks_service_pb2.ListTasksResponse(tasks=tasks, next_page_token=token, total_size=total)
+        return tasks_service_pb2.ListTasksResponse(
+            tasks=tasks, next_page_token=token, total_size=total
+        )
 
-    async def UpdateTask(self, request: tasks_service_pb2.UpdateTaskRequest, context: Context) -> tasks_service_pb2.UpdateTaskResponse:
+    async def UpdateTask(
+        self, request: tasks_service_pb2.UpdateTaskRequest, context: Context
+    ) -> tasks_service_pb2.UpdateTaskResponse:
         owner = current_user()
         paths = _update_paths(request)
         expected = request.expected_version if request.HasField("expected_version") else None
         compute = _compute_update(request.task, paths, datetime.now(UTC))
-        task = await self._store.update(owner, domain.task_id(request.task.id, "task.id"), expected, compute, actor=owner)
+        task_id = domain.task_id(request.task.id, "task.id")
+        task = await self._store.update(
+            owner, task_id, expected_version=expected, compute=compute, actor=owner
+        )
         return tasks_service_pb2.UpdateTaskResponse(task=task)
 
-    async def CompleteTask(self, request: tasks_service_pb2.CompleteTaskRequest, context: Context) -> tasks_service_pb2.CompleteTaskResponse:
+    async def CompleteTask(
+        self, request: tasks_service_pb2.CompleteTaskRequest, context: Context
+    ) -> tasks_service_pb2.CompleteTaskResponse:
         owner = current_user()
-        task = await self._store.set_completed(owner, domain.task_id(request.id), completed=True, actor=owner)
+        task = await self._store.set_completed(
+            owner, domain.task_id(request.id), completed=True, actor=owner
+        )
         return tasks_service_pb2.CompleteTaskResponse(task=task)
 
-    async def ReopenTask(self, request: tasks_service_pb2.ReopenTaskRequest, context: Context) -> tasks_service_pb2.ReopenTaskResponse:
+    async def ReopenTask(
+        self, request: tasks_service_pb2.ReopenTaskRequest, context: Context
+    ) -> tasks_service_pb2.ReopenTaskResponse:
         owner = current_user()
-        task = await self._store.set_completed(owner, domain.task_id(request.id), completed=False, actor=owner)
+        task = await self._store.set_completed(
+            owner, domain.task_id(request.id), completed=False, actor=owner
+        )
         return tasks_service_pb2.ReopenTaskResponse(task=task)
 
-    async def DeleteTask(self, request: tasks_service_pb2.DeleteTaskRequest, context: Context) -> tasks_service_pb2.DeleteTaskResponse:
+    async def DeleteTask(
+        self, request: tasks_service_pb2.DeleteTaskRequest, context: Context
+    ) -> tasks_service_pb2.DeleteTaskResponse:
         owner = current_user()
         task_id = domain.task_id(request.id)
         await self._store.delete(owner, task_id, actor=owner)
         return tasks_service_pb2.DeleteTaskResponse(id=str(task_id))
 
-    async def ListChanges(self, request: tasks_service_pb2.ListChangesRequest, context: Context) -> tasks_service_pb2.ListChangesResponse:
+    async def ListChanges(
+        self, request: tasks_service_pb2.ListChangesRequest, context: Context
+    ) -> tasks_service_pb2.ListChangesResponse:
         if request.page_size < 0:
             raise InvalidArgument("page_size", "must not be negative")
         size = min(request.page_size or CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE)
@@ -198,4 +237,6 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
             changes = changes[:size]
             payload = {"from": request.after_sequence, "after": changes[-1].sequence}
             token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
-        return tasks_service_pb2.ListChangesResponse(changes=changes, next_page_token=token, latest_sequence=latest)
+        return tasks_service_pb2.ListChangesResponse(
+            changes=changes, next_page_token=token, latest_sequence=latest
+        )

@@ -54,24 +54,46 @@ class TaskStore:
         recurrence = new.recurrence
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                _INSERT, uuid.uuid4(), owner_id, new.title, new.description, new.priority, new.tags,
-                new.due_at, new.time_zone, recurrence.rule if recurrence else None,
-                recurrence.text if recurrence else None, recurrence.basis if recurrence else None,
-                reminders_to_json(new.reminders), new.series_id, new.series_index, now, new.request_id,
+                _INSERT,
+                uuid.uuid4(),
+                owner_id,
+                new.title,
+                new.description,
+                new.priority,
+                new.tags,
+                new.due_at,
+                new.time_zone,
+                recurrence.rule if recurrence else None,
+                recurrence.text if recurrence else None,
+                recurrence.basis if recurrence else None,
+                reminders_to_json(new.reminders),
+                new.series_id,
+                new.series_index,
+                now,
+                new.request_id,
             )
             if row is None:
                 existing = await conn.fetchrow(
                     """SELECT * FROM tasks WHERE owner_id = $1
                        AND ((request_id = $2) OR (series_id = $3 AND series_index = $4))""",
-                    owner_id, new.request_id, new.series_id, new.series_index,
+                    owner_id,
+                    new.request_id,
+                    new.series_id,
+                    new.series_index,
                 )
                 if existing is None:  # the first create was deleted since: create again is wrong
-                    raise Conflict("a task with this request_id or series occurrence existed and was deleted")
+                    raise Conflict(
+                        "a task with this request_id or series occurrence existed and was deleted"
+                    )
                 return task_from_row(existing)
-            return await _record(conn, task_pb2.CHANGE_KIND_CREATED, row, None, actor, now)
+            return await _record(
+                conn, task_pb2.CHANGE_KIND_CREATED, row, previous=None, actor=actor, now=now
+            )
 
     async def get(self, owner_id: str, task_id: uuid.UUID) -> task_pb2.Task:
-        row = await self._pool.fetchrow("SELECT * FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id)
+        row = await self._pool.fetchrow(
+            "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id
+        )
         if row is None:
             raise _not_found(task_id)
         return task_from_row(row)
@@ -87,13 +109,16 @@ class TaskStore:
         if len(rows) > query.page_size:
             rows = rows[: query.page_size]
             last = rows[-1]
-            token = listing.encode_token(query, [last[f"k{i}"] for i in range(len(query.order))], last["id"])
+            token = listing.encode_token(
+                query, [last[f"k{i}"] for i in range(len(query.order))], last["id"]
+            )
         return [task_from_row(row) for row in rows], token, int(total)
 
     async def update(
         self,
         owner_id: str,
         task_id: uuid.UUID,
+        *,
         expected_version: int | None,
         compute: Callable[[Row], Changes],
         actor: str,
@@ -111,41 +136,77 @@ class TaskStore:
                 raise Conflict(
                     f"task {task_id} is at version {current['version']}, not {expected_version}; re-read and retry"
                 )
-            changes = {column: value for column, value in compute(current).items() if current[column] != value}
+            changes = {
+                column: value
+                for column, value in compute(current).items()
+                if current[column] != value
+            }
             if not changes:
                 return task_from_row(current)
-            assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(changes, start=3))
+            assignments = ", ".join(
+                f"{column} = ${index}" for index, column in enumerate(changes, start=3)
+            )
             row = await conn.fetchrow(
                 f"UPDATE tasks SET {assignments}, version = version + 1, updated_at = ${len(changes) + 3} "  # noqa: S608 - column names come from code
                 "WHERE owner_id = $1 AND id = $2 RETURNING *",
-                owner_id, task_id, *changes.values(), now,
+                owner_id,
+                task_id,
+                *changes.values(),
+                now,
             )
             assert row is not None
-            return await _record(conn, kind, row, task_from_row(current), actor, now)
+            return await _record(
+                conn, kind, row, previous=task_from_row(current), actor=actor, now=now
+            )
 
-    async def set_completed(self, owner_id: str, task_id: uuid.UUID, completed: bool, actor: str) -> task_pb2.Task:
+    async def set_completed(
+        self, owner_id: str, task_id: uuid.UUID, completed: bool, actor: str
+    ) -> task_pb2.Task:
         """Completes or reopens; doing it twice changes nothing and emits nothing."""
         now = datetime.now(UTC)
 
         def compute(_: Row) -> Changes:
-            return {"status": COMPLETED, "completed_at": now} if completed else {"status": OPEN, "completed_at": None}
+            return (
+                {"status": COMPLETED, "completed_at": now}
+                if completed
+                else {"status": OPEN, "completed_at": None}
+            )
 
         kind = task_pb2.CHANGE_KIND_COMPLETED if completed else task_pb2.CHANGE_KIND_REOPENED
         async with self._pool.acquire() as conn:
-            status = await conn.fetchval("SELECT status FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id)
+            status = await conn.fetchval(
+                "SELECT status FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id
+            )
         if status is None:
             raise _not_found(task_id)
         if status == (COMPLETED if completed else OPEN):
             return await self.get(owner_id, task_id)
-        return await self.update(owner_id, task_id, None, _only_if_status(compute, OPEN if completed else COMPLETED), actor, kind)
+        return await self.update(
+            owner_id,
+            task_id,
+            expected_version=None,
+            compute=_only_if_status(compute, OPEN if completed else COMPLETED),
+            actor=actor,
+            kind=kind,
+        )
 
     async def delete(self, owner_id: str, task_id: uuid.UUID, actor: str) -> None:
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow("DELETE FROM tasks WHERE owner_id = $1 AND id = $2 RETURNING *", owner_id, task_id)
+            row = await conn.fetchrow(
+                "DELETE FROM tasks WHERE owner_id = $1 AND id = $2 RETURNING *", owner_id, task_id
+            )
             if row is None:
                 raise _not_found(task_id)
-            await _record(conn, task_pb2.CHANGE_KIND_DELETED, row, None, actor, now, deleted=True)
+            await _record(
+                conn,
+                task_pb2.CHANGE_KIND_DELETED,
+                row,
+                previous=None,
+                actor=actor,
+                now=now,
+                deleted=True,
+            )
 
     async def list_changes(
         self, owner_id: str, after_sequence: int, limit: int
@@ -155,18 +216,26 @@ class TaskStore:
             rows = await conn.fetch(
                 """SELECT sequence, kind, snapshot, changed_at FROM changes
                    WHERE owner_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3""",
-                owner_id, after_sequence, limit,
+                owner_id,
+                after_sequence,
+                limit,
             )
-            latest = await conn.fetchval("SELECT last_sequence FROM user_sequences WHERE owner_id = $1", owner_id)
+            latest = await conn.fetchval(
+                "SELECT last_sequence FROM user_sequences WHERE owner_id = $1", owner_id
+            )
         changes = []
         for row in rows:
-            change = tasks_service_pb2.TaskChange(sequence=row["sequence"], kind=row["kind"], change_time=timestamp(row["changed_at"]))
+            change = tasks_service_pb2.TaskChange(
+                sequence=row["sequence"], kind=row["kind"], change_time=timestamp(row["changed_at"])
+            )
             change.task.ParseFromString(row["snapshot"])
             changes.append(change)
         return changes, int(latest or 0)
 
 
-def _only_if_status(compute: Callable[[Row], Changes], expected_status: int) -> Callable[[Row], Changes]:
+def _only_if_status(
+    compute: Callable[[Row], Changes], expected_status: int
+) -> Callable[[Row], Changes]:
     """Guards a status change against a concurrent one that already happened."""
 
     def guarded(row: Row) -> Changes:
@@ -179,10 +248,10 @@ async def _record(
     conn: Connection,
     kind: task_pb2.ChangeKind,
     row: Row,
+    *,
     previous: task_pb2.Task | None,
     actor: str,
     now: datetime,
-    *,
     deleted: bool = False,
 ) -> task_pb2.Task:
     """Appends the change to the owner's log and its events to the outbox."""
@@ -193,11 +262,26 @@ async def _record(
     sequence = await conn.fetchval(_NEXT_SEQUENCE, task.owner_id)
     event_id = uuid.uuid4()
     await conn.execute(
-        "INSERT INTO changes (owner_id, sequence, kind, task_id, event_id, snapshot, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        task.owner_id, sequence, kind, row["id"], event_id, task.SerializeToString(), now,
+        """INSERT INTO changes (owner_id, sequence, kind, task_id, event_id, snapshot, changed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        task.owner_id,
+        sequence,
+        kind,
+        row["id"],
+        event_id,
+        task.SerializeToString(),
+        now,
     )
     await enqueue(
         conn,
-        change_events(kind=kind, event_id=event_id, sequence=sequence, actor=actor, at=now, task=task, previous=previous),
+        change_events(
+            kind=kind,
+            event_id=event_id,
+            sequence=sequence,
+            actor=actor,
+            at=now,
+            task=task,
+            previous=previous,
+        ),
     )
     return task

@@ -102,15 +102,17 @@ async def tasks_service(database_url: str, broker: EmbeddedBroker) -> AsyncItera
         await service.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, interval: float = 0.1) -> T:
-    """Polls `check` until it returns something other than None (or fails the test after `timeout`)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], *, within: float = 30.0, interval: float = 0.1
+) -> T:
+    """Polls `check` until it returns something other than None (or fails the test after `within` s)."""
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result is not None:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"condition not met within {timeout} s")
+            pytest.fail(f"condition not met within {within} s")
         await asyncio.sleep(interval)
 
 

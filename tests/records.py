@@ -19,13 +19,20 @@ class Published:
     headers: dict[str, bytes]
 
 
-def read_topic(bootstrap: str, topic: str, *, at_least: int, timeout: float = 20.0) -> list[Published]:
+def read_topic(
+    bootstrap: str, topic: str, *, at_least: int, timeout: float = 20.0
+) -> list[Published]:
     """All records of `topic` from the beginning, once at least `at_least` arrived (or the timeout passed).
 
     Records come back ordered per partition; with one key per test they are in publish order.
     """
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"reader-{uuid.uuid4()}", "enable.auto.commit": False, "fetch.wait.max.ms": 10}
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 10,
+        }
     )
     try:
         deadline = time.monotonic() + timeout
@@ -45,8 +52,11 @@ def read_topic(bootstrap: str, topic: str, *, at_least: int, timeout: float = 20
                 continue
             records.append(
                 Published(
-                    topic=message.topic(), partition=message.partition(), offset=message.offset(),
-                    key=message.key(), value=message.value(),
+                    topic=message.topic(),
+                    partition=message.partition(),
+                    offset=message.offset(),
+                    key=message.key(),
+                    value=message.value(),
                     headers={name: value for name, value in message.headers() or []},
                 )
             )

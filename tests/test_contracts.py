@@ -22,5 +22,9 @@ def test_stubs_are_fresh(tmp_path: Path) -> None:
     areas = {path.name for path in tmp_path.iterdir()}
     assert areas == {"tasks", "events", "notify", "audit", "live", "recur"}
     expected, committed = _stubs(tmp_path, areas), _stubs(PACKAGE, areas)
-    stale = sorted(name for name in expected.keys() | committed.keys() if expected.get(name) != committed.get(name))
+    stale = sorted(
+        name
+        for name in expected.keys() | committed.keys()
+        if expected.get(name) != committed.get(name)
+    )
     assert not stale, f"stale generated stubs, run `nox -s proto`: {stale}"

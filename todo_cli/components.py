@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from dataclasses import dataclass
 
@@ -33,11 +32,15 @@ class Component:
         try:
             if self.http:
                 async with httpx.AsyncClient(timeout=1.0) as client:
-                    return (await client.get(f"http://127.0.0.1:{self.port()}/readyz")).status_code == 200
+                    return (
+                        await client.get(f"http://127.0.0.1:{self.port()}/readyz")
+                    ).status_code == 200
             async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port()}") as channel:
-                reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=1.0
+                )
                 return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-        except (grpc.aio.AioRpcError, httpx.HTTPError, asyncio.TimeoutError):
+        except (TimeoutError, grpc.aio.AioRpcError, httpx.HTTPError):
             return False
 
 

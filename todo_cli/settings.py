@@ -25,8 +25,12 @@ def stack_secrets(directory: Path) -> dict[str, str]:
     path = directory / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     values = {
-        "TODO_JWT_SECRET": os.environ.get("TODO_JWT_SECRET") or stored.get("TODO_JWT_SECRET") or secrets.token_urlsafe(32),
-        "TODO_INTERNAL_SECRET": os.environ.get("TODO_INTERNAL_SECRET") or stored.get("TODO_INTERNAL_SECRET") or secrets.token_urlsafe(32),
+        "TODO_JWT_SECRET": os.environ.get("TODO_JWT_SECRET")
+        or stored.get("TODO_JWT_SECRET")
+        or secrets.token_urlsafe(32),
+        "TODO_INTERNAL_SECRET": os.environ.get("TODO_INTERNAL_SECRET")
+        or stored.get("TODO_INTERNAL_SECRET")
+        or secrets.token_urlsafe(32),
     }
     if values != stored:
         path.write_text(json.dumps(values))

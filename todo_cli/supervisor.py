@@ -32,8 +32,12 @@ class Supervised:
         while not self._stopping:
             with self._log_path.open("ab") as output:
                 self._process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", self.component.module,
-                    env=self._env, stdout=output, stderr=output,
+                    sys.executable,
+                    "-m",
+                    self.component.module,
+                    env=self._env,
+                    stdout=output,
+                    stderr=output,
                     start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops children in order
                 )
             started = asyncio.get_running_loop().time()
@@ -42,7 +46,13 @@ class Supervised:
                 return
             if asyncio.get_running_loop().time() - started > MAX_BACKOFF:
                 backoff = INITIAL_BACKOFF  # it ran a good while: this is a fresh failure
-            log.warning("%s exited with status %s; restarting in %.0f s (log: %s)", self.component.name, code, backoff, self._log_path)
+            log.warning(
+                "%s exited with status %s; restarting in %.0f s (log: %s)",
+                self.component.name,
+                code,
+                backoff,
+                self._log_path,
+            )
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
@@ -63,8 +73,8 @@ class Supervised:
             await process.wait()
 
 
-async def wait_ready(component: Component, timeout: float) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_ready(component: Component, within: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if await component.ready():
             return True

@@ -50,7 +50,9 @@ class Env:
         try:
             return int(value)
         except ValueError:
-            raise ConfigError(f"environment variable {key} must be an integer, got {value!r}") from None
+            raise ConfigError(
+                f"environment variable {key} must be an integer, got {value!r}"
+            ) from None
 
     def number(self, key: str, default: float | _Missing = MISSING) -> float:
         value = self._raw(key)
@@ -61,7 +63,9 @@ class Env:
         try:
             return float(value)
         except ValueError:
-            raise ConfigError(f"environment variable {key} must be a number, got {value!r}") from None
+            raise ConfigError(
+                f"environment variable {key} must be a number, got {value!r}"
+            ) from None
 
     def flag(self, key: str, default: bool) -> bool:
         value = self._raw(key)
@@ -139,5 +143,7 @@ def internal_secret(env: Env) -> str:
     """The key services share to sign and verify the caller identity in gRPC metadata."""
     secret = env.text("TODO_INTERNAL_SECRET")
     if len(secret) < 16:
-        raise ConfigError("environment variable TODO_INTERNAL_SECRET must be at least 16 characters")
+        raise ConfigError(
+            "environment variable TODO_INTERNAL_SECRET must be at least 16 characters"
+        )
     return secret

@@ -14,7 +14,9 @@ async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(config: DatabaseConfig, schema: str, settings: dict[str, str] | None = None) -> asyncpg.Pool[Any]:
+async def create_pool(
+    config: DatabaseConfig, schema: str, settings: dict[str, str] | None = None
+) -> asyncpg.Pool[Any]:
     """Opens a pool whose connections resolve unqualified names in `schema` first.
 
     `public` stays on the search path because extensions such as pg_trgm live
@@ -25,7 +27,11 @@ async def create_pool(config: DatabaseConfig, schema: str, settings: dict[str, s
         min_size=config.pool_min,
         max_size=config.pool_max,
         init=_init_connection,
-        server_settings={"search_path": f"{schema}, public", "application_name": schema, **(settings or {})},
+        server_settings={
+            "search_path": f"{schema}, public",
+            "application_name": schema,
+            **(settings or {}),
+        },
     )
     assert pool is not None  # create_pool only returns None when awaited lazily
     return pool

@@ -8,7 +8,6 @@ ready) and server reflection are always on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
+from grpc_health.v1 import (
+    _async as health_aio,
+)  # the public alias `health.aio` is invisible to type checkers
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1 import _async as health_aio  # the public alias `health.aio` is invisible to type checkers
 from grpc_reflection.v1alpha import reflection
 
 from todo_runtime import identity
@@ -61,13 +62,17 @@ class _CallGuard(_Interceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]
+        ],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(details)
         if handler is None or details.method.startswith(_PUBLIC_PREFIXES):
             return handler
-        metadata = {key: value for key, value in details.invocation_metadata or () if isinstance(value, str)}
+        metadata = {
+            key: value for key, value in details.invocation_metadata or () if isinstance(value, str)
+        }
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(handler.unary_unary, metadata),
@@ -98,13 +103,15 @@ class _CallGuard(_Interceptor):
                     return await behavior(request, context)
                 finally:
                     identity.reset_current_user(token)
-            except Exception as error:  # noqa: BLE001 - every error becomes a status
+            except Exception as error:
                 await _abort(context, error)
 
         return wrapped
 
     def _stream(self, behavior: Any, metadata: dict[str, str]) -> Any:
-        async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        async def wrapped(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
             try:
                 token = identity.set_current_user(self._authenticate(metadata))
                 try:
@@ -112,7 +119,7 @@ class _CallGuard(_Interceptor):
                         yield response
                 finally:
                     identity.reset_current_user(token)
-            except Exception as error:  # noqa: BLE001 - every error becomes a status
+            except Exception as error:
                 await _abort(context, error)
 
         return wrapped
@@ -133,14 +140,24 @@ async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) 
 class GrpcServer:
     """A started aio server, its bound port and its health servicer."""
 
-    def __init__(self, server: grpc.aio.Server, port: int, health: health_aio.HealthServicer, names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        server: grpc.aio.Server,
+        port: int,
+        health: health_aio.HealthServicer,
+        names: Sequence[str],
+    ) -> None:
         self.server = server
         self.port = port
         self.health = health
         self._names = ["", *names]
 
     async def set_serving(self, serving: bool) -> None:
-        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in self._names:
             await self.health.set(name, status)
 
@@ -164,7 +181,14 @@ async def start_server(
     for binding in bindings:
         binding.register(binding.servicer, server)
     names = [binding.name for binding in bindings]
-    reflection.enable_server_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
+    reflection.enable_server_reflection(
+        [
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
     port = server.add_insecure_port(f"{config.host}:{config.port}")
     if port == 0:
         raise OSError(f"could not bind gRPC server to {config.host}:{config.port}")

@@ -36,7 +36,14 @@ def identity_metadata(secret: str, user_id: str) -> tuple[tuple[str, str], tuple
     return ((USER_KEY, user_id), (SIGNATURE_KEY, sign(secret, user_id)))
 
 
-def verify(secret: str, user_id: str | None, signature: str | None, *, max_age: int = DEFAULT_MAX_AGE_SECONDS, now: float | None = None) -> str:
+def verify(
+    secret: str,
+    user_id: str | None,
+    signature: str | None,
+    *,
+    max_age: int = DEFAULT_MAX_AGE_SECONDS,
+    now: float | None = None,
+) -> str:
     """Returns the verified user id or raises Unauthenticated saying why."""
     if not user_id or not signature:
         raise Unauthenticated(f"missing {USER_KEY} or {SIGNATURE_KEY} metadata")

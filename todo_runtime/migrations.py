@@ -52,9 +52,15 @@ class MigrationSet:
         return found
 
 
-async def migrate(dsn_or_conn: str | asyncpg.Connection[Any], schema: str, sets: list[MigrationSet]) -> int:
+async def migrate(
+    dsn_or_conn: str | asyncpg.Connection[Any], schema: str, sets: list[MigrationSet]
+) -> int:
     """Creates `schema` if needed and applies pending migrations; returns how many ran."""
-    conn = dsn_or_conn if isinstance(dsn_or_conn, asyncpg.Connection) else await asyncpg.connect(dsn_or_conn)
+    conn = (
+        dsn_or_conn
+        if isinstance(dsn_or_conn, asyncpg.Connection)
+        else await asyncpg.connect(dsn_or_conn)
+    )
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
         try:
@@ -90,7 +96,9 @@ async def _apply(conn: asyncpg.Connection[Any], schema: str, sets: list[Migratio
             checksum = hashlib.sha256(sql.encode()).hexdigest()
             if version in applied:
                 if applied[version] != checksum:
-                    raise MigrationError(f"{migration_set.name}/{name} changed after it was applied to {schema}")
+                    raise MigrationError(
+                        f"{migration_set.name}/{name} changed after it was applied to {schema}"
+                    )
                 continue
             async with conn.transaction():
                 await conn.execute(sql)

@@ -20,6 +20,7 @@ taken before enqueueing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -168,23 +169,28 @@ class OutboxRelay:
                     if locked:
                         await self._lead(conn)
                 await asyncio.sleep(self._lock_retry)
+                continue
             except _DB_ERRORS as exc:
-                self._leading = False
                 if db_down_since is None:
                     db_down_since = time.monotonic()
                     log.warning("outbox relay %s: Postgres unavailable (%s); retrying",
                                 self._schema, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._max_backoff)
+            except Exception:  # a stopped relay silently stops every event: retry instead
+                log.exception("outbox relay %s: unexpected error; retrying", self._schema)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
 
     async def _lead(self, conn: Connection) -> None:
         """Publishes on every NOTIFY (and every `poll_interval`) while `conn` holds the lock."""
         wake = asyncio.Event()
+        closed = False
 
         def on_notify(*_: object) -> None:
             wake.set()
 
         def on_close(_: object) -> None:
+            nonlocal closed
+            closed = True
             wake.set()
 
         channel = f"{self._schema}_outbox"
@@ -194,7 +200,7 @@ class OutboxRelay:
         log.info("outbox relay %s: leading", self._schema)
         next_cleanup = 0.0
         try:
-            while not conn.is_closed():
+            while not closed:
                 wake.clear()
                 await self._drain(conn)
                 if time.monotonic() >= next_cleanup:
@@ -205,11 +211,16 @@ class OutboxRelay:
                         await wake.wait()
                 except TimeoutError:
                     pass
-            log.warning("outbox relay %s: lost its Postgres connection", self._schema)
+            log.warning("outbox relay %s: lost its Postgres connection and with it the lead",
+                        self._schema)
         finally:
             self._leading = False
-            conn.remove_termination_listener(on_close)
-            await _unlisten(conn, channel, on_notify)
+            # A dead pooled connection is detached from its proxy, whose every
+            # method then raises; its listeners died with it.
+            with contextlib.suppress(asyncpg.InterfaceError):
+                conn.remove_termination_listener(on_close)
+            if not closed:
+                await _unlisten(conn, channel, on_notify)
 
     async def _drain(self, conn: Connection) -> None:
         """Publishes until the backlog is empty, waiting out broker failures with backoff."""
@@ -291,14 +302,16 @@ class OutboxRelay:
 
 
 async def _unlisten(conn: Connection, channel: str, callback: Any) -> None:
-    """Removes the listener before the pool gets the connection back, or drops the connection."""
-    if conn.is_closed():
-        return
+    """Removes the listener before the pool gets the connection back, or drops the connection.
+
+    A connection in doubt (broken, or its UNLISTEN cancelled) is terminated
+    rather than returned with a live listener; the pool opens a fresh one.
+    """
     try:
         async with asyncio.timeout(2.0):
             await conn.remove_listener(channel, callback)
-    except BaseException:
-        # A connection in doubt (or a cancelled UNLISTEN) is closed rather than
-        # returned with a live listener; the pool opens a fresh one.
-        conn.terminate()
-        raise
+    except BaseException as exc:
+        with contextlib.suppress(asyncpg.InterfaceError):  # already detached: nothing to drop
+            conn.terminate()
+        if not isinstance(exc, _DB_ERRORS):  # leadership is over anyway; cancellation is not
+            raise

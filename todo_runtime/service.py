@@ -57,6 +57,7 @@ class RunningService:
 
 def serve(component: str, start: Callable[[], Awaitable[RunningService]]) -> None:
     """A service process's whole life: log set-up, start, run until SIGTERM/SIGINT, stop in order."""
+
     async def main() -> None:
         configure_logging(component)
         service = await start()

@@ -6,13 +6,12 @@ record what was said, leaving frequency inference and validation to the end.
 
 from __future__ import annotations
 
+from .describe import MONTH_NAMES
 from .lexicon import COUNT_WORDS, MONTH_WORDS, ORDINAL_WORDS, WEEKDAY_WORDS, ordinal_number, unit_of
 from .model import ByDay
 from .phrase_base import ReaderBase
 
 LIST_WORDS = frozenset({"and", ",", "&", "or"})
-MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July",
-               "August", "September", "October", "November", "December")  # fmt: skip
 _MAX_DAY = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 

@@ -17,7 +17,7 @@ from .lexicon import (
     clock_of,
     number_of,
     unit_of,
-)  # fmt: skip
+)
 from .model import Basis, Freq
 from .phrase_days import LIST_WORDS, DayClauses
 

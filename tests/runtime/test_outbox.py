@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -289,12 +291,16 @@ async def test_one_leader_per_schema_and_takeover(
             assert await one_leader()
 
             # The leader's session dies: its lock goes with it and a relay takes over.
-            pid = await pool.fetchval(
-                """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
-                   AND classid = $1 AND objsubid = 2""",
+            # pg_locks spans the cluster: only this test's database is ours to touch.
+            holders = await pool.fetch(
+                """SELECT pid FROM pg_locks
+                   WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1
+                     AND database = (SELECT oid FROM pg_database
+                                     WHERE datname = current_database())""",
                 0x70D0_0002,
             )
-            assert await pool.fetchval("SELECT pg_terminate_backend($1)", pid)
+            assert len(holders) == 1
+            assert await pool.fetchval("SELECT pg_terminate_backend($1)", holders[0]["pid"])
             for sequence in range(20, 25):
                 await change(pool, event("ann", sequence))
             await drained(pool)
@@ -338,3 +344,98 @@ async def test_sent_rows_are_deleted_after_retention(
                 return rows == 0
 
             await eventually(deleted)
+
+
+class PostgresProxy:
+    """A TCP forwarder to Postgres that the test can cut (every connection dropped, new ones
+    refused) and restore, to simulate a database outage without touching the shared server."""
+
+    def __init__(self, database_url: str) -> None:
+        parts = urlsplit(database_url)
+        self._target = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self._parts = parts
+        self._server: asyncio.Server | None = None
+        self._port = 0
+        self._open: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        user = f"{self._parts.username}@" if self._parts.username else ""
+        return urlunsplit(self._parts._replace(netloc=f"{user}127.0.0.1:{self._port}"))
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self._port)
+        self._port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in self._open:
+            writer.transport.abort()
+
+    async def _forward(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        server_in, server_out = await asyncio.open_connection(*self._target)
+        self._open |= {client_out, server_out}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.transport.abort()
+
+        await asyncio.gather(pipe(client_in, server_out), pipe(server_in, client_out))
+        self._open -= {client_out, server_out}
+
+
+async def test_relay_survives_a_postgres_outage(
+    pool: asyncpg.Pool[Any],
+    database_url: str,
+    broker: EmbeddedBroker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="todo_runtime.outbox")
+    config = kafka_config(broker)
+    await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
+    proxy = PostgresProxy(database_url)
+    await proxy.start()
+    relay_pool = await create_pool(DatabaseConfig(proxy.url, 1, 2), SCHEMA)
+    try:
+        async with producer(config) as kafka:
+            relay = OutboxRelay(relay_pool, SCHEMA, kafka, config, max_backoff=0.2)
+            async with running(relay) as (task,):
+                await change(pool, event("ann", 0))
+                await drained(pool)
+
+                await proxy.cut()
+                for sequence in range(1, 4):
+                    await change(pool, event("ann", sequence))
+
+                async def reported() -> bool:
+                    return "Postgres unavailable" in caplog.text
+
+                await eventually(reported)
+                # Several reconnection attempts fail (backoff capped at 0.2 s) ...
+                deadline = time.monotonic() + 1.0
+                while time.monotonic() < deadline:
+                    assert not relay.leading
+                    assert await backlog(pool) == 3
+                    await asyncio.sleep(0.1)
+                assert not task.done()
+
+                await proxy.start()  # same port
+                await drained(pool)
+                assert not task.done()
+    finally:
+        await proxy.cut()
+        await relay_pool.close()
+
+    # ... but the outage is reported once, and so is the recovery.
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("Postgres unavailable" in message for message in messages) == 1
+    assert sum("Postgres reachable again" in message for message in messages) == 1
+    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 4)
+    assert by_user(records) == {"ann": [0, 1, 2, 3]}

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from confluent_kafka import Producer
 
 from svc_recur.config import RecurConfig
 from svc_recur.server import start as start_recur
@@ -17,7 +18,8 @@ from tests.conftest import RunningTasks, eventually
 from tests.records import read_topic
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
-from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2 as svc, tasks_service_pb2_grpc
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
+from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.identity import identity_metadata
 
 
@@ -29,12 +31,21 @@ class Tasks:
         self._secret = secret
 
     async def __call__(self, method: str, request: Any) -> Any:
-        return await getattr(self._stub, method)(request, metadata=identity_metadata(self._secret, "alice"), timeout=10)
+        return await getattr(self._stub, method)(
+            request, metadata=identity_metadata(self._secret, "alice"), timeout=10
+        )
 
     async def series(self, series_id: str) -> list[task_pb2.Task]:
-        page = await self("ListTasks", svc.ListTasksRequest(
-            order_by=[svc.TaskOrder(field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING)]
-        ))
+        page = await self(
+            "ListTasks",
+            svc.ListTasksRequest(
+                order_by=[
+                    svc.TaskOrder(
+                        field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=svc.ORDER_DIRECTION_ASCENDING
+                    )
+                ]
+            ),
+        )
         return [t for t in page.tasks if t.series_id == series_id]
 
 
@@ -44,27 +55,43 @@ async def tasks(tasks_service: RunningTasks) -> AsyncIterator[Tasks]:
         yield Tasks(tasks_service_pb2_grpc.TaskServiceStub(channel), tasks_service.secret)
 
 
-async def recurring(tasks: Tasks, text: str = "every day at 9am", due: datetime | None = None, **fields: Any) -> task_pb2.Task:
-    task = task_pb2.Task(title="Water plants", tags=["home"], priority=task_pb2.PRIORITY_HIGH, time_zone="Europe/Berlin",
-                         recurrence=task_pb2.Recurrence(text=text), reminders=[task_pb2.Reminder(minutes_before=15)], **fields)
+async def recurring(
+    tasks: Tasks, text: str = "every day at 9am", due: datetime | None = None, **fields: Any
+) -> task_pb2.Task:
+    task = task_pb2.Task(
+        title="Water plants",
+        tags=["home"],
+        priority=task_pb2.PRIORITY_HIGH,
+        time_zone="Europe/Berlin",
+        recurrence=task_pb2.Recurrence(text=text),
+        reminders=[task_pb2.Reminder(minutes_before=15)],
+        **fields,
+    )
     if due is not None:
         task.due_time.CopyFrom(timestamp(due))
     return (await tasks("CreateTask", svc.CreateTaskRequest(task=task))).task  # type: ignore[no-any-return]
 
 
-async def series_of(tasks: Tasks, series_id: str, size: int, timeout: float = 30.0) -> list[task_pb2.Task]:
+async def series_of(
+    tasks: Tasks, series_id: str, size: int, within: float = 30.0
+) -> list[task_pb2.Task]:
     async def check() -> list[task_pb2.Task] | None:
         found = await tasks.series(series_id)
-        assert len(found) <= size, f"more instances than expected: {[(t.series_index, t.id) for t in found]}"
+        assert len(found) <= size, (
+            f"more instances than expected: {[(t.series_index, t.id) for t in found]}"
+        )
         return found if len(found) == size else None
 
-    return await eventually(check, timeout=timeout)
+    return await eventually(check, within=within)
 
 
 async def test_a_recurring_task_gets_a_series_and_a_due_date_from_its_rule(tasks: Tasks) -> None:
     task = await recurring(tasks, "every monday at 8:30")
-    assert task.series_id and task.series_index == 1
-    due = task.due_time.ToDatetime(tzinfo=UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+    assert task.series_id
+    assert task.series_index == 1
+    due = task.due_time.ToDatetime(tzinfo=UTC).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Berlin")
+    )
     assert (due.weekday(), due.hour, due.minute) == (0, 8, 30)
     assert due > datetime.now(UTC)
     assert task.recurrence.rule.startswith("FREQ=WEEKLY")
@@ -79,7 +106,9 @@ async def test_bad_recurrence_text_is_invalid_argument_with_an_example(tasks: Ta
     assert "e.g." in (caught.value.details() or "") or "try" in (caught.value.details() or "")
 
 
-async def test_completion_creates_exactly_one_next_instance(tasks: Tasks, recur_service: str) -> None:
+async def test_completion_creates_exactly_one_next_instance(
+    tasks: Tasks, recur_service: str
+) -> None:
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     first = await recurring(tasks, "every 2 days", due=due)
     await tasks("CompleteTask", svc.CompleteTaskRequest(id=first.id))
@@ -88,7 +117,11 @@ async def test_completion_creates_exactly_one_next_instance(tasks: Tasks, recur_
     assert upcoming.series_index == 2
     assert upcoming.status == task_pb2.TASK_STATUS_OPEN
     assert upcoming.due_time.ToDatetime(tzinfo=UTC) == due + timedelta(days=2)
-    assert (upcoming.title, list(upcoming.tags), upcoming.priority) == ("Water plants", ["home"], task_pb2.PRIORITY_HIGH)
+    assert (upcoming.title, list(upcoming.tags), upcoming.priority) == (
+        "Water plants",
+        ["home"],
+        task_pb2.PRIORITY_HIGH,
+    )
     assert [r.minutes_before for r in upcoming.reminders] == [15]
     assert upcoming.recurrence.rule == first.recurrence.rule
 
@@ -119,13 +152,22 @@ async def test_redelivered_completions_create_nothing_more(
     first = await recurring(tasks, due=datetime.now(UTC) + timedelta(hours=1))
     await tasks("CompleteTask", svc.CompleteTaskRequest(id=first.id))
     await series_of(tasks, first.series_id, 2)
-    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, "task-events", at_least=3)
-    completion = next(r for r in records if task_events_pb2.TaskEvent.FromString(r.value).kind == task_pb2.CHANGE_KIND_COMPLETED)
-    from confluent_kafka import Producer
-
+    records = await asyncio.to_thread(
+        read_topic, broker.bootstrap_servers, "task-events", at_least=3
+    )
+    completion = next(
+        r
+        for r in records
+        if task_events_pb2.TaskEvent.FromString(r.value).kind == task_pb2.CHANGE_KIND_COMPLETED
+    )
     producer = Producer({"bootstrap.servers": broker.bootstrap_servers})
     for _ in range(3):  # the broker redelivers the very same record
-        producer.produce("task-events", key=completion.key, value=completion.value, headers=list(completion.headers.items()))
+        producer.produce(
+            "task-events",
+            key=completion.key,
+            value=completion.value,
+            headers=list(completion.headers.items()),
+        )
     producer.flush(10)
     # A second replica with an empty history must not create one either.
     replica = await start_recur(recur_config)
@@ -136,14 +178,18 @@ async def test_redelivered_completions_create_nothing_more(
     assert len(await tasks.series(first.series_id)) == 2
 
 
-async def test_concurrent_replicas_create_one_instance_each(tasks: Tasks, recur_config: RecurConfig) -> None:
+async def test_concurrent_replicas_create_one_instance_each(
+    tasks: Tasks, recur_config: RecurConfig
+) -> None:
     replicas = [await start_recur(recur_config), await start_recur(recur_config)]
     try:
-        firsts = [await recurring(tasks, due=datetime.now(UTC) + timedelta(hours=1 + i)) for i in range(4)]
+        firsts = [
+            await recurring(tasks, due=datetime.now(UTC) + timedelta(hours=1 + i)) for i in range(4)
+        ]
         for first in firsts:
             await tasks("CompleteTask", svc.CompleteTaskRequest(id=first.id))
         for first in firsts:
-            await series_of(tasks, first.series_id, 2, timeout=45)
+            await series_of(tasks, first.series_id, 2, within=45)
         await asyncio.sleep(2.0)
         assert all([len(await tasks.series(f.series_id)) == 2 for f in firsts])
     finally:
@@ -151,7 +197,9 @@ async def test_concurrent_replicas_create_one_instance_each(tasks: Tasks, recur_
             await replica.stop()
 
 
-async def test_instance_appears_when_svc_recur_comes_back(tasks: Tasks, recur_config: RecurConfig) -> None:
+async def test_instance_appears_when_svc_recur_comes_back(
+    tasks: Tasks, recur_config: RecurConfig
+) -> None:
     first = await recurring(tasks, due=datetime.now(UTC) + timedelta(hours=1))
     await tasks("CompleteTask", svc.CompleteTaskRequest(id=first.id))
     await asyncio.sleep(1.0)

@@ -22,6 +22,8 @@ async def call(tasks_service: RunningTasks) -> AsyncIterator[Call]:
 
         async def invoke(user: str, method: str, request: Any) -> Any:
             rpc = getattr(stub, method)
-            return await rpc(request, metadata=identity_metadata(tasks_service.secret, user), timeout=10)
+            return await rpc(
+                request, metadata=identity_metadata(tasks_service.secret, user), timeout=10
+            )
 
         yield invoke

@@ -44,7 +44,9 @@ def test_known_zones(name: str) -> None:
     assert domain.time_zone(name).key == name
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "Europe/berlin_x", "/etc/localtime", "../../etc/passwd", "+02:00"])
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus", "Europe/berlin_x", "/etc/localtime", "../../etc/passwd", "+02:00"]
+)
 def test_unknown_zones_are_rejected(name: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         domain.time_zone(name)
@@ -73,7 +75,12 @@ def test_reminders_are_deduplicated_by_id() -> None:
     due = datetime(2027, 1, 1, tzinfo=UTC)
     at = datetime(2026, 12, 31, 12, tzinfo=UTC)
     result = domain.reminders(
-        [domain.Reminder(minutes_before=10), domain.Reminder(minutes_before=10), domain.Reminder(at=at)], due
+        [
+            domain.Reminder(minutes_before=10),
+            domain.Reminder(minutes_before=10),
+            domain.Reminder(at=at),
+        ],
+        due,
     )
     assert [r.id for r in result] == ["before-10", f"at-{int(at.timestamp())}"]
 

@@ -50,8 +50,13 @@ def test_malformed_page_tokens_are_invalid_argument(token: str) -> None:
 
 
 def test_mixed_directions_expand_the_keyset_predicate() -> None:
-    order = (OrderKey(OrderField.PRIORITY, descending=True), OrderKey(OrderField.DUE_TIME, descending=False))
-    query = TaskQuery(owner_id="alice", order=order, after=([3, datetime(2027, 1, 1, tzinfo=UTC)], uuid.uuid4()))
+    order = (
+        OrderKey(OrderField.PRIORITY, descending=True),
+        OrderKey(OrderField.DUE_TIME, descending=False),
+    )
+    query = TaskQuery(
+        owner_id="alice", order=order, after=([3, datetime(2027, 1, 1, tzinfo=UTC)], uuid.uuid4())
+    )
     sql, params = listing.page_sql(query)
     assert "priority < $2" in sql
     assert "coalesce(due_at, 'infinity'::timestamptz) > $3" in sql

@@ -8,10 +8,15 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from svc_tasks.messages import timestamp
+from tests.conftest import RunningTasks
 from tests.svc_tasks.conftest import Call
-from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2 as svc
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
+from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
+from todo_runtime.identity import identity_metadata
 
 Task = task_pb2.Task
 
@@ -32,9 +37,18 @@ async def test_create_and_get_round_trip_every_field(call: Call) -> None:
     due = datetime(2027, 5, 1, 9, tzinfo=UTC)
     reminder_at = datetime(2027, 4, 30, 18, tzinfo=UTC)
     created = await create(
-        call, "alice", title="  File taxes ", description="before May", priority=task_pb2.PRIORITY_HIGH,
-        tags=["Home", "money", "home"], due_time=timestamp(due), time_zone="Europe/Berlin",
-        reminders=[task_pb2.Reminder(minutes_before=30), task_pb2.Reminder(remind_time=timestamp(reminder_at))],
+        call,
+        "alice",
+        title="  File taxes ",
+        description="before May",
+        priority=task_pb2.PRIORITY_HIGH,
+        tags=["Home", "money", "home"],
+        due_time=timestamp(due),
+        time_zone="Europe/Berlin",
+        reminders=[
+            task_pb2.Reminder(minutes_before=30),
+            task_pb2.Reminder(remind_time=timestamp(reminder_at)),
+        ],
     )
     assert created.title == "File taxes"
     assert list(created.tags) == ["home", "money"]
@@ -63,11 +77,16 @@ async def test_priority_defaults_to_none_and_zone_to_utc(call: Call) -> None:
         ({"title": "x", "tags": ["y" * 51]}, "task.tags[0]"),
         ({"title": "x", "time_zone": "Mars/Base"}, "task.time_zone"),
         ({"title": "x", "priority": 9}, "task.priority"),
-        ({"title": "x", "reminders": [task_pb2.Reminder(minutes_before=5)]}, "task.reminders[0].minutes_before"),
+        (
+            {"title": "x", "reminders": [task_pb2.Reminder(minutes_before=5)]},
+            "task.reminders[0].minutes_before",
+        ),
         ({"title": "x", "series_id": "nope", "series_index": 2}, "task.series_id"),
     ],
 )
-async def test_invalid_create_names_the_field(call: Call, fields: dict[str, object], field_name: str) -> None:
+async def test_invalid_create_names_the_field(
+    call: Call, fields: dict[str, object], field_name: str
+) -> None:
     details = await expect_code(grpc.StatusCode.INVALID_ARGUMENT, create(call, "alice", **fields))
     assert details.startswith(f"{field_name}:")
 
@@ -85,9 +104,13 @@ async def test_create_with_request_id_is_idempotent_even_concurrently(call: Call
 
 
 async def test_update_applies_only_masked_fields_and_bumps_version(call: Call) -> None:
-    task = await create(call, "alice", title="old", description="keep", priority=task_pb2.PRIORITY_LOW)
+    task = await create(
+        call, "alice", title="old", description="keep", priority=task_pb2.PRIORITY_LOW
+    )
     update = svc.UpdateTaskRequest(
-        task=Task(id=task.id, title="new", description="ignored"), update_mask=FieldMask(paths=["title"]), expected_version=1
+        task=Task(id=task.id, title="new", description="ignored"),
+        update_mask=FieldMask(paths=["title"]),
+        expected_version=1,
     )
     updated = (await call("alice", "UpdateTask", update)).task
     assert (updated.title, updated.description, updated.version) == ("new", "keep", 2)
@@ -96,30 +119,58 @@ async def test_update_applies_only_masked_fields_and_bumps_version(call: Call) -
 
 async def test_stale_expected_version_is_aborted(call: Call) -> None:
     task = await create(call, "alice", title="v1")
-    first = svc.UpdateTaskRequest(task=Task(id=task.id, title="v2"), update_mask=FieldMask(paths=["title"]), expected_version=1)
+    first = svc.UpdateTaskRequest(
+        task=Task(id=task.id, title="v2"),
+        update_mask=FieldMask(paths=["title"]),
+        expected_version=1,
+    )
     await call("alice", "UpdateTask", first)
-    stale = svc.UpdateTaskRequest(task=Task(id=task.id, title="v3"), update_mask=FieldMask(paths=["title"]), expected_version=1)
+    stale = svc.UpdateTaskRequest(
+        task=Task(id=task.id, title="v3"),
+        update_mask=FieldMask(paths=["title"]),
+        expected_version=1,
+    )
     details = await expect_code(grpc.StatusCode.ABORTED, call("alice", "UpdateTask", stale))
     assert "version 2" in details
     assert (await call("alice", "GetTask", svc.GetTaskRequest(id=task.id))).task.title == "v2"
 
 
 async def test_update_clears_due_time_and_rejects_bad_masks(call: Call) -> None:
-    task = await create(call, "alice", title="x", due_time=timestamp(datetime(2027, 1, 1, tzinfo=UTC)))
-    cleared = await call("alice", "UpdateTask", svc.UpdateTaskRequest(task=Task(id=task.id), update_mask=FieldMask(paths=["due_time"])))
+    task = await create(
+        call, "alice", title="x", due_time=timestamp(datetime(2027, 1, 1, tzinfo=UTC))
+    )
+    cleared = await call(
+        "alice",
+        "UpdateTask",
+        svc.UpdateTaskRequest(task=Task(id=task.id), update_mask=FieldMask(paths=["due_time"])),
+    )
     assert not cleared.task.HasField("due_time")
-    for paths, field_name in [([], "update_mask"), (["owner_id"], "update_mask"), (["priority"], "task.priority")]:
+    for paths, field_name in [
+        ([], "update_mask"),
+        (["owner_id"], "update_mask"),
+        (["priority"], "task.priority"),
+    ]:
         request = svc.UpdateTaskRequest(task=Task(id=task.id), update_mask=FieldMask(paths=paths))
-        details = await expect_code(grpc.StatusCode.INVALID_ARGUMENT, call("alice", "UpdateTask", request))
+        details = await expect_code(
+            grpc.StatusCode.INVALID_ARGUMENT, call("alice", "UpdateTask", request)
+        )
         assert details.startswith(field_name)
 
 
 async def test_clearing_due_time_with_relative_reminders_is_rejected(call: Call) -> None:
     task = await create(
-        call, "alice", title="x", due_time=timestamp(datetime(2027, 1, 1, tzinfo=UTC)), reminders=[task_pb2.Reminder(minutes_before=5)]
+        call,
+        "alice",
+        title="x",
+        due_time=timestamp(datetime(2027, 1, 1, tzinfo=UTC)),
+        reminders=[task_pb2.Reminder(minutes_before=5)],
     )
-    request = svc.UpdateTaskRequest(task=Task(id=task.id), update_mask=FieldMask(paths=["due_time"]))
-    details = await expect_code(grpc.StatusCode.INVALID_ARGUMENT, call("alice", "UpdateTask", request))
+    request = svc.UpdateTaskRequest(
+        task=Task(id=task.id), update_mask=FieldMask(paths=["due_time"])
+    )
+    details = await expect_code(
+        grpc.StatusCode.INVALID_ARGUMENT, call("alice", "UpdateTask", request)
+    )
     assert details.startswith("task.due_time")
 
 
@@ -139,12 +190,18 @@ async def test_complete_and_reopen_are_idempotent(call: Call) -> None:
 async def test_delete_then_not_found(call: Call) -> None:
     task = await create(call, "alice", title="x")
     assert (await call("alice", "DeleteTask", svc.DeleteTaskRequest(id=task.id))).id == task.id
-    await expect_code(grpc.StatusCode.NOT_FOUND, call("alice", "GetTask", svc.GetTaskRequest(id=task.id)))
-    await expect_code(grpc.StatusCode.NOT_FOUND, call("alice", "DeleteTask", svc.DeleteTaskRequest(id=task.id)))
+    await expect_code(
+        grpc.StatusCode.NOT_FOUND, call("alice", "GetTask", svc.GetTaskRequest(id=task.id))
+    )
+    await expect_code(
+        grpc.StatusCode.NOT_FOUND, call("alice", "DeleteTask", svc.DeleteTaskRequest(id=task.id))
+    )
 
 
 async def test_malformed_id_is_invalid_argument(call: Call) -> None:
-    details = await expect_code(grpc.StatusCode.INVALID_ARGUMENT, call("alice", "GetTask", svc.GetTaskRequest(id="42")))
+    details = await expect_code(
+        grpc.StatusCode.INVALID_ARGUMENT, call("alice", "GetTask", svc.GetTaskRequest(id="42"))
+    )
     assert details.startswith("id:")
 
 
@@ -153,44 +210,48 @@ async def test_another_users_task_is_not_found_on_every_rpc(call: Call) -> None:
     mask = FieldMask(paths=["title"])
     attempts = [
         ("GetTask", svc.GetTaskRequest(id=task.id)),
-        ("UpdateTask", svc.UpdateTaskRequest(task=Task(id=task.id, title="pwned"), update_mask=mask)),
-        ("UpdateTask", svc.UpdateTaskRequest(task=Task(id=task.id, title="pwned"), update_mask=mask, expected_version=1)),
+        (
+            "UpdateTask",
+            svc.UpdateTaskRequest(task=Task(id=task.id, title="pwned"), update_mask=mask),
+        ),
+        (
+            "UpdateTask",
+            svc.UpdateTaskRequest(
+                task=Task(id=task.id, title="pwned"), update_mask=mask, expected_version=1
+            ),
+        ),
         ("CompleteTask", svc.CompleteTaskRequest(id=task.id)),
         ("ReopenTask", svc.ReopenTaskRequest(id=task.id)),
         ("DeleteTask", svc.DeleteTaskRequest(id=task.id)),
     ]
     for method, request in attempts:
         await expect_code(grpc.StatusCode.NOT_FOUND, call("bob", method, request))
-    listed = await call("bob", "ListTasks", svc.ListTasksRequest(filter=svc.TaskFilter(tags=["secret"])))
+    listed = await call(
+        "bob", "ListTasks", svc.ListTasksRequest(filter=svc.TaskFilter(tags=["secret"]))
+    )
     assert (list(listed.tasks), listed.total_size) == ([], 0)
     assert list((await call("bob", "ListChanges", svc.ListChangesRequest())).changes) == []
     unchanged = (await call("alice", "GetTask", svc.GetTaskRequest(id=task.id))).task
     assert unchanged == task
 
 
-async def test_calls_without_valid_identity_are_unauthenticated(tasks_service: object) -> None:
-    from tests.conftest import RunningTasks
-    from todo_contracts.tasks.v1 import tasks_service_pb2_grpc
-    from todo_runtime.identity import identity_metadata
-
-    assert isinstance(tasks_service, RunningTasks)
+async def test_calls_without_valid_identity_are_unauthenticated(
+    tasks_service: RunningTasks,
+) -> None:
     async with grpc.aio.insecure_channel(tasks_service.address) as channel:
         stub = tasks_service_pb2_grpc.TaskServiceStub(channel)
         request = svc.ListTasksRequest()
         forged = identity_metadata("some-other-secret-value", "alice")
         swapped = (("x-todo-user", "mallory"), identity_metadata(tasks_service.secret, "alice")[1])
         for metadata in [(), forged, swapped]:
-            details = await expect_code(grpc.StatusCode.UNAUTHENTICATED, stub.ListTasks(request, metadata=metadata, timeout=5))
+            details = await expect_code(
+                grpc.StatusCode.UNAUTHENTICATED,
+                stub.ListTasks(request, metadata=metadata, timeout=5),
+            )
             assert "x-todo" in details
 
 
-async def test_health_and_reflection_need_no_identity(tasks_service: object) -> None:
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
-    from tests.conftest import RunningTasks
-
-    assert isinstance(tasks_service, RunningTasks)
+async def test_health_and_reflection_need_no_identity(tasks_service: RunningTasks) -> None:
     async with grpc.aio.insecure_channel(tasks_service.address) as channel:
         health = await health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service="todo.tasks.v1.TaskService"), timeout=5
@@ -211,17 +272,27 @@ async def test_list_changes_is_a_gap_free_per_user_log(call: Call) -> None:
     log = await call("alice", "ListChanges", svc.ListChangesRequest(page_size=2))
     assert [c.sequence for c in log.changes] == [1, 2]
     assert log.latest_sequence == 3
-    rest = await call("alice", "ListChanges", svc.ListChangesRequest(page_size=2, page_token=log.next_page_token))
+    rest = await call(
+        "alice", "ListChanges", svc.ListChangesRequest(page_size=2, page_token=log.next_page_token)
+    )
     assert [(c.sequence, c.kind) for c in rest.changes] == [(3, task_pb2.CHANGE_KIND_DELETED)]
     assert rest.changes[0].task.HasField("delete_time")
     assert rest.next_page_token == ""
     after = await call("alice", "ListChanges", svc.ListChangesRequest(after_sequence=1))
-    assert [c.kind for c in after.changes] == [task_pb2.CHANGE_KIND_COMPLETED, task_pb2.CHANGE_KIND_DELETED]
-    await expect_code(grpc.StatusCode.INVALID_ARGUMENT, call("alice", "ListChanges", svc.ListChangesRequest(page_size=-1)))
+    assert [c.kind for c in after.changes] == [
+        task_pb2.CHANGE_KIND_COMPLETED,
+        task_pb2.CHANGE_KIND_DELETED,
+    ]
+    await expect_code(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        call("alice", "ListChanges", svc.ListChangesRequest(page_size=-1)),
+    )
 
 
 async def test_due_times_round_trip_across_zones(call: Call) -> None:
     due = datetime(2027, 3, 28, 1, 30, tzinfo=UTC) + timedelta(seconds=0)
-    task = await create(call, "alice", title="x", due_time=timestamp(due), time_zone="Australia/Lord_Howe")
+    task = await create(
+        call, "alice", title="x", due_time=timestamp(due), time_zone="Australia/Lord_Howe"
+    )
     assert task.due_time.ToDatetime(tzinfo=UTC) == due
     assert task.time_zone == "Australia/Lord_Howe"

@@ -6,11 +6,13 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import pytest
 
 from svc_tasks.messages import timestamp
 from tests.svc_tasks.conftest import Call
-from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2 as svc
+from todo_contracts.tasks.v1 import task_pb2
+from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 
 P = task_pb2
 ASC, DESC = svc.ORDER_DIRECTION_ASCENDING, svc.ORDER_DIRECTION_DESCENDING
@@ -21,11 +23,39 @@ NOW = datetime.now(UTC)
 async def sample(call: Call) -> dict[str, str]:
     """Five tasks of alice (and one of bob's that must never show up): letter → id."""
     specs = {
-        "A": {"title": "Buy milk", "priority": P.PRIORITY_HIGH, "tags": ["home", "errands"], "due": NOW - timedelta(days=1)},
-        "B": {"title": "Call the dentist", "description": "annual checkup", "priority": P.PRIORITY_URGENT, "tags": ["health"], "due": NOW + timedelta(days=1)},
-        "C": {"title": "Write report", "description": "quarterly numbers for finance", "priority": P.PRIORITY_MEDIUM, "tags": ["work"], "due": NOW + timedelta(days=3)},
-        "D": {"title": "Groceries for the week", "priority": P.PRIORITY_LOW, "tags": ["Home"], "due": None},
-        "E": {"title": "Plan holiday", "description": "flights and hotel", "priority": P.PRIORITY_NONE, "tags": ["home", "travel"], "due": NOW - timedelta(days=2)},
+        "A": {
+            "title": "Buy milk",
+            "priority": P.PRIORITY_HIGH,
+            "tags": ["home", "errands"],
+            "due": NOW - timedelta(days=1),
+        },
+        "B": {
+            "title": "Call the dentist",
+            "description": "annual checkup",
+            "priority": P.PRIORITY_URGENT,
+            "tags": ["health"],
+            "due": NOW + timedelta(days=1),
+        },
+        "C": {
+            "title": "Write report",
+            "description": "quarterly numbers for finance",
+            "priority": P.PRIORITY_MEDIUM,
+            "tags": ["work"],
+            "due": NOW + timedelta(days=3),
+        },
+        "D": {
+            "title": "Groceries for the week",
+            "priority": P.PRIORITY_LOW,
+            "tags": ["Home"],
+            "due": None,
+        },
+        "E": {
+            "title": "Plan holiday",
+            "description": "flights and hotel",
+            "priority": P.PRIORITY_NONE,
+            "tags": ["home", "travel"],
+            "due": NOW - timedelta(days=2),
+        },
     }
     ids: dict[str, str] = {}
     for letter, spec in specs.items():
@@ -36,7 +66,11 @@ async def sample(call: Call) -> dict[str, str]:
         ids[letter] = (await call("alice", "CreateTask", svc.CreateTaskRequest(task=task))).task.id
     for letter in ("C", "E"):
         await call("alice", "CompleteTask", svc.CompleteTaskRequest(id=ids[letter]))
-    await call("bob", "CreateTask", svc.CreateTaskRequest(task=task_pb2.Task(title="Buy milk too", tags=["home"])))
+    await call(
+        "bob",
+        "CreateTask",
+        svc.CreateTaskRequest(task=task_pb2.Task(title="Buy milk too", tags=["home"])),
+    )
     return ids
 
 
@@ -60,7 +94,13 @@ async def listed(call: Call, sample: dict[str, str], **request: object) -> str:
         (svc.TaskFilter(tags=["home", "work"]), ""),
         (svc.TaskFilter(due_before=timestamp(NOW)), "EA"),
         (svc.TaskFilter(due_after=timestamp(NOW)), "CB"),
-        (svc.TaskFilter(due_after=timestamp(NOW - timedelta(days=1, hours=1)), due_before=timestamp(NOW + timedelta(days=2))), "BA"),
+        (
+            svc.TaskFilter(
+                due_after=timestamp(NOW - timedelta(days=1, hours=1)),
+                due_before=timestamp(NOW + timedelta(days=2)),
+            ),
+            "BA",
+        ),
         (svc.TaskFilter(overdue=True), "A"),
         (svc.TaskFilter(overdue=False), "EDCB"),
         (svc.TaskFilter(search="milk"), "A"),
@@ -71,10 +111,15 @@ async def listed(call: Call, sample: dict[str, str], **request: object) -> str:
         (svc.TaskFilter(search="HOTEL"), "E"),
         (svc.TaskFilter(search="holiday milk"), ""),
         (svc.TaskFilter(search="home", status=P.TASK_STATUS_OPEN), ""),
-        (svc.TaskFilter(tags=["home"], status=P.TASK_STATUS_OPEN, priorities=[P.PRIORITY_LOW]), "D"),
+        (
+            svc.TaskFilter(tags=["home"], status=P.TASK_STATUS_OPEN, priorities=[P.PRIORITY_LOW]),
+            "D",
+        ),
     ],
 )
-async def test_filters(call: Call, sample: dict[str, str], task_filter: svc.TaskFilter, expected: str) -> None:
+async def test_filters(
+    call: Call, sample: dict[str, str], task_filter: svc.TaskFilter, expected: str
+) -> None:
     assert await listed(call, sample, filter=task_filter) == expected
 
 
@@ -93,7 +138,9 @@ async def test_filters(call: Call, sample: dict[str, str], task_filter: svc.Task
         ([(svc.TASK_ORDER_FIELD_UPDATE_TIME, svc.ORDER_DIRECTION_UNSPECIFIED)], "ABDCE"),
     ],
 )
-async def test_orderings(call: Call, sample: dict[str, str], order: list[tuple[int, int]], expected: str) -> None:
+async def test_orderings(
+    call: Call, sample: dict[str, str], order: list[tuple[int, int]], expected: str
+) -> None:
     order_by = [svc.TaskOrder(field=f, direction=d) for f, d in order]  # type: ignore[arg-type]
     assert await listed(call, sample, order_by=order_by) == expected
 
@@ -111,7 +158,9 @@ async def test_multi_key_mixed_direction_paging_matches_a_full_sort(call: Call) 
     def due(task: task_pb2.Task) -> datetime:
         return task.due_time.ToDatetime(tzinfo=UTC) if task.HasField("due_time") else infinity
 
-    expected = sorted(tasks, key=lambda t: uuid.UUID(t.id), reverse=True)  # tie-breaker follows the first key (DESC)
+    expected = sorted(
+        tasks, key=lambda t: uuid.UUID(t.id), reverse=True
+    )  # tie-breaker follows the first key (DESC)
     expected.sort(key=lambda t: (-t.priority, due(t)))
     order_by = [
         svc.TaskOrder(field=svc.TASK_ORDER_FIELD_PRIORITY, direction=DESC),
@@ -120,7 +169,11 @@ async def test_multi_key_mixed_direction_paging_matches_a_full_sort(call: Call) 
     seen: list[str] = []
     token = ""
     while True:
-        page = await call("alice", "ListTasks", svc.ListTasksRequest(page_size=5, page_token=token, order_by=order_by))
+        page = await call(
+            "alice",
+            "ListTasks",
+            svc.ListTasksRequest(page_size=5, page_token=token, order_by=order_by),
+        )
         assert page.total_size == 37
         seen.extend(t.id for t in page.tasks)
         token = page.next_page_token
@@ -131,7 +184,13 @@ async def test_multi_key_mixed_direction_paging_matches_a_full_sort(call: Call) 
 
 async def test_paging_is_stable_under_concurrent_inserts(call: Call) -> None:
     originals = [
-        (await call("alice", "CreateTask", svc.CreateTaskRequest(task=task_pb2.Task(title=f"task {i:02d}")))).task.id
+        (
+            await call(
+                "alice",
+                "CreateTask",
+                svc.CreateTaskRequest(task=task_pb2.Task(title=f"task {i:02d}")),
+            )
+        ).task.id
         for i in range(23)
     ]
     seen: list[str] = []
@@ -141,7 +200,11 @@ async def test_paging_is_stable_under_concurrent_inserts(call: Call) -> None:
         page = await call("alice", "ListTasks", svc.ListTasksRequest(page_size=4, page_token=token))
         seen.extend(t.id for t in page.tasks)
         pages += 1
-        await call("alice", "CreateTask", svc.CreateTaskRequest(task=task_pb2.Task(title=f"inserted {pages}")))
+        await call(
+            "alice",
+            "CreateTask",
+            svc.CreateTaskRequest(task=task_pb2.Task(title=f"inserted {pages}")),
+        )
         token = page.next_page_token
         if not token:
             break
@@ -150,13 +213,21 @@ async def test_paging_is_stable_under_concurrent_inserts(call: Call) -> None:
 
 
 async def test_page_token_must_match_the_query(call: Call, sample: dict[str, str]) -> None:
-    import grpc
-
     first = await call("alice", "ListTasks", svc.ListTasksRequest(page_size=2))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call("alice", "ListTasks", svc.ListTasksRequest(page_size=2, page_token=first.next_page_token, filter=svc.TaskFilter(tags=["home"])))
+        await call(
+            "alice",
+            "ListTasks",
+            svc.ListTasksRequest(
+                page_size=2, page_token=first.next_page_token, filter=svc.TaskFilter(tags=["home"])
+            ),
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    for bad in [svc.ListTasksRequest(page_size=-1), svc.ListTasksRequest(page_token="zzz"), svc.ListTasksRequest(filter=svc.TaskFilter(status=7))]:
+    for bad in [
+        svc.ListTasksRequest(page_size=-1),
+        svc.ListTasksRequest(page_token="zzz"),
+        svc.ListTasksRequest(filter=svc.TaskFilter(status=7)),
+    ]:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call("alice", "ListTasks", bad)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT

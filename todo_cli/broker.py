@@ -7,6 +7,7 @@ idempotently.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -79,7 +80,8 @@ class EmbeddedBroker:
         """Stops the broker; everything it held is gone."""
         if self._process is not None:
             if self._process.poll() is None:
-                self._process.terminate()
+                # SIGINT: Tansu exits at once; on SIGTERM it waits ~5 s for client connections.
+                self._process.send_signal(signal.SIGINT)
                 try:
                     self._process.wait(timeout)
                 except subprocess.TimeoutExpired:

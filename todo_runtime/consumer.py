@@ -193,12 +193,22 @@ class EventConsumer:
                 return
             except Exception as exc:
                 if attempt == self._max_attempts:
-                    log.exception("%s (event %s) failed %d times, dead-lettering it",
-                                  where, event.headers.id, attempt)
+                    log.exception(
+                        "%s (event %s) failed %d times, dead-lettering it",
+                        where,
+                        event.headers.id,
+                        attempt,
+                    )
                     await self._dead_letter(message, exc, attempts=attempt)
                     return
-                log.warning("%s (event %s) failed (attempt %d of %d), retrying: %r",
-                            where, event.headers.id, attempt, self._max_attempts, exc)
+                log.warning(
+                    "%s (event %s) failed (attempt %d of %d), retrying: %r",
+                    where,
+                    event.headers.id,
+                    attempt,
+                    self._max_attempts,
+                    exc,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff)
 
@@ -210,8 +220,10 @@ class EventConsumer:
         topic = message.topic() or ""
         raw = message.headers() or []
         pairs = raw.items() if isinstance(raw, dict) else raw
-        headers = [(name, value.encode() if isinstance(value, str) else value or b"")
-                   for name, value in pairs]
+        headers = [
+            (name, value.encode() if isinstance(value, str) else value or b"")
+            for name, value in pairs
+        ]
         headers += [
             ("dlq_error", f"{type(error).__name__}: {error}".encode()),
             ("dlq_original_topic", topic.encode()),
@@ -225,8 +237,13 @@ class EventConsumer:
             [outcome] = await dlq.send([record])
             if outcome is None:
                 return
-            log.warning("cannot dead-letter %s [%d]@%d, retrying: %s",
-                        topic, message.partition(), message.offset(), outcome)
+            log.warning(
+                "cannot dead-letter %s [%d]@%d, retrying: %s",
+                topic,
+                message.partition(),
+                message.offset(),
+                outcome,
+            )
             if isinstance(outcome, DeliveryError) and outcome.topic_missing:
                 await self._create_topics([record.topic])
             await asyncio.sleep(delay)
@@ -260,8 +277,11 @@ class EventConsumer:
 
     def _recovered(self) -> None:
         if self._outage_since is not None:
-            log.info("consumer %s: consuming again after %.1f s", self._group_id,
-                     time.monotonic() - self._outage_since)
+            log.info(
+                "consumer %s: consuming again after %.1f s",
+                self._group_id,
+                time.monotonic() - self._outage_since,
+            )
             self._outage_since = None
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -280,8 +300,11 @@ class EventConsumer:
                 log.warning("consumer %s: commit on revoke failed: %s", self._group_id, exc)
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        log.warning("consumer %s: %d partitions lost (group state gone, e.g. broker restart)",
-                    self._group_id, len(partitions))
+        log.warning(
+            "consumer %s: %d partitions lost (group state gone, e.g. broker restart)",
+            self._group_id,
+            len(partitions),
+        )
 
 
 def _store_and_commit(consumer: Consumer, message: Message) -> None:

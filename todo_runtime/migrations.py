@@ -66,6 +66,7 @@ async def migrate(
         try:
             return await _apply(conn, schema, sets)
         finally:
+            await conn.execute("RESET search_path")
             await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     finally:
         if conn is not dsn_or_conn:
@@ -111,5 +112,4 @@ async def _apply(conn: asyncpg.Connection[Any], schema: str, sets: list[Migratio
                 )
             log.info("applied migration %s/%s to schema %s", migration_set.name, name, schema)
             applied_count += 1
-    await conn.execute("RESET search_path")
     return applied_count

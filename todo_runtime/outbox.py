@@ -159,8 +159,11 @@ class OutboxRelay:
             try:
                 async with self._pool.acquire() as conn:
                     if db_down_since is not None:
-                        log.info("outbox relay %s: Postgres reachable again after %.1f s",
-                                 self._schema, time.monotonic() - db_down_since)
+                        log.info(
+                            "outbox relay %s: Postgres reachable again after %.1f s",
+                            self._schema,
+                            time.monotonic() - db_down_since,
+                        )
                         db_down_since = None
                     delay = _INITIAL_BACKOFF
                     locked = await conn.fetchval(
@@ -173,8 +176,9 @@ class OutboxRelay:
             except _DB_ERRORS as exc:
                 if db_down_since is None:
                     db_down_since = time.monotonic()
-                    log.warning("outbox relay %s: Postgres unavailable (%s); retrying",
-                                self._schema, exc)
+                    log.warning(
+                        "outbox relay %s: Postgres unavailable (%s); retrying", self._schema, exc
+                    )
             except Exception:  # a stopped relay silently stops every event: retry instead
                 log.exception("outbox relay %s: unexpected error; retrying", self._schema)
             await asyncio.sleep(delay)
@@ -211,8 +215,9 @@ class OutboxRelay:
                         await wake.wait()
                 except TimeoutError:
                     pass
-            log.warning("outbox relay %s: lost its Postgres connection and with it the lead",
-                        self._schema)
+            log.warning(
+                "outbox relay %s: lost its Postgres connection and with it the lead", self._schema
+            )
         finally:
             self._leading = False
             # A dead pooled connection is detached from its proxy, whose every
@@ -229,14 +234,20 @@ class OutboxRelay:
             _, error = await self._publish(conn)
             if error is None:
                 if self._broker_down_since is not None:
-                    log.info("outbox relay %s: publishing again after %.1f s", self._schema,
-                             time.monotonic() - self._broker_down_since)
+                    log.info(
+                        "outbox relay %s: publishing again after %.1f s",
+                        self._schema,
+                        time.monotonic() - self._broker_down_since,
+                    )
                     self._broker_down_since = None
                 return
             if self._broker_down_since is None:
                 self._broker_down_since = time.monotonic()
-                log.warning("outbox relay %s: cannot publish (%s); retrying with backoff",
-                            self._schema, error)
+                log.warning(
+                    "outbox relay %s: cannot publish (%s); retrying with backoff",
+                    self._schema,
+                    error,
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)
 
@@ -268,8 +279,12 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            log.debug("outbox relay %s: sending %d records from id %d", self._schema, len(rows),
-                      rows[0]["id"])
+            log.debug(
+                "outbox relay %s: sending %d records from id %d",
+                self._schema,
+                len(rows),
+                rows[0]["id"],
+            )
             outcomes = await self._producer.send(records)
             failed = [i for i, outcome in enumerate(outcomes) if outcome is not None]
             acked = failed[0] if failed else len(rows)

@@ -333,7 +333,12 @@ async def test_sent_rows_are_deleted_after_retention(
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     async with producer(config) as kafka:
         relay = OutboxRelay(
-            pool, SCHEMA, kafka, config, retention=timedelta(0), cleanup_interval=0.1,
+            pool,
+            SCHEMA,
+            kafka,
+            config,
+            retention=timedelta(0),
+            cleanup_interval=0.1,
             poll_interval=0.1,
         )
         async with running(relay):

@@ -8,12 +8,9 @@ gets its own Tansu broker on a free port, so no test sees another's records.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -24,10 +21,10 @@ from svc_recur.recurrence import CatchUp
 from svc_recur.server import start as start_recur
 from svc_tasks.config import TasksConfig
 from svc_tasks.server import start as start_tasks
+from tests.infra import TEST_SECRET, RunningTasks, kafka_config
 from todo_cli.broker import EmbeddedBroker, free_port
-from todo_runtime.config import DatabaseConfig, GrpcServerConfig, KafkaConfig
+from todo_runtime.config import DatabaseConfig, GrpcServerConfig
 
-T = TypeVar("T")
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -64,29 +61,6 @@ def broker() -> Iterator[EmbeddedBroker]:
         instance.stop()
 
 
-TEST_SECRET = "test-internal-secret-0123456789"
-
-
-def kafka_config(bootstrap_servers: str) -> KafkaConfig:
-    return KafkaConfig(
-        bootstrap_servers=bootstrap_servers,
-        partitions=3,
-        replication_factor=1,
-        fetch_wait_max_ms=10,
-        session_timeout_ms=6000,
-        assignment_strategy="range",
-    )
-
-
-@dataclass
-class RunningTasks:
-    """svc_tasks running in this process on a free port."""
-
-    address: str
-    secret: str
-    config: TasksConfig
-
-
 @pytest.fixture
 async def tasks_service(database_url: str, broker: EmbeddedBroker) -> AsyncIterator[RunningTasks]:
     config = TasksConfig(
@@ -100,20 +74,6 @@ async def tasks_service(database_url: str, broker: EmbeddedBroker) -> AsyncItera
         yield RunningTasks(f"127.0.0.1:{service.port}", TEST_SECRET, config)
     finally:
         await service.stop()
-
-
-async def eventually(
-    check: Callable[[], Awaitable[T | None]], *, within: float = 30.0, interval: float = 0.1
-) -> T:
-    """Polls `check` until it returns something other than None (or fails the test after `within` s)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await check()
-        if result is not None:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"condition not met within {within} s")
-        await asyncio.sleep(interval)
 
 
 @pytest.fixture

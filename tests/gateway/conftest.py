@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import RunningTasks
 from tests.gateway.gateway_harness import GatewayClient, make_config, running_client
+from tests.infra import RunningTasks
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from tests.conftest import RunningTasks
 from tests.gateway.gateway_harness import (
     COMPLETE,
     CREATE,
@@ -28,6 +27,7 @@ from tests.gateway.gateway_harness import (
     serving,
     token_for,
 )
+from tests.infra import RunningTasks
 
 
 def _iso(value: datetime) -> str:

@@ -7,6 +7,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ import asyncpg
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
+from tests.infra import eventually, kafka_config
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import reminder_events_pb2, task_events_pb2
 from todo_runtime import inbox
@@ -34,9 +36,9 @@ TOPIC = "things"
 GROUP = "things-worker"
 
 
-def kafka_config(broker: EmbeddedBroker) -> KafkaConfig:
-    # One partition, so records arrive in the order they were produced.
-    return KafkaConfig(broker.bootstrap_servers, 1, 1, 10, 6000, "range")
+def single_partition(broker: EmbeddedBroker) -> KafkaConfig:
+    """One partition, so records arrive in the order they were produced."""
+    return replace(kafka_config(broker.bootstrap_servers), partitions=1)
 
 
 def record(name: str, event_id: str | None = None) -> Record:
@@ -69,17 +71,6 @@ async def produce(config: KafkaConfig, *records: Record) -> None:
 
 def name_of(event: ReceivedEvent) -> str:
     return event.parse(task_events_pb2.TaskEvent).actor
-
-
-async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result if isinstance(result, bool) else await result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def offset_committed(config: KafkaConfig, offset: int) -> Callable[[], Awaitable[bool]]:
@@ -142,7 +133,7 @@ def test_parse_checks_the_message_type() -> None:
 async def test_offset_is_committed_only_after_the_handler_succeeded(
     broker: EmbeddedBroker,
 ) -> None:
-    config = kafka_config(broker)
+    config = single_partition(broker)
     await produce(config, record("flaky"))
     calls: list[str] = []
 
@@ -170,7 +161,7 @@ async def test_offset_is_committed_only_after_the_handler_succeeded(
 
 
 async def test_record_whose_handler_never_returned_is_redelivered(broker: EmbeddedBroker) -> None:
-    config = kafka_config(broker)
+    config = single_partition(broker)
     await produce(config, record("slow"))
     started = asyncio.Event()
 
@@ -191,7 +182,7 @@ async def test_record_whose_handler_never_returned_is_redelivered(broker: Embedd
 
 
 async def test_poison_records_go_to_the_dead_letter_topic(broker: EmbeddedBroker) -> None:
-    config = kafka_config(broker)
+    config = single_partition(broker)
     poison = record("poison")
     no_headers = Record(TOPIC, b"user-1", b"not an event", [("traceparent", b"00-1")])
     await produce(config, poison, no_headers, record("fine"))
@@ -240,7 +231,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
 async def test_redelivered_event_applies_its_effect_once(
     broker: EmbeddedBroker, pool: asyncpg.Pool[Any]
 ) -> None:
-    config = kafka_config(broker)
+    config = single_partition(broker)
     calls: list[str] = []
 
     async def handler(event: ReceivedEvent) -> None:
@@ -280,7 +271,7 @@ async def test_claim_rolls_back_with_the_effect(pool: asyncpg.Pool[Any]) -> None
 
 
 async def test_consumer_keeps_going_across_a_broker_restart(broker: EmbeddedBroker) -> None:
-    config = kafka_config(broker)
+    config = single_partition(broker)
     await produce(config, record("before"))
     seen: list[str] = []
 

@@ -7,16 +7,15 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
+from tests.infra import PostgresProxy, eventually, kafka_config
+from tests.records import Published, read_exactly
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime.cloudevents import read_headers
@@ -29,10 +28,6 @@ from todo_runtime.topics import TASK_EVENTS, ensure_topics
 
 SCHEMA = "svc"
 USERS = ("ann", "bob", "cyd")
-
-
-def kafka_config(broker: EmbeddedBroker) -> KafkaConfig:
-    return KafkaConfig(broker.bootstrap_servers, 3, 1, 10, 6000, "range")
 
 
 @pytest.fixture
@@ -74,14 +69,6 @@ async def backlog(pool: asyncpg.Pool[Any]) -> int:
         return await outbox_backlog(conn)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 async def drained(pool: asyncpg.Pool[Any], within: float = 15.0) -> None:
     async def empty() -> bool:
         return await backlog(pool) == 0
@@ -89,58 +76,11 @@ async def drained(pool: asyncpg.Pool[Any], within: float = 15.0) -> None:
     await eventually(empty, within)
 
 
-@dataclass(frozen=True)
-class Published:
-    partition: int
-    key: bytes | None
-    message: task_events_pb2.TaskEvent
-    headers: dict[str, bytes]
-
-
-def read_topic(bootstrap: str, topic: str, expected: int) -> list[Published]:
-    """Every record of `topic`, read until `expected` arrived; fails on fewer or more."""
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "reader", "fetch.wait.max.ms": 10}
-    )
-    try:
-        partitions = consumer.list_topics(topic, timeout=5).topics[topic].partitions
-        assigned = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
-        consumer.assign(assigned)
-        records: list[Published] = []
-        deadline = time.monotonic() + 10
-        # Tansu's high watermark is the last batch's base offset + 1, so it cannot
-        # count records; instead, read on for a moment after the expected ones.
-        settle: float | None = None
-        while time.monotonic() < (deadline if settle is None else settle):
-            if settle is None and len(records) >= expected:
-                settle = time.monotonic() + 0.5
-            message = consumer.poll(0.1)
-            if message is None or message.error() is not None:
-                continue
-            value = message.value()
-            partition = message.partition()
-            assert value is not None
-            assert partition is not None
-            raw = message.headers() or []
-            pairs = raw.items() if isinstance(raw, dict) else raw
-            records.append(
-                Published(
-                    partition,
-                    message.key(),
-                    task_events_pb2.TaskEvent.FromString(value),
-                    {name: v for name, v in pairs if isinstance(v, bytes)},
-                )
-            )
-        assert len(records) == expected
-        return records
-    finally:
-        consumer.close()
-
-
 def by_user(records: list[Published]) -> dict[str, list[int]]:
     sequences: dict[str, list[int]] = {}
     for record in records:
-        sequences.setdefault(record.message.user_id, []).append(record.message.sequence)
+        message = record.parse(task_events_pb2.TaskEvent)
+        sequences.setdefault(message.user_id, []).append(message.sequence)
     return sequences
 
 
@@ -169,7 +109,7 @@ async def producer(config: KafkaConfig, timeout_ms: int = 30_000) -> AsyncIterat
 async def test_every_event_is_published_once_in_order_with_headers(
     pool: asyncpg.Pool[Any], broker: EmbeddedBroker
 ) -> None:
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     # The topic does not exist yet: the relay creates it on the first failure.
     async with producer(config) as kafka, running(OutboxRelay(pool, SCHEMA, kafka, config)):
         sent = [event(user, sequence) for sequence in range(10) for user in USERS]
@@ -177,13 +117,13 @@ async def test_every_event_is_published_once_in_order_with_headers(
             await change(pool, *sent[index : index + 3])
         await drained(pool)
 
-    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 30)
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 30)
     assert by_user(records) == {user: list(range(10)) for user in USERS}
     expected = {item.event_id: item for item in sent}
     for record in records:
-        original = expected.pop(record.message.event_id)
+        original = expected.pop(record.parse(task_events_pb2.TaskEvent).event_id)
         assert record.key == original.key.encode()
-        assert record.message == original.message
+        assert record.parse(task_events_pb2.TaskEvent) == original.message
         headers = read_headers(record.headers.items())
         assert headers.id == original.event_id
         assert headers.source == "/svc_tasks"
@@ -203,7 +143,7 @@ async def test_every_event_is_published_once_in_order_with_headers(
 async def test_rolled_back_transaction_publishes_nothing(
     pool: asyncpg.Pool[Any], broker: EmbeddedBroker
 ) -> None:
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     kept = event("ann", 2)
 
@@ -221,8 +161,10 @@ async def test_rolled_back_transaction_publishes_nothing(
         assert await relay.publish_pending() == 1
         assert await relay.publish_pending() == 0
 
-    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 1)
-    assert [record.message.event_id for record in records] == [kept.event_id]
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 1)
+    assert [record.parse(task_events_pb2.TaskEvent).event_id for record in records] == [
+        kept.event_id
+    ]
 
 
 async def test_enqueue_refuses_to_run_outside_a_transaction(pool: asyncpg.Pool[Any]) -> None:
@@ -235,7 +177,7 @@ async def test_enqueue_refuses_to_run_outside_a_transaction(pool: asyncpg.Pool[A
 async def test_publish_pending_reports_a_missing_topic_after_creating_it(
     pool: asyncpg.Pool[Any], broker: EmbeddedBroker
 ) -> None:
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     await change(pool, event("ann", 1))
     async with producer(config) as kafka:
         relay = OutboxRelay(pool, SCHEMA, kafka, config)
@@ -247,7 +189,7 @@ async def test_publish_pending_reports_a_missing_topic_after_creating_it(
 
 
 async def test_broker_outage_loses_nothing(pool: asyncpg.Pool[Any], broker: EmbeddedBroker) -> None:
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     async with producer(config, timeout_ms=3000) as kafka:
         relay = OutboxRelay(pool, SCHEMA, kafka, config, max_backoff=0.5)
         async with running(relay) as (task,):
@@ -267,14 +209,14 @@ async def test_broker_outage_loses_nothing(pool: asyncpg.Pool[Any], broker: Embe
             broker.start()  # a new, empty in-memory broker: topics and records are gone
             await drained(pool, within=20)
 
-    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 5)
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 5)
     assert by_user(records) == {"ann": [1, 2, 3, 4, 5]}
 
 
 async def test_one_leader_per_schema_and_takeover(
     pool: asyncpg.Pool[Any], broker: EmbeddedBroker
 ) -> None:
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     async with producer(config) as first_kafka, producer(config) as second_kafka:
         first = OutboxRelay(pool, SCHEMA, first_kafka, config, lock_retry=0.2)
@@ -307,12 +249,12 @@ async def test_one_leader_per_schema_and_takeover(
             await eventually(one_leader)
             assert not any(task.done() for task in tasks)
 
-    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 25)
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 25)
     assert by_user(records) == {"ann": list(range(25))}
 
 
 async def test_relay_wakes_on_notify(pool: asyncpg.Pool[Any], broker: EmbeddedBroker) -> None:
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     async with producer(config) as kafka:
         relay = OutboxRelay(pool, SCHEMA, kafka, config, poll_interval=60.0)
@@ -329,7 +271,7 @@ async def test_relay_wakes_on_notify(pool: asyncpg.Pool[Any], broker: EmbeddedBr
 async def test_sent_rows_are_deleted_after_retention(
     pool: asyncpg.Pool[Any], broker: EmbeddedBroker
 ) -> None:
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     async with producer(config) as kafka:
         relay = OutboxRelay(
@@ -351,51 +293,6 @@ async def test_sent_rows_are_deleted_after_retention(
             await eventually(deleted)
 
 
-class PostgresProxy:
-    """A TCP forwarder to Postgres that the test can cut (every connection dropped, new ones
-    refused) and restore, to simulate a database outage without touching the shared server."""
-
-    def __init__(self, database_url: str) -> None:
-        parts = urlsplit(database_url)
-        self._target = (parts.hostname or "127.0.0.1", parts.port or 5432)
-        self._parts = parts
-        self._server: asyncio.Server | None = None
-        self._port = 0
-        self._open: set[asyncio.StreamWriter] = set()
-
-    @property
-    def url(self) -> str:
-        user = f"{self._parts.username}@" if self._parts.username else ""
-        return urlunsplit(self._parts._replace(netloc=f"{user}127.0.0.1:{self._port}"))
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self._port)
-        self._port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-        for writer in self._open:
-            writer.transport.abort()
-
-    async def _forward(
-        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
-    ) -> None:
-        server_in, server_out = await asyncio.open_connection(*self._target)
-        self._open |= {client_out, server_out}
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            sink.transport.abort()
-
-        await asyncio.gather(pipe(client_in, server_out), pipe(server_in, client_out))
-        self._open -= {client_out, server_out}
-
-
 async def test_relay_survives_a_postgres_outage(
     pool: asyncpg.Pool[Any],
     database_url: str,
@@ -403,7 +300,7 @@ async def test_relay_survives_a_postgres_outage(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="todo_runtime.outbox")
-    config = kafka_config(broker)
+    config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     proxy = PostgresProxy(database_url)
     await proxy.start()
@@ -442,5 +339,5 @@ async def test_relay_survives_a_postgres_outage(
     messages = [record.getMessage() for record in caplog.records]
     assert sum("Postgres unavailable" in message for message in messages) == 1
     assert sum("Postgres reachable again" in message for message in messages) == 1
-    records = await asyncio.to_thread(read_topic, broker.bootstrap_servers, TASK_EVENTS, 4)
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 4)
     assert by_user(records) == {"ann": [0, 1, 2, 3]}

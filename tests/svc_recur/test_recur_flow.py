@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 from svc_recur.config import RecurConfig
 from svc_recur.server import start as start_recur
 from svc_tasks.messages import timestamp
-from tests.conftest import RunningTasks, eventually
+from tests.infra import RunningTasks, eventually
 from tests.records import read_topic
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
@@ -75,14 +75,18 @@ async def recurring(
 async def series_of(
     tasks: Tasks, series_id: str, size: int, within: float = 30.0
 ) -> list[task_pb2.Task]:
-    async def check() -> list[task_pb2.Task] | None:
-        found = await tasks.series(series_id)
+    """The series once it has `size` instances; fails as soon as it has more."""
+    found: list[task_pb2.Task] = []
+
+    async def complete() -> bool:
+        found[:] = await tasks.series(series_id)
         assert len(found) <= size, (
             f"more instances than expected: {[(t.series_index, t.id) for t in found]}"
         )
-        return found if len(found) == size else None
+        return len(found) == size
 
-    return await eventually(check, within=within)
+    await eventually(complete, within=within)
+    return found
 
 
 async def test_a_recurring_task_gets_a_series_and_a_due_date_from_its_rule(tasks: Tasks) -> None:

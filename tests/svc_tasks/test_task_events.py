@@ -9,7 +9,7 @@ import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from tests.conftest import RunningTasks
+from tests.infra import RunningTasks
 from tests.records import read_topic
 from tests.svc_tasks.conftest import Call
 from todo_cli.broker import EmbeddedBroker

@@ -1,0 +1,93 @@
+"""Helpers the tests share: settings for in-process services, waiting, and a cuttable Postgres link."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from svc_tasks.config import TasksConfig
+from todo_runtime.config import KafkaConfig
+
+TEST_SECRET = "test-internal-secret-0123456789"
+
+
+def kafka_config(bootstrap_servers: str) -> KafkaConfig:
+    """Client settings for a test broker: low fetch wait, eager assignment."""
+    return KafkaConfig(
+        bootstrap_servers=bootstrap_servers,
+        partitions=3,
+        replication_factor=1,
+        fetch_wait_max_ms=10,
+        session_timeout_ms=6000,
+        assignment_strategy="range",
+    )
+
+
+@dataclass
+class RunningTasks:
+    """svc_tasks running in this process on a free port."""
+
+    address: str
+    secret: str
+    config: TasksConfig
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 15.0) -> None:
+    """Polls `check` (plain or async) until it is true; fails the test after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result if isinstance(result, bool) else await result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.05)
+
+
+class PostgresProxy:
+    """A TCP forwarder to Postgres that the test can cut (every connection dropped, new ones
+    refused) and restore, to simulate a database outage without touching the shared server."""
+
+    def __init__(self, database_url: str) -> None:
+        parts = urlsplit(database_url)
+        self._target = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self._parts = parts
+        self._server: asyncio.Server | None = None
+        self._port = 0
+        self._open: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        user = f"{self._parts.username}@" if self._parts.username else ""
+        return urlunsplit(self._parts._replace(netloc=f"{user}127.0.0.1:{self._port}"))
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self._port)
+        self._port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in self._open:
+            writer.transport.abort()
+
+    async def _forward(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        server_in, server_out = await asyncio.open_connection(*self._target)
+        self._open |= {client_out, server_out}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.transport.abort()
+
+        await asyncio.gather(pipe(client_in, server_out), pipe(server_in, client_out))
+        self._open -= {client_out, server_out}

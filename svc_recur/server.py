@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from svc_recur.completions import CompletionHandler
 from svc_recur.config import SCHEMA, RecurConfig
 from svc_recur.servicer import RecurrenceServicer
@@ -13,12 +11,10 @@ from todo_runtime import topics
 from todo_runtime.consumer import EventConsumer
 from todo_runtime.db import create_pool
 from todo_runtime.grpc_client import CallContext, open_channel
-from todo_runtime.grpc_server import ServiceBinding, start_server
+from todo_runtime.grpc_server import ServiceBinding
 from todo_runtime.migrations import MigrationSet, migrate
 from todo_runtime.producer import EventProducer
 from todo_runtime.service import RunningService
-
-log = logging.getLogger(__name__)
 
 MIGRATIONS = [MigrationSet("runtime", "todo_runtime"), MigrationSet("svc_recur", "svc_recur")]
 SERVICE_NAME = recurrence_service_pb2.DESCRIPTOR.services_by_name["RecurrenceService"].full_name
@@ -55,12 +51,8 @@ async def start(config: RecurConfig) -> RunningService:
             RecurrenceServicer(),
             recurrence_service_pb2_grpc.add_RecurrenceServiceServicer_to_server,
         )
-        server = await start_server(config.grpc, config.internal_secret, [binding])
-        service.stack.push_async_callback(server.stop, config.grpc.grace_seconds)
-        service.port = server.port
-        await server.set_serving(True)
+        await service.serve_grpc(config.grpc, config.internal_secret, [binding])
     except BaseException:
         await service.stop()
         raise
-    log.info("svc_recur serving gRPC on %s:%d", config.grpc.host, server.port)
     return service

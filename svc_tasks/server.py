@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from svc_tasks.config import SCHEMA, TasksConfig
 from svc_tasks.servicer import TaskServicer
 from svc_tasks.store import TaskStore
 from todo_contracts.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.db import create_pool
-from todo_runtime.grpc_server import ServiceBinding, start_server
+from todo_runtime.grpc_server import ServiceBinding
 from todo_runtime.migrations import MigrationSet, migrate
 from todo_runtime.outbox import OutboxRelay
 from todo_runtime.producer import EventProducer
 from todo_runtime.service import RunningService
-
-log = logging.getLogger(__name__)
 
 MIGRATIONS = [MigrationSet("runtime", "todo_runtime"), MigrationSet("svc_tasks", "svc_tasks")]
 SERVICE_NAME = tasks_service_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name
@@ -39,12 +35,8 @@ async def start(config: TasksConfig) -> RunningService:
             TaskServicer(TaskStore(pool)),
             tasks_service_pb2_grpc.add_TaskServiceServicer_to_server,
         )
-        server = await start_server(config.grpc, config.internal_secret, [binding])
-        service.stack.push_async_callback(server.stop, config.grpc.grace_seconds)
-        service.port = server.port
-        await server.set_serving(True)
+        await service.serve_grpc(config.grpc, config.internal_secret, [binding])
     except BaseException:
         await service.stop()
         raise
-    log.info("svc_tasks serving gRPC on %s:%d", config.grpc.host, server.port)
     return service

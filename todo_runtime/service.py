@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
+from todo_runtime.config import GrpcServerConfig
+from todo_runtime.grpc_server import ServiceBinding, start_server
 from todo_runtime.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,16 @@ class RunningService:
 
         self._stack.push_async_callback(cancel)
         return task
+
+    async def serve_grpc(
+        self, config: GrpcServerConfig, secret: str, bindings: Sequence[ServiceBinding]
+    ) -> None:
+        """Starts the gRPC server (last, once everything it calls is up) and reports SERVING."""
+        server = await start_server(config, secret, bindings)
+        self._stack.push_async_callback(server.stop, config.grace_seconds)
+        self.port = server.port
+        await server.set_serving(True)
+        log.info("%s serving gRPC on %s:%d", self.name, config.host, server.port)
 
     async def stop(self) -> None:
         await self._stack.aclose()

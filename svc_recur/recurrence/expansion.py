@@ -18,11 +18,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from dateutil.rrule import rrule
-
 from .checks import max_set_size, month_can_match
 from .model import ByDay, Freq, RuleParts
-from .rules import DATEUTIL_FREQ, to_dateutil_days
+from .rules import dateutil_rule
 
 CYCLE_YEARS = 400
 HORIZON_YEARS = 100
@@ -120,19 +118,7 @@ def _shift(moment: datetime, cycles: int) -> datetime:
 def _window(parts: RuleParts, begin: datetime, cycles: int) -> Iterator[datetime]:
     """dateutil candidates from `begin`, computed `cycles` 400-year cycles later, shifted back."""
     try:
-        source = rrule(
-            freq=DATEUTIL_FREQ[parts.freq],
-            dtstart=_shift(begin, cycles),
-            interval=parts.interval,
-            wkst=parts.wkst,
-            bymonth=parts.bymonth or None,
-            bymonthday=parts.bymonthday or None,
-            byweekday=to_dateutil_days(parts.byday),
-            bysetpos=parts.bysetpos or None,
-            byhour=parts.byhour or None,
-            byminute=parts.byminute or None,
-            bysecond=parts.bysecond or None,
-        )
+        source = dateutil_rule(parts, _shift(begin, cycles))
         for moment in source:
             if moment >= _LAST_SAFE:
                 return

@@ -191,21 +191,26 @@ def _check_with_dateutil(parts: RuleParts, shown: str) -> None:
     """Let dateutil reject anything our own checks missed (it is the expander)."""
     clock = time(parts.byhour[0] if parts.byhour else 0, parts.byminute[0] if parts.byminute else 0)
     try:
-        rrule(
-            freq=DATEUTIL_FREQ[parts.freq],
-            dtstart=datetime.combine(datetime(2000, 1, 3).date(), clock),
-            interval=parts.interval,
-            wkst=parts.wkst,
-            bymonth=parts.bymonth or None,
-            bymonthday=parts.bymonthday or None,
-            byweekday=to_dateutil_days(parts.byday),
-            bysetpos=parts.bysetpos or None,
-            byhour=parts.byhour or None,
-            byminute=parts.byminute or None,
-            bysecond=parts.bysecond or None,
-        )
+        dateutil_rule(parts, datetime.combine(datetime(2000, 1, 3).date(), clock))
     except (ValueError, TypeError) as exc:
         raise RecurrenceError(shown, str(exc), emit_rule(parts)) from None
+
+
+def dateutil_rule(parts: RuleParts, dtstart: datetime) -> rrule:
+    """The rule as dateutil's expander, without COUNT/UNTIL (applied after the DST filter)."""
+    return rrule(
+        freq=DATEUTIL_FREQ[parts.freq],
+        dtstart=dtstart,
+        interval=parts.interval,
+        wkst=parts.wkst,
+        bymonth=parts.bymonth or None,
+        bymonthday=parts.bymonthday or None,
+        byweekday=to_dateutil_days(parts.byday),
+        bysetpos=parts.bysetpos or None,
+        byhour=parts.byhour or None,
+        byminute=parts.byminute or None,
+        bysecond=parts.bysecond or None,
+    )
 
 
 def to_dateutil_days(days: tuple[ByDay, ...]) -> list[weekday] | None:

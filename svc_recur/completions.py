@@ -28,12 +28,12 @@ if TYPE_CHECKING:
     from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceAsyncStub
 
 log = logging.getLogger(__name__)
+# svc_tasks or its database is unreachable or busy: wait it out. Anything else
+# (a rejected request, a bug) is permanent and ends in the dead-letter topic.
 _TRANSIENT = {
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.DEADLINE_EXCEEDED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.ABORTED,
-    grpc.StatusCode.INTERNAL,
 }
 MAX_BACKOFF = 10.0
 

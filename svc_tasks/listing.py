@@ -27,6 +27,13 @@ MAX_PAGE_SIZE = 200
 MAX_ORDER_KEYS = 5
 SEARCH_MAX = 200
 MAX_SEARCH_WORDS = 8
+# A search word matches as a word prefix, or as one of the 10 known words most
+# similar to it (a small typo away; threshold set on the connection).
+_WORD_MATCH = (
+    "search_document @@ (SELECT to_tsquery('simple', string_agg(quote_literal(t.term) || t.suffix, ' | '))"
+    " FROM (SELECT $word::text AS term, ':*' AS suffix"
+    " UNION ALL (SELECT word, '' FROM search_words WHERE word % $word ORDER BY word <-> $word LIMIT 10)) t)"
+)
 
 
 class OrderField(Enum):
@@ -160,12 +167,7 @@ def _where(query: TaskQuery, params: _Params) -> list[str]:
     elif query.overdue is False:
         clauses.append("NOT (status = 1 AND due_at IS NOT NULL AND due_at < now())")
     for word in search_words(query.search):
-        # A word matches as a word prefix (full text) or with a small typo (trigrams).
-        placeholder = params.add(word)
-        clauses.append(
-            f"(search_document @@ to_tsquery('simple', quote_literal({placeholder}) || ':*')"
-            f" OR {placeholder} <% search_text)"
-        )
+        clauses.append(_WORD_MATCH.replace("$word", params.add(word)))
     return clauses
 
 

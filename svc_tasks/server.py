@@ -15,8 +15,8 @@ from todo_runtime.service import RunningService
 
 MIGRATIONS = [MigrationSet("runtime", "todo_runtime"), MigrationSet("svc_tasks", "svc_tasks")]
 SERVICE_NAME = tasks_service_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name
-# Search treats a word within this trigram word-similarity as a match (small typos).
-_SEARCH_SETTINGS = {"pg_trgm.word_similarity_threshold": "0.5"}
+# Search widens a word to known words at least this trigram-similar (small typos).
+_SEARCH_SETTINGS = {"pg_trgm.similarity_threshold": "0.4"}
 
 
 async def start(config: TasksConfig) -> RunningService:

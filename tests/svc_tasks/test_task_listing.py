@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from svc_tasks.messages import timestamp
 from tests.svc_tasks.conftest import Call
@@ -237,3 +238,23 @@ async def test_page_size_is_capped(call: Call, sample: dict[str, str]) -> None:
     response = await call("alice", "ListTasks", svc.ListTasksRequest(page_size=100_000))
     assert len(response.tasks) == 5
     assert response.next_page_token == ""
+
+
+async def test_words_from_an_update_are_found_with_a_typo(call: Call) -> None:
+    task = (
+        await call("alice", "CreateTask", svc.CreateTaskRequest(task=task_pb2.Task(title="x")))
+    ).task
+    renamed = task_pb2.Task(id=task.id, title="Refill prescription")
+    await call(
+        "alice",
+        "UpdateTask",
+        svc.UpdateTaskRequest(task=renamed, update_mask=FieldMask(paths=["title"])),
+    )
+    found = await call(
+        "alice", "ListTasks", svc.ListTasksRequest(filter=svc.TaskFilter(search="presciption"))
+    )
+    assert [t.id for t in found.tasks] == [task.id]
+    missing = await call(
+        "alice", "ListTasks", svc.ListTasksRequest(filter=svc.TaskFilter(search="invoice"))
+    )
+    assert list(missing.tasks) == []

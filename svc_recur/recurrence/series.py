@@ -130,10 +130,16 @@ def default_start(parts: RuleParts, zone: ZoneInfo, after: datetime) -> tuple[Ru
 def first_due(recurrence: Recurrence, zone: ZoneInfo, now: datetime) -> datetime | None:
     """First due of a recurring task created without one: the first instance after `now`.
 
-    The series is anchored at the next time-of-day slot after `now` (rule's
+    The search starts at the next time-of-day slot after `now` (rule's
     BYHOUR/BYMINUTE, else 09:00), so "every week" created on a Tuesday
-    afternoon starts on Wednesday, not a week later. None if UNTIL has passed.
+    afternoon starts on Wednesday, not a week later. For day-or-longer rules
+    INTERVAL is ignored for this first instance: "every 2 weeks on monday"
+    starts next Monday, and the series counts its periods from there (the
+    task's due is the anchor). Sub-daily rules count from `now`. None if UNTIL
+    has passed.
     """
     require_aware(now, "now")
     parts, start = default_start(stored_parts(recurrence.rule), zone, now)
+    if not parts.freq.sub_daily:
+        parts = replace(parts, interval=1)
     return next(iter_instances(parts, start, zone, after=now), None)

@@ -350,6 +350,13 @@ FIRST_DUE_CASES: list[tuple[str, str, str, str, str | None]] = [
     ("weekly-starts-next-slot", NY, "every week", "2027-03-02T15:30",
      "2027-03-03T09:00:00-05:00"),
     ("every-2-hours", NY, "every 2 hours", "2027-03-02T15:30", "2027-03-02T17:30:00-05:00"),
+    # 2027-03-02 is a Tuesday: an interval only counts from the first instance.
+    ("biweekly-starts-next-monday", NY, "every 2 weeks on monday", "2027-03-02T15:30",
+     "2027-03-08T09:00:00-05:00"),
+    ("bimonthly-starts-next-15th", NY, "every 2 months on the 15th", "2027-03-20T10:00",
+     "2027-04-15T09:00:00-04:00"),
+    ("every-4-years-next-leap-day", NY, "every 4 years on feb 29", "2027-03-02T15:30",
+     "2028-02-29T09:00:00-05:00"),
     ("tomorrow-in-dst-gap", NY, "every day at 2:30am", "2027-03-13T15:00",
      "2027-03-15T02:30:00-04:00"),
     ("until-already-passed", NY, "every day until 2027-01-01", "2027-03-02T15:30", None),

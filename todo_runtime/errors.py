@@ -39,13 +39,5 @@ class Conflict(DomainError):
     code = grpc.StatusCode.ABORTED
 
 
-class FailedPrecondition(DomainError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
-
-
-class PermissionDenied(DomainError):
-    code = grpc.StatusCode.PERMISSION_DENIED
-
-
 class Unauthenticated(DomainError):
     code = grpc.StatusCode.UNAUTHENTICATED

@@ -102,12 +102,6 @@ async def enqueue(conn: Connection, events: Sequence[OutgoingEvent]) -> None:
     )
 
 
-async def outbox_backlog(conn: Connection) -> int:
-    """How many events wait to be published (readiness and metrics)."""
-    count: int = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-    return count
-
-
 class OutboxRelay:
     """Publishes a schema's outbox; one active relay per schema across all processes.
 

@@ -22,7 +22,7 @@ from todo_runtime.cloudevents import read_headers
 from todo_runtime.config import DatabaseConfig, KafkaConfig
 from todo_runtime.db import create_pool
 from todo_runtime.migrations import MigrationSet, migrate
-from todo_runtime.outbox import OutboxError, OutboxRelay, OutgoingEvent, enqueue, outbox_backlog
+from todo_runtime.outbox import OutboxError, OutboxRelay, OutgoingEvent, enqueue
 from todo_runtime.producer import DeliveryError, EventProducer
 from todo_runtime.topics import TASK_EVENTS, ensure_topics
 
@@ -65,8 +65,8 @@ async def change(pool: asyncpg.Pool[Any], *events: OutgoingEvent) -> None:
 
 
 async def backlog(pool: asyncpg.Pool[Any]) -> int:
-    async with pool.acquire() as conn:
-        return await outbox_backlog(conn)
+    unsent: int = await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    return unsent
 
 
 async def drained(pool: asyncpg.Pool[Any], within: float = 15.0) -> None:

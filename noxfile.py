@@ -6,17 +6,16 @@ import nox
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
-PYTHON = "3.11"
 
 
-@nox.session(python=PYTHON)
+@nox.session  # the Python that runs nox (3.11 or newer)
 def tests(session: nox.Session) -> None:
     """The test suite against real PostgreSQL (TEST_DATABASE_URL) and a real Kafka-protocol broker."""
     session.install("-e", ".[dev]")
     session.run("pytest", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session  # the Python that runs nox (3.11 or newer)
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on our code (generated stubs are excluded)."""
     session.install("-e", ".[dev]")
@@ -25,7 +24,7 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
-@nox.session(python=PYTHON)
+@nox.session  # the Python that runs nox (3.11 or newer)
 def proto(session: nox.Session) -> None:
     """Regenerates todo_contracts/ from proto/ (commit the result)."""
     session.install("-e", ".[dev]")
@@ -33,14 +32,14 @@ def proto(session: nox.Session) -> None:
     session.run("python", "-m", "gateway.export_schema")
 
 
-@nox.session(python=PYTHON)
+@nox.session  # the Python that runs nox (3.11 or newer)
 def up(session: nox.Session) -> None:
     """Runs the whole stack: `todo up`."""
     session.install("-e", ".")
     session.run("todo", "up", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session  # the Python that runs nox (3.11 or newer)
 def bench(session: nox.Session) -> None:
     """Benchmarks; JSON results land in bench/results/."""
     session.install("-e", ".[dev]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -171,3 +172,16 @@ def test_todo_up_runs_restarts_and_stops_cleanly(stack_env: dict[str, str]) -> N
         }
     finally:
         assert again.stop() == 0
+
+
+def test_todo_up_refuses_a_taken_broker_port(stack_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(stack_env["TODO_BROKER_PORT"])))
+        taken.listen()
+        command = [sys.executable, "-m", "todo_cli", "up"]
+        result = subprocess.run(
+            command, check=False, env=stack_env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 1
+    assert f"port {stack_env['TODO_BROKER_PORT']} is already in use" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

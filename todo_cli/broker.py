@@ -45,6 +45,11 @@ class EmbeddedBroker:
         """Starts the broker and waits until its port accepts connections."""
         if self.running:
             return
+        if _accepts_connections(self.host, self.port):
+            raise BrokerError(
+                f"port {self.port} is already in use; stop what listens there, set TODO_BROKER_PORT, "
+                "or set KAFKA_BOOTSTRAP_SERVERS to use that broker"
+            )
         url = f"tcp://{self.host}:{self.port}"
         self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
@@ -66,11 +71,9 @@ class EmbeddedBroker:
                 raise BrokerError(
                     f"broker exited with status {self._process.returncode} (port {self.port} taken?)"
                 )
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
+            if _accepts_connections(self.host, self.port):
+                return
+            time.sleep(0.05)
         self.stop()
         raise BrokerError(
             f"broker did not accept connections on {self.bootstrap_servers} within {timeout} s"
@@ -91,6 +94,14 @@ class EmbeddedBroker:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+def _accepts_connections(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:

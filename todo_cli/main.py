@@ -12,18 +12,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gateway.auth import issue_token
-from todo_cli.broker import EmbeddedBroker
+from todo_cli.broker import BrokerError, EmbeddedBroker
 from todo_cli.components import BY_NAME, COMPONENTS
 from todo_cli.database import start_embedded
 from todo_cli.settings import data_dir, stack_secrets
 from todo_cli.supervisor import Supervised, child_environment, wait_ready
 from todo_runtime import topics
-from todo_runtime.config import Env, KafkaConfig
+from todo_runtime.config import ConfigError, Env, KafkaConfig
 from todo_runtime.identity import identity_metadata
 from todo_runtime.logs import configure_logging
 from todo_runtime.service import wait_for_stop_signal
+from todo_runtime.topics import TopicError
 
-log = logging.getLogger("todo")
 READY_TIMEOUT = 90.0
 
 
@@ -141,7 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "up":
-        return up()
+        try:
+            return up()
+        except (BrokerError, ConfigError, TopicError) as error:
+            _say(f"todo up: {error}")
+            return 1
     if args.command == "serve":
         return serve(args.component)
     return token(args.user, args.ttl, args.grpc)

@@ -83,9 +83,8 @@ def time_zone(name: str, field: str = "task.time_zone") -> ZoneInfo:
     return zone
 
 
-def priority(value: int, field: str = "task.priority", *, default_unspecified: bool = False) -> int:
-    if value == 0 and default_unspecified:
-        return PRIORITY_NONE
+def priority(value: int, field: str = "task.priority") -> int:
+    """A Priority number; UNSPECIFIED (0) is not a priority, use NONE."""
     if not PRIORITY_NONE <= value <= PRIORITY_URGENT:
         raise InvalidArgument(field, "must be one of NONE, LOW, MEDIUM, HIGH, URGENT")
     return value

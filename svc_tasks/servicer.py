@@ -53,7 +53,7 @@ def _new_task(request: tasks_service_pb2.CreateTaskRequest, now: datetime) -> do
     return domain.NewTask(
         title=domain.title(task.title),
         description=domain.description(task.description),
-        priority=domain.priority(task.priority, default_unspecified=True),
+        priority=domain.priority(task.priority),
         tags=domain.tags(list(task.tags)),
         due_at=due_at,
         time_zone=zone.key,

@@ -81,8 +81,9 @@ class CreateTaskInput:
         task = task_pb2.Task(title=self.title)
         if given(self.description):
             task.description = self.description
-        if given(self.priority):
-            task.priority = PRIORITY_TO_PB[self.priority]
+        task.priority = (
+            PRIORITY_TO_PB[self.priority] if given(self.priority) else task_pb2.PRIORITY_NONE
+        )
         if given(self.tags):
             task.tags.extend(self.tags)
         if given(self.due_at):

@@ -49,16 +49,16 @@ def _sign(claims: dict[str, object], secret: str = JWT_SECRET, algorithm: str = 
     [
         (_sign({"sub": "alice", "exp": int(time.time()) - 10}), "token expired"),
         (token_for("alice", secret=OTHER_SECRET), "invalid token"),
-        (_sign({"exp": int(time.time()) + 60}), "invalid token"),
+        (_sign({"exp": int(time.time()) + 86_400}), "invalid token"),
         (_sign({"sub": "alice"}), "invalid token"),
-        (_sign({"sub": "   ", "exp": int(time.time()) + 60}), "empty subject"),
-        (_sign({"sub": 42, "exp": int(time.time()) + 60}), "invalid token"),
+        (_sign({"sub": "   ", "exp": int(time.time()) + 86_400}), "empty subject"),
+        (_sign({"sub": 42, "exp": int(time.time()) + 86_400}), "invalid token"),
         (
-            _sign({"sub": "alice", "exp": int(time.time()) + 60}, JWT_SECRET * 2, "HS512"),
+            _sign({"sub": "alice", "exp": int(time.time()) + 86_400}, JWT_SECRET * 2, "HS512"),
             "invalid token",
         ),
         (
-            jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, "", algorithm="none"),
+            jwt.encode({"sub": "alice", "exp": int(time.time()) + 86_400}, "", algorithm="none"),
             "invalid token",
         ),
     ],
@@ -80,7 +80,7 @@ async def test_bad_tokens_are_refused(token: str, reason: str) -> None:
 
 async def test_audience_and_issuer_are_enforced_when_configured() -> None:
     verifier = TokenVerifier(make_config(jwt_audience="todo", jwt_issuer="https://idp.example"))
-    exp = int(time.time()) + 60
+    exp = int(time.time()) + 86_400
     good = _sign({"sub": "alice", "exp": exp, "aud": "todo", "iss": "https://idp.example"})
     assert await verifier.user_id(f"Bearer {good}") == "alice"
     for claims in (
@@ -132,7 +132,7 @@ async def test_rs256_tokens_are_checked_against_the_jwks(
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    claims = {"sub": "carol", "exp": int(time.time()) + 60}
+    claims = {"sub": "carol", "exp": int(time.time()) + 86_400}
     signed = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": "k1"})
     assert await verifier.user_id(f"Bearer {signed}") == "carol"
 

@@ -1,4 +1,4 @@
-"""A gRPC caller for svc_tasks tests: `await call("alice", "CreateTask", request)`."""
+"""svc_tasks test helpers: `await call("alice", "CreateTask", create_request("title"))`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ import grpc
 import pytest
 
 from tests.infra import RunningTasks
-from todo_contracts.tasks.v1 import tasks_service_pb2_grpc
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.identity import identity_metadata
 
 Call = Callable[[str, str, Any], Awaitable[Any]]
+
+
+def create_request(title: str, **fields: Any) -> tasks_service_pb2.CreateTaskRequest:
+    """A CreateTask request; priority NONE unless given (the service requires one)."""
+    fields.setdefault("priority", task_pb2.PRIORITY_NONE)
+    return tasks_service_pb2.CreateTaskRequest(task=task_pb2.Task(title=title, **fields))
 
 
 @pytest.fixture

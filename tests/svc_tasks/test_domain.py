@@ -57,8 +57,8 @@ def test_empty_zone_means_utc() -> None:
     assert domain.time_zone("").key == "UTC"
 
 
-def test_priority_unspecified_defaults_only_on_create() -> None:
-    assert domain.priority(0, default_unspecified=True) == domain.PRIORITY_NONE
+def test_priority_must_be_a_priority() -> None:
+    assert domain.priority(domain.PRIORITY_NONE) == domain.PRIORITY_NONE
     for bad in (0, 6, -1):
         with pytest.raises(InvalidArgument) as caught:
             domain.priority(bad)

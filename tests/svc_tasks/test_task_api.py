@@ -22,6 +22,7 @@ Task = task_pb2.Task
 
 
 async def create(call: Call, user: str, **fields: object) -> Task:
+    fields.setdefault("priority", task_pb2.PRIORITY_NONE)
     response = await call(user, "CreateTask", svc.CreateTaskRequest(task=Task(**fields)))  # type: ignore[arg-type]
     return response.task  # type: ignore[no-any-return]
 
@@ -61,9 +62,8 @@ async def test_create_and_get_round_trip_every_field(call: Call) -> None:
     assert fetched.due_time.ToDatetime(tzinfo=UTC) == due
 
 
-async def test_priority_defaults_to_none_and_zone_to_utc(call: Call) -> None:
+async def test_zone_defaults_to_utc(call: Call) -> None:
     created = await create(call, "alice", title="x")
-    assert created.priority == task_pb2.PRIORITY_NONE
     assert created.time_zone == "UTC"
     assert not created.HasField("due_time")
 
@@ -77,6 +77,7 @@ async def test_priority_defaults_to_none_and_zone_to_utc(call: Call) -> None:
         ({"title": "x", "tags": ["y" * 51]}, "task.tags[0]"),
         ({"title": "x", "time_zone": "Mars/Base"}, "task.time_zone"),
         ({"title": "x", "priority": 9}, "task.priority"),
+        ({"title": "x", "priority": task_pb2.PRIORITY_UNSPECIFIED}, "task.priority"),
         (
             {"title": "x", "reminders": [task_pb2.Reminder(minutes_before=5)]},
             "task.reminders[0].minutes_before",
@@ -92,7 +93,9 @@ async def test_invalid_create_names_the_field(
 
 
 async def test_create_with_request_id_is_idempotent_even_concurrently(call: Call) -> None:
-    request = svc.CreateTaskRequest(task=Task(title="once"), request_id="req-1")
+    request = svc.CreateTaskRequest(
+        task=Task(title="once", priority=task_pb2.PRIORITY_NONE), request_id="req-1"
+    )
     results = await asyncio.gather(*(call("alice", "CreateTask", request) for _ in range(5)))
     assert len({r.task.id for r in results}) == 1
     again = await call("alice", "CreateTask", request)

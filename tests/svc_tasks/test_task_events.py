@@ -11,7 +11,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from tests.infra import RunningTasks
 from tests.records import read_topic
-from tests.svc_tasks.conftest import Call
+from tests.svc_tasks.conftest import Call, create_request
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
@@ -23,7 +23,13 @@ K = task_pb2
 async def test_every_change_is_published_in_order_with_cloudevents_headers(
     call: Call, broker: EmbeddedBroker
 ) -> None:
-    task = (await call("alice", "CreateTask", svc.CreateTaskRequest(task=K.Task(title="a")))).task
+    task = (
+        await call(
+            "alice",
+            "CreateTask",
+            create_request("a"),
+        )
+    ).task
     await call(
         "alice",
         "UpdateTask",
@@ -79,7 +85,13 @@ async def test_every_change_is_published_in_order_with_cloudevents_headers(
 async def test_failed_changes_publish_nothing(
     call: Call, tasks_service: RunningTasks, broker: EmbeddedBroker
 ) -> None:
-    task = (await call("alice", "CreateTask", svc.CreateTaskRequest(task=K.Task(title="a")))).task
+    task = (
+        await call(
+            "alice",
+            "CreateTask",
+            create_request("a"),
+        )
+    ).task
     rejected = [
         svc.UpdateTaskRequest(
             task=K.Task(id=task.id, title=""), update_mask=FieldMask(paths=["title"])
@@ -119,7 +131,9 @@ async def test_changes_made_while_the_broker_is_down_are_published_when_it_retur
     ids = [
         (
             await call(
-                "alice", "CreateTask", svc.CreateTaskRequest(task=K.Task(title=f"offline {i}"))
+                "alice",
+                "CreateTask",
+                create_request(f"offline {i}"),
             )
         ).task.id
         for i in range(3)

@@ -11,7 +11,7 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from svc_tasks.messages import timestamp
-from tests.svc_tasks.conftest import Call
+from tests.svc_tasks.conftest import Call, create_request
 from todo_contracts.tasks.v1 import task_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 
@@ -70,7 +70,7 @@ async def sample(call: Call) -> dict[str, str]:
     await call(
         "bob",
         "CreateTask",
-        svc.CreateTaskRequest(task=task_pb2.Task(title="Buy milk too", tags=["home"])),
+        create_request("Buy milk too", tags=["home"]),
     )
     return ids
 
@@ -189,7 +189,7 @@ async def test_paging_is_stable_under_concurrent_inserts(call: Call) -> None:
             await call(
                 "alice",
                 "CreateTask",
-                svc.CreateTaskRequest(task=task_pb2.Task(title=f"task {i:02d}")),
+                create_request(f"task {i:02d}"),
             )
         ).task.id
         for i in range(23)
@@ -204,7 +204,7 @@ async def test_paging_is_stable_under_concurrent_inserts(call: Call) -> None:
         await call(
             "alice",
             "CreateTask",
-            svc.CreateTaskRequest(task=task_pb2.Task(title=f"inserted {pages}")),
+            create_request(f"inserted {pages}"),
         )
         token = page.next_page_token
         if not token:
@@ -242,7 +242,11 @@ async def test_page_size_is_capped(call: Call, sample: dict[str, str]) -> None:
 
 async def test_words_from_an_update_are_found_with_a_typo(call: Call) -> None:
     task = (
-        await call("alice", "CreateTask", svc.CreateTaskRequest(task=task_pb2.Task(title="x")))
+        await call(
+            "alice",
+            "CreateTask",
+            create_request("x"),
+        )
     ).task
     renamed = task_pb2.Task(id=task.id, title="Refill prescription")
     await call(

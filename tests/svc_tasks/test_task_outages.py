@@ -13,10 +13,10 @@ from svc_tasks.config import TasksConfig
 from svc_tasks.server import start
 from tests.infra import TEST_SECRET, PostgresProxy, kafka_config
 from tests.records import read_topic
+from tests.svc_tasks.conftest import create_request
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
-from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.config import DatabaseConfig, GrpcServerConfig
 from todo_runtime.identity import identity_metadata
 
@@ -33,7 +33,7 @@ def config_for(database_url: str, broker: EmbeddedBroker) -> TasksConfig:
 async def create(port: int, title: str) -> task_pb2.Task:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = tasks_service_pb2_grpc.TaskServiceStub(channel)
-        request = svc.CreateTaskRequest(task=task_pb2.Task(title=title))
+        request = create_request(title)
         response = await stub.CreateTask(
             request, metadata=identity_metadata(TEST_SECRET, "alice"), timeout=5
         )

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -75,7 +76,9 @@ def _update_paths(request: tasks_service_pb2.UpdateTaskRequest) -> set[str]:
     return paths
 
 
-def _compute_update(task: task_pb2.Task, paths: set[str], now: datetime) -> Any:
+def _compute_update(
+    task: task_pb2.Task, paths: set[str], now: datetime
+) -> Callable[[Row], Changes]:
     """The column changes of an update, worked out against the current row under its lock."""
 
     def compute(row: Row) -> Changes:

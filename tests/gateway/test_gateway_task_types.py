@@ -115,7 +115,7 @@ def test_connection_cursors_are_the_next_page_token() -> None:
 def test_create_input_sets_only_what_was_given() -> None:
     request = CreateTaskInput(title="Pay rent").to_pb()
     assert request.task.title == "Pay rent"
-    assert request.task.priority == task_pb2.PRIORITY_NONE  # the contract default; the service requires one
+    assert request.task.priority == task_pb2.PRIORITY_NONE  # the contract default
     assert not request.task.HasField("due_time")
     assert not request.task.HasField("recurrence")
     assert request.request_id == ""

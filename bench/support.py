@@ -19,7 +19,7 @@ import asyncpg
 from svc_tasks.config import TasksConfig
 from svc_tasks.server import start as start_tasks
 from todo_cli.broker import EmbeddedBroker, free_port
-from todo_runtime.config import DatabaseConfig, GrpcServerConfig, KafkaConfig
+from todo_runtime.config import DatabaseConfig, Env, GrpcServerConfig, KafkaConfig
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -34,17 +34,6 @@ class Stack:
     kafka: KafkaConfig
 
 
-def kafka_config(bootstrap: str) -> KafkaConfig:
-    return KafkaConfig(
-        bootstrap,
-        partitions=3,
-        replication_factor=1,
-        fetch_wait_max_ms=10,
-        session_timeout_ms=6000,
-        assignment_strategy="range",
-    )
-
-
 @asynccontextmanager
 async def scratch_stack() -> AsyncIterator[Stack]:
     """A throwaway database, a Tansu broker and svc_tasks on free ports."""
@@ -55,7 +44,7 @@ async def scratch_stack() -> AsyncIterator[Stack]:
     url = urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
     broker = EmbeddedBroker(port=free_port())
     broker.start()
-    kafka = kafka_config(broker.bootstrap_servers)
+    kafka = KafkaConfig.from_env(Env({"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers}))
     config = TasksConfig(
         DatabaseConfig(url, 2, 10), kafka, GrpcServerConfig("127.0.0.1", 0, 0.5), SECRET
     )

@@ -164,30 +164,16 @@ class TaskStore:
     ) -> task_pb2.Task:
         """Completes or reopens; doing it twice changes nothing and emits nothing."""
         now = datetime.now(UTC)
+        target = COMPLETED if completed else OPEN
 
-        def compute(_: Row) -> Changes:
-            return (
-                {"status": COMPLETED, "completed_at": now}
-                if completed
-                else {"status": OPEN, "completed_at": None}
-            )
+        def compute(row: Row) -> Changes:
+            if row["status"] == target:
+                return {}
+            return {"status": target, "completed_at": now if completed else None}
 
         kind = task_pb2.CHANGE_KIND_COMPLETED if completed else task_pb2.CHANGE_KIND_REOPENED
-        async with self._pool.acquire() as conn:
-            status = await conn.fetchval(
-                "SELECT status FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id
-            )
-        if status is None:
-            raise _not_found(task_id)
-        if status == (COMPLETED if completed else OPEN):
-            return await self.get(owner_id, task_id)
         return await self.update(
-            owner_id,
-            task_id,
-            expected_version=None,
-            compute=_only_if_status(compute, OPEN if completed else COMPLETED),
-            actor=actor,
-            kind=kind,
+            owner_id, task_id, expected_version=None, compute=compute, actor=actor, kind=kind
         )
 
     async def delete(self, owner_id: str, task_id: uuid.UUID, actor: str) -> None:
@@ -231,17 +217,6 @@ class TaskStore:
             change.task.ParseFromString(row["snapshot"])
             changes.append(change)
         return changes, int(latest or 0)
-
-
-def _only_if_status(
-    compute: Callable[[Row], Changes], expected_status: int
-) -> Callable[[Row], Changes]:
-    """Guards a status change against a concurrent one that already happened."""
-
-    def guarded(row: Row) -> Changes:
-        return compute(row) if row["status"] == expected_status else {}
-
-    return guarded
 
 
 async def _record(

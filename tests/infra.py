@@ -10,21 +10,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from svc_tasks.config import TasksConfig
-from todo_runtime.config import KafkaConfig
+from todo_runtime.config import Env, KafkaConfig
 
 TEST_SECRET = "test-internal-secret-0123456789"
 
 
 def kafka_config(bootstrap_servers: str) -> KafkaConfig:
-    """Client settings for a test broker: low fetch wait, eager assignment."""
-    return KafkaConfig(
-        bootstrap_servers=bootstrap_servers,
-        partitions=3,
-        replication_factor=1,
-        fetch_wait_max_ms=10,
-        session_timeout_ms=6000,
-        assignment_strategy="range",
-    )
+    """The services' default client settings (low fetch wait, eager assignment) for a test broker."""
+    return KafkaConfig.from_env(Env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers}))
 
 
 @dataclass

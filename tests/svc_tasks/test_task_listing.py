@@ -234,7 +234,9 @@ async def test_page_token_must_match_the_query(call: Call, sample: dict[str, str
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_a_page_size_above_the_maximum_is_accepted(call: Call, sample: dict[str, str]) -> None:
+async def test_a_page_size_above_the_maximum_is_accepted(
+    call: Call, sample: dict[str, str]
+) -> None:
     response = await call("alice", "ListTasks", svc.ListTasksRequest(page_size=100_000))
     assert len(response.tasks) == 5
     assert response.next_page_token == ""

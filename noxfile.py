@@ -10,9 +10,10 @@ nox.options.default_venv_backend = "venv"
 
 @nox.session  # the Python that runs nox (3.11 or newer)
 def tests(session: nox.Session) -> None:
-    """The test suite against real PostgreSQL (TEST_DATABASE_URL) and a real Kafka-protocol broker."""
+    """The test suite against a real PostgreSQL (embedded unless TEST_DATABASE_URL) and a real
+    Kafka-protocol broker, in 4 worker processes (the tests mostly wait on I/O)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "--numprocesses=4", *session.posargs)
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)
@@ -22,6 +23,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("lint-imports")
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)

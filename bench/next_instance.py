@@ -13,14 +13,13 @@ from typing import Any
 
 import httpx
 
-from bench.support import SECRET, scratch_stack, summary, write_results
+from bench.support import SECRET, scratch_stack, service_config, summary, write_results
 from gateway.app import create_app
-from gateway.auth import issue_token
 from gateway.config import GatewayConfig
-from svc_recur.config import RecurConfig
-from svc_recur.recurrence import CatchUp
-from svc_recur.server import start as start_recur
-from todo_runtime.config import DatabaseConfig, GrpcServerConfig
+from svc_recur.service import SERVICE as RECUR
+from todo_runtime import endpoints
+from todo_runtime.service import start_service
+from todo_runtime.tokens import issue_token
 
 SAMPLES = 60
 JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123"
@@ -42,16 +41,14 @@ async def _graphql(
 
 async def main() -> None:
     async with scratch_stack() as stack:
-        recur = await start_recur(
-            RecurConfig(
-                DatabaseConfig(stack.database_url, 1, 5),
-                stack.kafka,
-                GrpcServerConfig("127.0.0.1", 0, 0.5),
-                SECRET,
-                stack.tasks_address,
-                5.0,
-                CatchUp.NEXT_AFTER_NOW,
-            )
+        recur = await start_service(
+            RECUR,
+            service_config(
+                endpoints.RECUR,
+                stack.database_url,
+                stack.kafka.bootstrap_servers,
+                TODO_TASKS_ADDR=stack.tasks_address,
+            ),
         )
         config = GatewayConfig(
             JWT_SECRET,

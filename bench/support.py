@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
 import statistics
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,12 +18,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from svc_tasks.config import TasksConfig
-from svc_tasks.server import start as start_tasks
+from svc_tasks.service import SERVICE as TASKS
 from todo_cli.broker import EmbeddedBroker, free_port
-from todo_runtime.config import DatabaseConfig, Env, GrpcServerConfig, KafkaConfig
+from todo_cli.database import EmbeddedPostgres
+from todo_runtime import endpoints
+from todo_runtime.config import Env, KafkaConfig
+from todo_runtime.endpoints import Endpoint
+from todo_runtime.service import ServiceConfig, start_service
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(__file__).resolve().parent / "results"
 SECRET = "bench-internal-secret-0123456789"
 
@@ -35,28 +39,57 @@ class Stack:
 
 
 @asynccontextmanager
+async def postgres_server() -> AsyncIterator[str]:
+    """TEST_DATABASE_URL, else a private embedded server for this run: its admin URL."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    with tempfile.TemporaryDirectory(prefix="todo-bench-") as directory:
+        server = EmbeddedPostgres(Path(directory))
+        await asyncio.to_thread(server.start)
+        try:
+            yield server.url("postgres")
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+def service_config(
+    endpoint: Endpoint, database_url: str, bootstrap: str, **env: str
+) -> ServiceConfig:
+    """A service's settings for a benchmark run, on a free port."""
+    settings = {
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "TODO_INTERNAL_SECRET": SECRET,
+        "TODO_GRPC_GRACE_SECONDS": "0.5",
+        endpoint.port_env: "0",
+        **env,
+    }
+    return ServiceConfig.from_env(endpoint, Env(settings))
+
+
+@asynccontextmanager
 async def scratch_stack() -> AsyncIterator[Stack]:
     """A throwaway database, a Tansu broker and svc_tasks on free ports."""
-    name = f"todo_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
-    broker = EmbeddedBroker(port=free_port())
-    broker.start()
-    kafka = KafkaConfig.from_env(Env({"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers}))
-    config = TasksConfig(
-        DatabaseConfig(url, 2, 10), kafka, GrpcServerConfig("127.0.0.1", 0, 0.5), SECRET
-    )
-    service = await start_tasks(config)
-    try:
-        yield Stack(url, f"127.0.0.1:{service.port}", broker, kafka)
-    finally:
-        await service.stop()
-        broker.stop()
-        admin = await asyncpg.connect(ADMIN_URL)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with postgres_server() as admin_url:
+        name = f"todo_bench_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(admin_url)
+        await admin.execute(f'CREATE DATABASE "{name}"')
         await admin.close()
+        url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+        broker = EmbeddedBroker(port=free_port())
+        broker.start()
+        config = service_config(endpoints.TASKS, url, broker.bootstrap_servers)
+        service = await start_service(TASKS, config)
+        try:
+            yield Stack(url, f"127.0.0.1:{service.port}", broker, config.kafka)
+        finally:
+            await service.stop()
+            broker.stop()
+            admin = await asyncpg.connect(admin_url)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
 
 
 def summary(samples_ms: list[float]) -> dict[str, float]:

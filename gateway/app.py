@@ -27,6 +27,7 @@ from gateway.schema import build_schema
 log = logging.getLogger(__name__)
 
 READINESS_TIMEOUT_SECONDS = 1.0
+RUN_ID_HEADER = "x-todo-run-id"
 # A GraphQL document plus variables; far above any real request, small enough to bound memory.
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -82,10 +83,12 @@ def create_app(config: GatewayConfig) -> Starlette:
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    run_header = {RUN_ID_HEADER: config.run_id} if config.run_id else {}
+
     async def readyz(request: Request) -> Response:
         if await services.tasks_serving(READINESS_TIMEOUT_SECONDS):
-            return PlainTextResponse("ready")
-        return PlainTextResponse("svc_tasks is not serving", status_code=503)
+            return PlainTextResponse("ready", headers=run_header)
+        return PlainTextResponse("svc_tasks is not serving", status_code=503, headers=run_header)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

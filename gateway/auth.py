@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import jwt
 
-from gateway.config import MIN_HMAC_KEY_BYTES, GatewayConfig
+from gateway.config import GatewayConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,20 +95,3 @@ class TokenVerifier:
             raise AuthError("token cannot be verified right now") from None
         except (jwt.PyJWKClientError, jwt.InvalidTokenError):
             raise AuthError("invalid token") from None
-
-
-def issue_token(secret: str, user_id: str, ttl_seconds: int, algorithm: str = "HS256") -> str:
-    """A signed token for `user_id`, valid for `ttl_seconds`: what `todo token USER` prints.
-
-    secret: the HS256 key (at least 32 bytes) or, for RS256, a PEM private key.
-    """
-    if not user_id:
-        raise ValueError("user_id must not be empty")
-    if ttl_seconds <= 0:
-        raise ValueError("ttl_seconds must be positive")
-    if algorithm == "HS256" and len(secret.encode()) < MIN_HMAC_KEY_BYTES:
-        raise ValueError(f"an HS256 secret must be at least {MIN_HMAC_KEY_BYTES} bytes")
-    now = int(time.time())
-    return jwt.encode(
-        {"sub": user_id, "iat": now, "exp": now + ttl_seconds}, secret, algorithm=algorithm
-    )

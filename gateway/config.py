@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from todo_runtime.config import ConfigError, Env, internal_secret
+from todo_runtime import endpoints
+from todo_runtime.config import RUN_ID_ENV, ConfigError, Env, internal_secret
+from todo_runtime.tokens import MIN_HMAC_KEY_BYTES
 
 DEFAULT_MAX_DEPTH = 10
 DEFAULT_MAX_TOKENS = 2000
@@ -12,8 +14,6 @@ DEFAULT_MAX_ALIASES = 15
 DEFAULT_MAX_PAGE_SIZE = 200
 # svc_tasks caps page_size at 200: a larger gateway limit would silently return shorter pages.
 SERVICE_MAX_PAGE_SIZE = 200
-# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
-MIN_HMAC_KEY_BYTES = 32
 SUPPORTED_ALGORITHMS = ("HS256", "RS256")
 
 
@@ -30,6 +30,7 @@ class GatewayConfig:
     max_page_size: the largest `first` a connection field accepts.
     allowed_origins: browser origins (besides the gateway's own) that may call
         /graphql over HTTP (CORS) and WebSocket; empty = same origin only.
+    run_id: set by `todo up`; /readyz echoes it so its probe knows it reached its own gateway.
     """
 
     jwt_secret: str | None
@@ -48,6 +49,7 @@ class GatewayConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     allowed_origins: tuple[str, ...] = ()
+    run_id: str = ""
 
     def __post_init__(self) -> None:
         if self.jwt_algorithm not in SUPPORTED_ALGORITHMS:
@@ -84,8 +86,8 @@ class GatewayConfig:
             jwks_url=env.text("TODO_JWT_JWKS_URL") if algorithm == "RS256" else None,
             jwt_audience=env.text("TODO_JWT_AUDIENCE", "") or None,
             jwt_issuer=env.text("TODO_JWT_ISSUER", "") or None,
-            tasks_address=env.text("TODO_TASKS_ADDR", "127.0.0.1:50051"),
-            recur_address=env.text("TODO_RECUR_ADDR", "127.0.0.1:50053"),
+            tasks_address=endpoints.TASKS.address(env),
+            recur_address=endpoints.RECUR.address(env),
             internal_secret=internal_secret(env),
             grpc_timeout=env.number("TODO_GRPC_TIMEOUT_SECONDS", 5.0),
             max_depth=env.integer("TODO_GRAPHQL_MAX_DEPTH", DEFAULT_MAX_DEPTH),
@@ -93,10 +95,11 @@ class GatewayConfig:
             max_aliases=env.integer("TODO_GRAPHQL_MAX_ALIASES", DEFAULT_MAX_ALIASES),
             max_page_size=env.integer("TODO_GRAPHQL_MAX_PAGE_SIZE", DEFAULT_MAX_PAGE_SIZE),
             host=env.text("TODO_GATEWAY_HOST", "127.0.0.1"),
-            port=env.integer("TODO_GATEWAY_PORT", 8000),
+            port=endpoints.GATEWAY.port(env),
             allowed_origins=tuple(
                 origin.strip()
                 for origin in env.text("TODO_GATEWAY_ALLOWED_ORIGINS", "").split(",")
                 if origin.strip()
             ),
+            run_id=env.text(RUN_ID_ENV, ""),
         )

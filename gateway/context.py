@@ -64,7 +64,7 @@ class Services:
         try:
             response = await self._opened().tasks_health.Check(request, timeout=within)
         except grpc.aio.AioRpcError as error:
-            log.info("svc_tasks not ready: %s", error.code().name)
+            log.debug("svc_tasks not ready: %s", error.code().name)
             return False
         return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from svc_recur.config import RecurConfig
-from svc_recur.server import start
+from svc_recur.service import SERVICE
 from todo_runtime.service import serve
 
 if __name__ == "__main__":
-    serve("svc_recur", lambda: start(RecurConfig.from_env()))
+    serve(SERVICE)

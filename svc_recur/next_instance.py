@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from svc_recur.recurrence import Basis, CatchUp, Recurrence, RecurrenceError, next_instance
-from svc_recur.recurrence.zones import lookup_zone
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
+from todo_recurrence import Basis, CatchUp, Recurrence, RecurrenceError, next_instance
+from todo_recurrence.zones import lookup_zone
+from todo_runtime.failures import PermanentError
 
 _BASES = {task_pb2.RECURRENCE_BASIS_COMPLETION: Basis.COMPLETION}
 _NUMBERS = {
@@ -21,7 +22,7 @@ _NUMBERS = {
 }
 
 
-class UnusableEvent(ValueError):
+class UnusableEvent(PermanentError):
     """The event cannot produce a next instance (a poison record for the dead-letter topic)."""
 
 

@@ -8,7 +8,10 @@ from typing import Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from svc_recur.recurrence import (
+from todo_contracts.recur.v1 import recurrence_service_pb2 as pb
+from todo_contracts.recur.v1 import recurrence_service_pb2_grpc
+from todo_contracts.tasks.v1 import task_pb2
+from todo_recurrence import (
     Basis,
     RecurrenceError,
     first_due,
@@ -16,10 +19,7 @@ from svc_recur.recurrence import (
     parse_recurrence,
     pin_rule,
 )
-from svc_recur.recurrence.zones import lookup_zone
-from todo_contracts.recur.v1 import recurrence_service_pb2 as pb
-from todo_contracts.recur.v1 import recurrence_service_pb2_grpc
-from todo_contracts.tasks.v1 import task_pb2
+from todo_recurrence.zones import lookup_zone
 from todo_runtime.errors import InvalidArgument
 
 Context = grpc.aio.ServicerContext[Any, Any]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from svc_tasks.config import TasksConfig
-from svc_tasks.server import start
+from svc_tasks.service import SERVICE
 from todo_runtime.service import serve
 
 if __name__ == "__main__":
-    serve("svc_tasks", lambda: start(TasksConfig.from_env()))
+    serve(SERVICE)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from svc_recur.recurrence.zones import lookup_zone
+from todo_recurrence.zones import lookup_zone
 from todo_runtime.errors import InvalidArgument
 
 TITLE_MAX = 500
@@ -38,7 +38,8 @@ class Reminder:
     def id(self) -> str:
         if self.minutes_before is not None:
             return f"before-{self.minutes_before}"
-        assert self.at is not None
+        if self.at is None:
+            raise ValueError("a reminder needs minutes_before or at")
         return f"at-{int(self.at.timestamp())}"
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from svc_tasks.messages import timestamp
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import topics
 from todo_runtime.outbox import OutgoingEvent
+from todo_runtime.timestamps import timestamp
 
 SOURCE = "/svc_tasks"
 _KIND_NAMES = {

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from svc_tasks.domain import Reminder
 from todo_contracts.tasks.v1 import task_pb2
-
-
-def timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(UTC))
-    return stamp
-
-
-def from_timestamp(value: Timestamp) -> datetime:
-    return value.ToDatetime(tzinfo=UTC)
+from todo_runtime.timestamps import from_timestamp, timestamp
 
 
 def reminders_to_json(reminders: list[Reminder]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Turns a task's requested recurrence into the stored, pinned rule (engine in svc_recur.recurrence)."""
+"""Turns a task's requested recurrence into the stored, pinned rule (engine: todo_recurrence)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from svc_recur.recurrence import Basis, RecurrenceError, first_due, parse_recurrence, pin_rule
 from svc_tasks.domain import RecurrenceValue
 from todo_contracts.tasks.v1 import task_pb2
+from todo_recurrence import Basis, RecurrenceError, first_due, parse_recurrence, pin_rule
 from todo_runtime.errors import InvalidArgument
 
 _BASIS_NUMBERS = {

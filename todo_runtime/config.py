@@ -21,6 +21,8 @@ class _Missing:
 
 
 MISSING: Final = _Missing()
+# Set by `todo up` on every process it starts; readiness probes check it (see endpoints).
+RUN_ID_ENV: Final = "TODO_RUN_ID"
 
 
 class Env:
@@ -129,14 +131,6 @@ class GrpcServerConfig:
     host: str
     port: int
     grace_seconds: float
-
-    @classmethod
-    def from_env(cls, env: Env, port_key: str, default_port: int) -> GrpcServerConfig:
-        return cls(
-            host=env.text("TODO_BIND_HOST", "127.0.0.1"),
-            port=env.integer(port_key, default_port),
-            grace_seconds=env.number("TODO_GRPC_GRACE_SECONDS", 5.0),
-        )
 
 
 def internal_secret(env: Env) -> str:

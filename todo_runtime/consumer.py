@@ -1,9 +1,15 @@
 """A thin at-least-once consume loop around a plain async handler.
 
-The handler makes its effect durable (and idempotent, see `inbox.claim`); only
-after it returned is the record's offset committed. A handler that keeps
-failing gets bounded retries with backoff, then the record is parked on
-`<topic>.dlq` with the error in headers and consumption goes on.
+The handler makes its effect durable and idempotent (see `unit_of_work`); only
+after it returned is the record's offset stored, and librdkafka commits stored
+offsets every `COMMIT_INTERVAL_MS` and on revoke and close. A crash therefore
+redelivers at most that interval's records, which the inbox skips.
+
+Failures are classified by `failures.is_transient`: a dependency that is down
+(Postgres, svc_tasks) is waited out with backoff for as long as it takes, and
+the record is never dead-lettered for it; any other failure is retried
+`max_attempts` times, then the record is parked on `<topic>.dlq` with the
+reason in headers and consumption goes on.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from typing import Any, Final, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from google.protobuf import message as protobuf
+from google.protobuf.message import DecodeError
 
+from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import EventHeaders, EventHeadersError, read_headers
 from todo_runtime.config import KafkaConfig
+from todo_runtime.failures import PermanentError, describe, is_transient
 from todo_runtime.producer import DeliveryError, EventProducer, Record
 from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL, dead_letter, ensure_topics
 
@@ -30,10 +39,16 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=protobuf.Message)
 T = TypeVar("T")
 
+COMMIT_INTERVAL_MS: Final = 1000  # how often stored offsets are committed
+_BATCH: Final = 100  # records fetched from librdkafka per call
 _TOPIC_RETRY: Final = 5.0  # seconds between attempts to create missing subscribed topics
+# Headers a dead letter gets besides the original ones (see `dlq_replay`).
+DLQ_HEADER_PREFIX: Final = "dlq_"
+DLQ_ERROR: Final = "dlq_error"
+DLQ_ORIGINAL_TOPIC: Final = "dlq_original_topic"
 
 
-class UnexpectedMessageError(ValueError):
+class UnexpectedMessageError(PermanentError):
     """The record holds another Protobuf message type than the handler expects."""
 
 
@@ -56,22 +71,30 @@ class ReceivedEvent:
                 f"expected {expected}, the record holds {self.headers.message_name}"
             )
         message = message_type()
-        message.ParseFromString(self.value)
+        try:
+            message.ParseFromString(self.value)
+        except DecodeError as error:
+            raise PermanentError(f"cannot decode {expected}: {error}") from None
         return message
 
 
-def consumer_settings(config: KafkaConfig, group_id: str) -> dict[str, object]:
-    """Manual offset storage and commits: an offset is committed only after its effect."""
+def consumer_settings(
+    config: KafkaConfig, group_id: str, *, fetch_wait_max_ms: int | None = None
+) -> dict[str, object]:
+    """Offsets are stored by hand after each effect and committed by librdkafka in the background."""
     return {
         "bootstrap.servers": config.bootstrap_servers,
         "group.id": group_id,
         "client.id": group_id,
-        "enable.auto.commit": False,
+        "enable.auto.commit": True,
+        "auto.commit.interval.ms": COMMIT_INTERVAL_MS,
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
         "session.timeout.ms": config.session_timeout_ms,
         "heartbeat.interval.ms": max(100, config.session_timeout_ms // 3),
-        "fetch.wait.max.ms": config.fetch_wait_max_ms,
+        "fetch.wait.max.ms": config.fetch_wait_max_ms
+        if fetch_wait_max_ms is None
+        else fetch_wait_max_ms,
         "partition.assignment.strategy": config.assignment_strategy,
         # Notice topics created after subscribing (or recreated after a broker restart) soon.
         "topic.metadata.refresh.interval.ms": 5000,
@@ -82,11 +105,13 @@ def consumer_settings(config: KafkaConfig, group_id: str) -> dict[str, object]:
 class EventConsumer:
     """Consumes `topics` as group `group_id`, calling `handler` once per record until it succeeds.
 
-    Parameters: `max_attempts` handler calls per record before it is
-    dead-lettered; `initial_backoff`/`max_backoff` bound the exponential wait
-    between attempts (and between dead-letter publish retries);
-    `producer_for_dlq` is used for dead letters (one is created if omitted);
-    `poll_timeout` is how long one blocking poll may take.
+    Parameters: `max_attempts` handler calls per record for a permanent
+    failure before it is dead-lettered (transient failures are retried without
+    limit); `backoff` bounds the waits between attempts; `producer_for_dlq` is
+    used for dead letters (one is created on first use if omitted);
+    `poll_timeout` is how long one blocking fetch from librdkafka may take;
+    `fetch_wait_max_ms` overrides the broker fetch wait of `config` (low for
+    latency-sensitive consumers on brokers without long-poll wake-up).
     """
 
     def __init__(
@@ -96,27 +121,27 @@ class EventConsumer:
         topics: Sequence[str],
         handler: Callable[[ReceivedEvent], Awaitable[None]],
         *,
-        max_attempts: int = 5,
-        initial_backoff: float = 0.2,
-        max_backoff: float = 5.0,
+        max_attempts: int = 3,
+        backoff: Callable[[], Backoff] = lambda: Backoff(0.2, 10.0),
         producer_for_dlq: EventProducer | None = None,
-        poll_timeout: float = 0.2,
+        poll_timeout: float = 1.0,
+        fetch_wait_max_ms: int | None = None,
     ) -> None:
         self._config = config
         self._group_id = group_id
         self._topics = list(topics)
         self._handler = handler
         self._max_attempts = max(1, max_attempts)
-        self._initial_backoff = initial_backoff
-        self._max_backoff = max_backoff
+        self._backoff = backoff
         self._dlq = producer_for_dlq
         self._poll_timeout = poll_timeout
+        self._settings = consumer_settings(config, group_id, fetch_wait_max_ms=fetch_wait_max_ms)
         self._assigned = asyncio.Event()
         self._outage_since: float | None = None
         self._next_topic_check = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         # Every librdkafka call of this consumer runs on this one thread, so a
-        # close after cancellation waits for the poll still in flight.
+        # close after cancellation waits for the fetch still in flight.
         self._executor: ThreadPoolExecutor | None = None
 
     async def wait_assigned(self, timeout: float) -> None:  # noqa: ASYNC109 - a test helper
@@ -130,8 +155,7 @@ class EventConsumer:
         executor = ThreadPoolExecutor(1, thread_name_prefix=f"consumer-{self._group_id}")
         self._executor = executor
         own_dlq = self._dlq is None
-        settings = consumer_settings(self._config, self._group_id) | {"error_cb": self._on_error}
-        consumer = await self._call(Consumer, settings)
+        consumer = await self._call(Consumer, self._settings | {"error_cb": self._on_error})
         try:
             await self._call(
                 functools.partial(
@@ -143,33 +167,28 @@ class EventConsumer:
                 )
             )
             while True:
-                message = await self._call(consumer.poll, self._poll_timeout)
-                if message is None:
-                    continue
-                error = message.error()
-                if error is not None:
-                    await self._on_message_error(error)
-                    continue
-                self._recovered()
-                await self._process(consumer, message)
+                messages = await self._call(_fetch, consumer, self._poll_timeout)
+                for message in messages:
+                    error = message.error()
+                    if error is not None:
+                        await self._on_message_error(error)
+                        continue
+                    self._recovered()
+                    await self._process(consumer, message)
         finally:
-            await self._call(consumer.close)
+            await self._call(consumer.close)  # commits what was stored
             executor.shutdown(wait=False)
             if own_dlq and self._dlq is not None:
                 await self._dlq.close()
                 self._dlq = None
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
-        assert self._loop is not None  # set by run()
+        if self._loop is None:
+            raise RuntimeError("EventConsumer._call before run()")
         return await self._loop.run_in_executor(self._executor, function, *args)
 
     async def _process(self, consumer: Consumer, message: Message) -> None:
-        topic, partition, offset = message.topic(), message.partition(), message.offset()
-        # A consumed record always has all three.
-        assert topic is not None
-        assert partition is not None
-        assert offset is not None
-        where = f"{topic} [{partition}]@{offset}"
+        where = f"{message.topic()} [{message.partition()}]@{message.offset()}"
         try:
             headers = read_headers(message.headers())
         except EventHeadersError as exc:
@@ -177,68 +196,94 @@ class EventConsumer:
             await self._dead_letter(message, exc, attempts=0)
         else:
             event = ReceivedEvent(
-                topic, partition, offset, message.key(), message.value() or b"", headers
+                message.topic() or "",
+                message.partition() or 0,
+                message.offset() or 0,
+                message.key(),
+                message.value() or b"",
+                headers,
             )
             await self._handle(event, message, where)
         try:
-            await self._call(_store_and_commit, consumer, message)
+            await self._call(consumer.store_offsets, message)
         except KafkaException as exc:  # e.g. partition revoked meanwhile: redelivered, idempotent
-            log.warning("cannot commit %s, it will be redelivered: %s", where, exc)
+            log.warning("cannot store the offset of %s, it will be redelivered: %s", where, exc)
 
     async def _handle(self, event: ReceivedEvent, message: Message, where: str) -> None:
-        delay = self._initial_backoff
-        for attempt in range(1, self._max_attempts + 1):
+        backoff = self._backoff()
+        failures = 0
+        waiting_since: float | None = None
+        while True:
             try:
                 await self._handler(event)
-                return
             except Exception as exc:
-                if attempt == self._max_attempts:
-                    log.exception(
-                        "%s (event %s) failed %d times, dead-lettering it",
+                if is_transient(exc):
+                    if waiting_since is None:
+                        waiting_since = time.monotonic()
+                        log.warning(
+                            "%s (event %s) waits for a dependency, retrying until it is back: %s",
+                            where,
+                            event.headers.id,
+                            describe(exc),
+                        )
+                    await backoff.wait()
+                    continue
+                failures += 1
+                if failures >= self._max_attempts:
+                    log.error(
+                        "%s (event %s) failed %d times, dead-lettering it: %s",
                         where,
                         event.headers.id,
-                        attempt,
+                        failures,
+                        describe(exc),
                     )
-                    await self._dead_letter(message, exc, attempts=attempt)
+                    await self._dead_letter(message, exc, attempts=failures)
                     return
                 log.warning(
-                    "%s (event %s) failed (attempt %d of %d), retrying: %r",
+                    "%s (event %s) failed (attempt %d of %d): %s",
                     where,
                     event.headers.id,
-                    attempt,
+                    failures,
                     self._max_attempts,
-                    exc,
+                    describe(exc),
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._max_backoff)
+                await backoff.wait()
+                continue
+            if waiting_since is not None:
+                log.info(
+                    "%s (event %s) processed after waiting %.1f s",
+                    where,
+                    event.headers.id,
+                    time.monotonic() - waiting_since,
+                )
+            return
 
     async def _dead_letter(self, message: Message, error: BaseException, *, attempts: int) -> None:
         """Publishes the record to its DLQ, retrying until the broker acknowledges it."""
         if self._dlq is None:  # created on first use: most consumers never dead-letter
             self._dlq = EventProducer(self._config, f"{self._group_id}-dlq")
-        dlq = self._dlq
         topic = message.topic() or ""
-        raw = message.headers() or []
-        pairs = raw.items() if isinstance(raw, dict) else raw
         headers = [
-            (name, value.encode() if isinstance(value, str) else value or b"")
-            for name, value in pairs
+            (name, value)
+            for name, value in header_pairs(message)
+            if not name.startswith(DLQ_HEADER_PREFIX)
         ]
         headers += [
-            ("dlq_error", f"{type(error).__name__}: {error}".encode()),
-            ("dlq_original_topic", topic.encode()),
-            ("dlq_original_partition", str(message.partition()).encode()),
-            ("dlq_original_offset", str(message.offset()).encode()),
-            ("dlq_attempts", str(attempts).encode()),
+            (DLQ_ERROR, describe(error).encode()),
+            (DLQ_ORIGINAL_TOPIC, topic.encode()),
+            (DLQ_HEADER_PREFIX + "original_partition", str(message.partition()).encode()),
+            (DLQ_HEADER_PREFIX + "original_offset", str(message.offset()).encode()),
+            (DLQ_HEADER_PREFIX + "attempts", str(attempts).encode()),
+            (DLQ_HEADER_PREFIX + "consumer", self._group_id.encode()),
         ]
         record = Record(dead_letter(topic), message.key(), message.value() or b"", headers)
-        delay = self._initial_backoff
+        backoff = self._backoff()
         while True:
-            [outcome] = await dlq.send([record])
+            [outcome] = await self._dlq.send([record])
             if outcome is None:
                 return
             log.warning(
-                "cannot dead-letter %s [%d]@%d, retrying: %s",
+                "cannot dead-letter %s [%s]@%s, retrying: %s",
                 topic,
                 message.partition(),
                 message.offset(),
@@ -246,8 +291,7 @@ class EventConsumer:
             )
             if isinstance(outcome, DeliveryError) and outcome.topic_missing:
                 await self._create_topics([record.topic])
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._max_backoff)
+            await backoff.wait()
 
     async def _create_topics(self, topics: Sequence[str]) -> None:
         """Creates topics an in-memory broker lost (or nobody created yet); best effort."""
@@ -265,7 +309,7 @@ class EventConsumer:
                 await self._create_topics(self._topics)
 
     def _on_error(self, error: KafkaError) -> None:
-        """librdkafka's error callback (on the poll thread): broker down, transport errors."""
+        """librdkafka's error callback (on the fetch thread): broker down, transport errors."""
         self._report(error)
 
     def _report(self, error: KafkaError) -> None:
@@ -307,6 +351,22 @@ class EventConsumer:
         )
 
 
-def _store_and_commit(consumer: Consumer, message: Message) -> None:
-    consumer.store_offsets(message)
-    consumer.commit(asynchronous=False)
+def header_pairs(message: Message) -> list[tuple[str, bytes]]:
+    """A consumed record's headers as (name, bytes) pairs."""
+    raw = message.headers() or []
+    pairs = raw.items() if isinstance(raw, dict) else raw
+    return [
+        (name, value.encode() if isinstance(value, str) else value or b"") for name, value in pairs
+    ]
+
+
+def _fetch(consumer: Consumer, timeout: float) -> list[Message]:
+    """Waits up to `timeout` for one record, then takes what else is already there (up to a batch).
+
+    `Consumer.consume(n, timeout)` would hold early records until `n` arrived
+    or the timeout passed, which adds up to `timeout` to every record's latency.
+    """
+    first = consumer.poll(timeout)
+    if first is None:
+        return []
+    return [first, *consumer.consume(_BATCH - 1, 0)]

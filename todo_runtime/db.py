@@ -33,5 +33,6 @@ async def create_pool(
             **(settings or {}),
         },
     )
-    assert pool is not None  # create_pool only returns None when awaited lazily
+    if pool is None:  # create_pool only returns None when not awaited
+        raise RuntimeError("asyncpg.create_pool returned no pool")
     return pool

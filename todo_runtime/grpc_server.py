@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import grpc
 from grpc_health.v1 import (
     _async as health_aio,
@@ -24,17 +23,10 @@ from grpc_reflection.v1alpha import reflection
 from todo_runtime import identity
 from todo_runtime.config import GrpcServerConfig
 from todo_runtime.errors import DomainError
+from todo_runtime.failures import describe, is_transient
 
 log = logging.getLogger(__name__)
 
-# Lost or refused database connections are transient: UNAVAILABLE tells clients to retry.
-_UNAVAILABLE = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,
-)
 _PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
@@ -130,9 +122,13 @@ async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) 
         raise error
     if isinstance(error, DomainError):
         await context.abort(error.code, error.message)
-    if isinstance(error, _UNAVAILABLE):
-        log.warning("dependency unavailable: %s", error)
-        await context.abort(grpc.StatusCode.UNAVAILABLE, "a dependency is unavailable; retry")
+    if is_transient(error):
+        log.debug(
+            "dependency unavailable: %s", describe(error)
+        )  # the database watch logs the outage
+        await context.abort(
+            grpc.StatusCode.UNAVAILABLE, "the service cannot reach its database or broker; retry"
+        )
     log.exception("unhandled error in RPC", exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
@@ -171,10 +167,16 @@ async def start_server(
     config: GrpcServerConfig,
     secret: str,
     bindings: Sequence[ServiceBinding],
+    health_names: Sequence[str] = (),
     *,
     max_signature_age: int = identity.DEFAULT_MAX_AGE_SECONDS,
 ) -> GrpcServer:
-    """Builds and starts the server on `config.host:config.port` (port 0 = any free port)."""
+    """Builds and starts the server on `config.host:config.port` (port 0 = any free port).
+
+    `health_names` are extra health service names that report the same status
+    (`todo up` asks for its run's name, so it never mistakes another stack's
+    server for its own).
+    """
     server = grpc.aio.server(interceptors=[_CallGuard(secret, max_signature_age)])
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
@@ -193,6 +195,6 @@ async def start_server(
     if port == 0:
         raise OSError(f"could not bind gRPC server to {config.host}:{config.port}")
     await server.start()
-    started = GrpcServer(server, port, health, names)
+    started = GrpcServer(server, port, health, [*names, *health_names])
     await started.set_serving(False)
     return started

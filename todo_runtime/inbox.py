@@ -7,6 +7,7 @@ at least once.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -32,3 +33,15 @@ async def claim(
         event_id,
     )
     return claimed is not None
+
+
+async def prune(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], keep: timedelta) -> int:
+    """Forgets event ids applied longer than `keep` ago; returns how many.
+
+    `keep` must outlast the producers' outbox retention: an event a relay may
+    still republish must still be recognised here.
+    """
+    status = await conn.execute(
+        "DELETE FROM processed_events WHERE processed_at < now() - $1::interval", keep
+    )
+    return int(status.split()[-1])

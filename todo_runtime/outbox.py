@@ -24,7 +24,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeAlias
@@ -33,9 +33,11 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from google.protobuf.message import Message
 
+from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers
 from todo_runtime.config import KafkaConfig
 from todo_runtime.producer import DeliveryError, EventProducer, Record
+from todo_runtime.topic_epochs import TopicEpochError, TopicEpochs
 from todo_runtime.topics import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,6 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 _LOCK_CLASS: Final = 0x70D0_0002  # advisory lock namespace of relays; the other key is the schema
 _DB_ERRORS: Final = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
-_INITIAL_BACKOFF: Final = 0.1
 
 _INSERT: Final = """
     INSERT INTO outbox (topic, key, value, headers)
@@ -107,10 +108,12 @@ class OutboxRelay:
 
     Parameters: `pool` is the service's pool (the leader holds one connection of
     it for its advisory lock and LISTEN); `schema` the schema whose outbox to
-    publish; `batch_size` rows per produce batch; `retention` how long sent rows
-    are kept; `max_backoff` the longest wait between retries while the broker or
-    Postgres is down; `poll_interval` the safety-net poll when no NOTIFY arrives;
-    `lock_retry` how often a follower tries to become leader.
+    publish; `topics` the topics the service produces to, watched for a broker
+    that lost them (see `topic_epochs`); `batch_size` rows per produce batch;
+    `backoff` the waits between retries while the broker or Postgres is down;
+    `idle_check` how often an idle leader looks for rows nobody announced and
+    for recreated topics (NOTIFY wakes it for every commit, so this is a
+    safety net, not a poll loop).
     """
 
     def __init__(
@@ -120,25 +123,23 @@ class OutboxRelay:
         producer: EventProducer,
         kafka: KafkaConfig,
         *,
+        topics: Sequence[str] = (),
         batch_size: int = 500,
-        retention: timedelta = timedelta(hours=24),
-        max_backoff: float = 5.0,
-        poll_interval: float = 1.0,
-        lock_retry: float = 1.0,
-        cleanup_interval: float = 60.0,
+        backoff: Callable[[], Backoff] = lambda: Backoff(0.1, 5.0),
+        idle_check: float = 30.0,
     ) -> None:
         self._pool = pool
         self._schema = schema
         self._producer = producer
         self._kafka = kafka
+        self._epochs = TopicEpochs(kafka, topics)
         self._batch_size = batch_size
-        self._retention = retention
-        self._max_backoff = max_backoff
-        self._poll_interval = poll_interval
-        self._lock_retry = lock_retry
-        self._cleanup_interval = cleanup_interval
+        self._backoff = backoff
+        self._idle_check = idle_check
         self._leading = False
         self._broker_down_since: float | None = None
+        self._epoch_due = True
+        self._seen_disconnects = producer.disconnects
 
     @property
     def leading(self) -> bool:
@@ -146,8 +147,12 @@ class OutboxRelay:
         return self._leading
 
     async def run(self) -> None:
-        """Leads or waits to lead until cancelled; Postgres outages are retried with backoff."""
-        delay = _INITIAL_BACKOFF
+        """Leads, or waits for the lead, until cancelled; Postgres outages are retried with backoff.
+
+        A follower blocks on the advisory lock, so it takes over the moment the
+        leader's session ends, without polling.
+        """
+        backoff = self._backoff()
         db_down_since: float | None = None
         while True:
             try:
@@ -159,13 +164,14 @@ class OutboxRelay:
                             time.monotonic() - db_down_since,
                         )
                         db_down_since = None
-                    delay = _INITIAL_BACKOFF
-                    locked = await conn.fetchval(
-                        "SELECT pg_try_advisory_lock($1, hashtext($2))", _LOCK_CLASS, self._schema
+                    backoff.reset()
+                    await conn.execute(
+                        "SELECT pg_advisory_lock($1, hashtext($2))", _LOCK_CLASS, self._schema
                     )
-                    if locked:
+                    try:
                         await self._lead(conn)
-                await asyncio.sleep(self._lock_retry)
+                    finally:
+                        await _unlock(conn, self._schema)
                 continue
             except _DB_ERRORS as exc:
                 if db_down_since is None:
@@ -175,11 +181,10 @@ class OutboxRelay:
                     )
             except Exception:  # a stopped relay silently stops every event: retry instead
                 log.exception("outbox relay %s: unexpected error; retrying", self._schema)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._max_backoff)
+            await backoff.wait()
 
     async def _lead(self, conn: Connection) -> None:
-        """Publishes on every NOTIFY (and every `poll_interval`) while `conn` holds the lock."""
+        """Publishes on every NOTIFY (and every `idle_check`) while `conn` holds the lock."""
         wake = asyncio.Event()
         closed = False
 
@@ -195,20 +200,17 @@ class OutboxRelay:
         await conn.add_listener(channel, on_notify)
         conn.add_termination_listener(on_close)
         self._leading = True
+        self._epoch_due = True
         log.info("outbox relay %s: leading", self._schema)
-        next_cleanup = 0.0
         try:
             while not closed:
                 wake.clear()
                 await self._drain(conn)
-                if time.monotonic() >= next_cleanup:
-                    await self._delete_sent(conn)
-                    next_cleanup = time.monotonic() + self._cleanup_interval
                 try:
-                    async with asyncio.timeout(self._poll_interval):
+                    async with asyncio.timeout(self._idle_check):
                         await wake.wait()
                 except TimeoutError:
-                    pass
+                    self._epoch_due = True
             log.warning(
                 "outbox relay %s: lost its Postgres connection and with it the lead", self._schema
             )
@@ -223,8 +225,10 @@ class OutboxRelay:
 
     async def _drain(self, conn: Connection) -> None:
         """Publishes until the backlog is empty, waiting out broker failures with backoff."""
-        delay = _INITIAL_BACKOFF
+        backoff = self._backoff()
         while True:
+            if self._epoch_due or self._producer.disconnects != self._seen_disconnects:
+                await self._check_epochs(conn)
             _, error = await self._publish(conn)
             if error is None:
                 if self._broker_down_since is not None:
@@ -235,6 +239,7 @@ class OutboxRelay:
                     )
                     self._broker_down_since = None
                 return
+            self._epoch_due = True
             if self._broker_down_since is None:
                 self._broker_down_since = time.monotonic()
                 log.warning(
@@ -242,8 +247,32 @@ class OutboxRelay:
                     self._schema,
                     error,
                 )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._max_backoff)
+            await backoff.wait()
+
+    async def _check_epochs(self, conn: Connection) -> None:
+        """Queues every retained row of a topic the broker lost (it was created anew) again."""
+        self._seen_disconnects = self._producer.disconnects
+        try:
+            ids = await self._epochs.current()
+        except TopicEpochError as error:  # broker unreachable: the publish retry reports it
+            log.debug("outbox relay %s: cannot check topics: %s", self._schema, error)
+            return
+        async with conn.transaction():
+            lost = await self._epochs.record(conn, ids)
+            requeued = "UPDATE 0"
+            if lost:
+                requeued = await conn.execute(
+                    "UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL AND topic = ANY($1::text[])",
+                    sorted(lost),
+                )
+        self._epoch_due = False
+        if lost:
+            log.warning(
+                "outbox relay %s: the broker lost %s (created anew); republishing %s retained events",
+                self._schema,
+                ", ".join(sorted(lost)),
+                requeued.split()[-1],
+            )
 
     async def publish_pending(self) -> int:
         """One pass over the backlog; returns how many rows were published.
@@ -303,11 +332,32 @@ class OutboxRelay:
         except Exception as exc:  # the publish retry loop reports the outage
             log.debug("outbox relay %s: cannot create topics %s: %s", self._schema, topics, exc)
 
-    async def _delete_sent(self, conn: Connection) -> None:
-        status = await conn.execute(
-            "DELETE FROM outbox WHERE sent_at < now() - $1::interval", self._retention
-        )
-        log.debug("outbox relay %s: cleanup %s", self._schema, status)
+
+async def requeue_since(conn: Connection, since: datetime) -> int:
+    """Marks every retained row created at or after `since` unsent, so the relay publishes it again.
+
+    The operator's replay (`todo replay --since`): for a broker that lost
+    records in a way no topic id shows. Consumers skip what they already applied.
+    """
+    status = await conn.execute(
+        "UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL AND created_at >= $1", since
+    )
+    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
+    return int(status.split()[-1])
+
+
+async def delete_sent(conn: Connection, retention: timedelta) -> int:
+    """Deletes rows sent longer than `retention` ago; returns how many."""
+    status = await conn.execute(
+        "DELETE FROM outbox WHERE sent_at < now() - $1::interval", retention
+    )
+    return int(status.split()[-1])
+
+
+async def _unlock(conn: Connection, schema: str) -> None:
+    """Releases the relay lock of a connection going back to the pool (a dead one holds nothing)."""
+    with contextlib.suppress(*_DB_ERRORS):
+        await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", _LOCK_CLASS, schema)
 
 
 async def _unlisten(conn: Connection, channel: str, callback: Any) -> None:

@@ -30,6 +30,8 @@ _TOPIC_MISSING: Final = frozenset(
     {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION}
 )
 _SLICE: Final = 0.2  # seconds per blocking call, so a cancelled send frees its thread quickly
+# The connection to the broker dropped: it may come back without its state.
+_DISCONNECTED: Final = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN})
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,16 @@ class EventProducer:
         self._stale = False
         self._closed = False
         self._lock = asyncio.Lock()
+        self.disconnects = 0
 
     def _on_error(self, error: KafkaError) -> None:
-        """librdkafka's error callback; outages are reported by the caller, once."""
+        """librdkafka's error callback; outages are reported by the caller, once.
+
+        Counts lost broker connections in `disconnects`, so the outbox relay
+        checks whether the broker came back without its topics.
+        """
+        if error.code() in _DISCONNECTED:
+            self.disconnects += 1
         if error.fatal():
             log.error("Kafka producer failed fatally, will recreate it: %s", error.str())
             self._stale = True

@@ -1,78 +1,326 @@
-"""Start-up and orderly shutdown of a service's parts.
+"""One way to build and run a service: declared once, started the same by `todo up` and the tests.
 
-Parts are registered as they start; `stop()` undoes them in reverse order:
-health NOT_SERVING and drain gRPC, cancel background loops, flush the
-producer, close the pool.
+A service declares a `ServiceDefinition`: its component (name, module,
+endpoint), its schema and migrations, the topics it produces and consumes,
+and a `setup` that wires its servicers and consumers from `ServiceParts`.
+`start_service` does the rest, in order: migrations, pool, producer, outbox
+relay, topics, retention sweep, database watch, the service's own parts,
+gRPC (health, reflection, identity), and readiness. `stop()` undoes it in
+reverse: NOT_SERVING and drain, cancel loops, flush the producer, close the pool.
+
+Background loops are supervised: a loop that crashes turns the service
+NOT_SERVING, is logged, and restarts with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Final
 
-from todo_runtime.config import GrpcServerConfig
-from todo_runtime.grpc_server import ServiceBinding, start_server
+import asyncpg
+import grpc
+
+from todo_runtime import retention, topics
+from todo_runtime.backoff import Backoff
+from todo_runtime.config import (
+    RUN_ID_ENV,
+    DatabaseConfig,
+    Env,
+    GrpcServerConfig,
+    KafkaConfig,
+    internal_secret,
+)
+from todo_runtime.consumer import EventConsumer
+from todo_runtime.db import create_pool
+from todo_runtime.db_watch import watch_database
+from todo_runtime.endpoints import Endpoint
+from todo_runtime.failures import describe, is_transient
+from todo_runtime.grpc_client import CallContext, open_channel
+from todo_runtime.grpc_server import GrpcServer, ServiceBinding, start_server
 from todo_runtime.logs import configure_logging
+from todo_runtime.migrations import MigrationSet, migrate
+from todo_runtime.outbox import OutboxRelay
+from todo_runtime.producer import EventProducer
+from todo_runtime.readiness import Readiness
+from todo_runtime.unit_of_work import Handler, transactional
 
 log = logging.getLogger(__name__)
 
+RUNTIME_MIGRATIONS: Final = MigrationSet("runtime", "todo_runtime")
 
-class RunningService:
-    """A started service: its gRPC port and what must be stopped."""
+
+@dataclass(frozen=True)
+class Component:
+    """A process of the system: `todo serve <name>` runs `python -m <module>`, listening on `endpoint`."""
+
+    name: str
+    module: str
+    endpoint: Endpoint
+    http: bool = False
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What every service reads from the environment (service-specific settings come from `env`).
+
+    run_id: set by `todo up` so its readiness probes recognise their own processes.
+    retention: how long sent events and applied event ids are kept.
+    """
+
+    database: DatabaseConfig
+    kafka: KafkaConfig
+    grpc: GrpcServerConfig
+    internal_secret: str
+    grpc_timeout: float
+    retention: timedelta
+    run_id: str
+    env: Env
+
+    @classmethod
+    def from_env(cls, endpoint: Endpoint, env: Env | None = None) -> ServiceConfig:
+        env = env or Env()
+        return cls(
+            database=DatabaseConfig.from_env(env),
+            kafka=KafkaConfig.from_env(env),
+            grpc=GrpcServerConfig(
+                host=env.text("TODO_BIND_HOST", "127.0.0.1"),
+                port=endpoint.port(env),
+                grace_seconds=env.number("TODO_GRPC_GRACE_SECONDS", 5.0),
+            ),
+            internal_secret=internal_secret(env),
+            grpc_timeout=env.number("TODO_GRPC_TIMEOUT_SECONDS", 5.0),
+            retention=timedelta(hours=env.number("TODO_EVENT_RETENTION_HOURS", 24.0)),
+            run_id=env.text(RUN_ID_ENV, ""),
+            env=env,
+        )
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything that makes one service: see the module docstring."""
+
+    component: Component
+    schema: str
+    migrations: MigrationSet
+    produces: tuple[str, ...]
+    consumes: tuple[str, ...]
+    setup: Callable[[ServiceParts], Awaitable[Sequence[ServiceBinding]]]
+    database_settings: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.component.module
+
+
+class ServiceParts:
+    """What a service's `setup` builds on: settings, pool, producer, and ways to add parts."""
+
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        config: ServiceConfig,
+        pool: asyncpg.Pool[Any],
+        producer: EventProducer,
+        runner: _Runner,
+    ) -> None:
+        self.definition = definition
+        self.config = config
+        self.pool = pool
+        self.producer = producer
+        self.calls = CallContext(config.internal_secret, config.grpc_timeout)
+        self._runner = runner
+
+    def consume(
+        self,
+        topics: Sequence[str],
+        handle: Handler,
+        *,
+        group: str | None = None,
+        fetch_wait_max_ms: int | None = None,
+    ) -> EventConsumer:
+        """Consumes `topics` (which the definition must list) with `handle` in one transaction per event."""
+        unknown = set(topics) - set(self.definition.consumes)
+        if unknown:
+            raise ValueError(f"{self.definition.name} does not declare it consumes {unknown}")
+        group = group or self.definition.name
+        consumer = EventConsumer(
+            self.config.kafka,
+            group,
+            topics,
+            transactional(self.pool, group, handle),
+            producer_for_dlq=self.producer,
+            fetch_wait_max_ms=fetch_wait_max_ms,
+        )
+        self.background(f"consumer {group}", consumer.run)
+        return consumer
+
+    def background(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Runs `loop()` until stop, restarting it with backoff if it ever ends or crashes."""
+        self._runner.background(name, loop)
+
+    def channel(self, endpoint: Endpoint) -> grpc.aio.Channel:
+        """A channel to another service (closed on stop); its address follows `endpoint`'s settings."""
+        channel = open_channel(endpoint.address(self.config.env))
+        self._runner.stack.push_async_callback(channel.close, None)
+        return channel
+
+
+class _Runner:
+    """The started parts of one service and their supervision."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.port = 0
-        self._stack = AsyncExitStack()
+        self.stack = AsyncExitStack()
+        self.readiness = Readiness(name, self._publish)
+        self.server: GrpcServer | None = None
+
+    async def _publish(self, serving: bool) -> None:
+        if self.server is not None:
+            await self.server.set_serving(serving)
+
+    def background(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self.spawn(name, self._supervise(name, loop))
+
+    def spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        """Runs `work` as a task that stop() cancels (and awaits) if it is still running."""
+        task = asyncio.create_task(work, name=f"{self.name}:{name}")
+        self.stack.push_async_callback(_cancel, task)
+
+    async def _supervise(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        backoff = Backoff(1.0, 30.0)
+        while True:
+            try:
+                await loop()
+                log.error("%s: %s ended unexpectedly; restarting it", self.name, name)
+            except Exception:
+                log.exception("%s: %s crashed; restarting it", self.name, name)
+            self.readiness.set(name, False)
+            await backoff.wait()
+            self.readiness.set(name, True)
+
+
+class RunningService:
+    """A started service: its gRPC port, its readiness, and `stop()`."""
+
+    def __init__(self, runner: _Runner, port: int) -> None:
+        self._runner = runner
+        self.port = port
 
     @property
-    def stack(self) -> AsyncExitStack:
-        return self._stack
-
-    def background(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        """Runs a loop until stop(); a loop that crashes is logged (and the process keeps serving)."""
-        task = asyncio.create_task(coroutine, name=f"{self.name}:{name}")
-
-        def report(done: asyncio.Task[None]) -> None:
-            if not done.cancelled() and done.exception() is not None:
-                log.error("%s stopped unexpectedly", done.get_name(), exc_info=done.exception())
-
-        task.add_done_callback(report)
-
-        async def cancel() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-        self._stack.push_async_callback(cancel)
-        return task
-
-    async def serve_grpc(
-        self, config: GrpcServerConfig, secret: str, bindings: Sequence[ServiceBinding]
-    ) -> None:
-        """Starts the gRPC server (last, once everything it calls is up) and reports SERVING."""
-        server = await start_server(config, secret, bindings)
-        self._stack.push_async_callback(server.stop, config.grace_seconds)
-        self.port = server.port
-        await server.set_serving(True)
-        log.info("%s serving gRPC on %s:%d", self.name, config.host, server.port)
+    def readiness(self) -> Readiness:
+        return self._runner.readiness
 
     async def stop(self) -> None:
-        await self._stack.aclose()
-        log.info("%s stopped", self.name)
+        await self._runner.stack.aclose()
+        log.info("%s stopped", self._runner.name)
 
 
-def serve(component: str, start: Callable[[], Awaitable[RunningService]]) -> None:
-    """A service process's whole life: log set-up, start, run until SIGTERM/SIGINT, stop in order."""
+async def start_service(definition: ServiceDefinition, config: ServiceConfig) -> RunningService:
+    """Starts every part in order; on failure, stops the ones already started and re-raises."""
+    runner = _Runner(definition.name)
+    try:
+        return await _start(definition, config, runner)
+    except BaseException:
+        await runner.stack.aclose()
+        raise
+
+
+async def _start(
+    definition: ServiceDefinition, config: ServiceConfig, runner: _Runner
+) -> RunningService:
+    stack = runner.stack
+    pool = await _until_available(
+        definition.name, lambda: _open_database(definition, config.database)
+    )
+    stack.push_async_callback(pool.close)
+    producer = EventProducer(config.kafka, client_id=definition.name)
+    stack.push_async_callback(producer.close)
+    runner.spawn("readiness", runner.readiness.run())
+    parts = ServiceParts(definition, config, pool, producer, runner)
+    wanted = [*definition.produces, *definition.consumes]
+    wanted += [topics.dead_letter(topic) for topic in definition.consumes]
+    runner.spawn("topics", _create_topics(config.kafka, wanted))
+    if definition.produces:
+        relay = OutboxRelay(
+            pool, definition.schema, producer, config.kafka, topics=definition.produces
+        )
+        parts.background("outbox relay", relay.run)
+    parts.background("retention", lambda: retention.sweep(pool, config.retention, interval=300.0))
+    parts.background(
+        "database watch",
+        lambda: watch_database(
+            config.database.url,
+            lambda up: runner.readiness.set("database", up),
+            name=definition.name,
+        ),
+    )
+    bindings = await definition.setup(parts)
+    extra_names = [f"todo.run.{config.run_id}"] if config.run_id else []
+    server = await start_server(config.grpc, config.internal_secret, bindings, extra_names)
+    runner.server = server
+    stack.push_async_callback(server.stop, config.grpc.grace_seconds)
+    runner.readiness.mark_started()
+    log.info("%s serving gRPC on %s:%d", definition.name, config.grpc.host, server.port)
+    return RunningService(runner, server.port)
+
+
+async def _open_database(
+    definition: ServiceDefinition, database: DatabaseConfig
+) -> asyncpg.Pool[Any]:
+    await migrate(database.url, definition.schema, [RUNTIME_MIGRATIONS, definition.migrations])
+    return await create_pool(database, definition.schema, dict(definition.database_settings))
+
+
+async def _until_available(name: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
+    """Retries `attempt` while its dependency is down (logged once), so start-up waits it out."""
+    backoff = Backoff(0.2, 5.0)
+    waiting = False
+    while True:
+        try:
+            return await attempt()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            if not waiting:
+                waiting = True
+                log.warning("%s: waiting for the database: %s", name, describe(error))
+            await backoff.wait()
+
+
+async def _create_topics(kafka: KafkaConfig, wanted: Sequence[str]) -> None:
+    """Creates the service's topics as soon as the broker answers (relays and consumers
+    recreate them too, should the broker lose them later)."""
+    backoff = Backoff(0.5, 10.0)
+    while True:
+        try:
+            await asyncio.to_thread(topics.ensure_topics, kafka, wanted)
+            return
+        except topics.TopicError as error:
+            log.debug("cannot create topics yet: %s", error)
+            await backoff.wait()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancels `task` and waits for it; a failure it had is logged, not raised into stop()."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s failed", task.get_name(), exc_info=task.exception())
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """A service process's whole life: logging, start, run until SIGTERM/SIGINT, stop in order."""
 
     async def main() -> None:
-        configure_logging(component)
-        service = await start()
+        configure_logging(definition.name)
+        config = ServiceConfig.from_env(definition.component.endpoint)
+        service = await start_service(definition, config)
         try:
             await wait_for_stop_signal()
         finally:

@@ -14,9 +14,9 @@ import uvicorn
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.auth import issue_token
 from gateway.config import GatewayConfig
 from todo_cli.broker import free_port
+from todo_runtime.tokens import issue_token
 
 JWT_SECRET = "gateway-tests-jwt-secret-0123456789abcdef"
 OTHER_SECRET = "some-other-jwt-secret-0123456789abcdefgh"

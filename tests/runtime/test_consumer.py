@@ -9,31 +9,31 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
-import asyncpg
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from tests.infra import eventually, kafka_config
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import reminder_events_pb2, task_events_pb2
-from todo_runtime import inbox
+from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers, read_headers
-from todo_runtime.config import DatabaseConfig, KafkaConfig
+from todo_runtime.config import KafkaConfig
 from todo_runtime.consumer import (
     EventConsumer,
     ReceivedEvent,
     UnexpectedMessageError,
     consumer_settings,
 )
-from todo_runtime.db import create_pool
-from todo_runtime.migrations import MigrationSet, migrate
 from todo_runtime.producer import EventProducer, Record
 from todo_runtime.topics import dead_letter, ensure_topics
 
 TOPIC = "things"
 GROUP = "things-worker"
+
+
+def fast_backoff() -> Backoff:
+    return Backoff(0.01, 0.05)
 
 
 def single_partition(broker: EmbeddedBroker) -> KafkaConfig:
@@ -143,7 +143,7 @@ async def test_offset_is_committed_only_after_the_handler_succeeded(
             assert await asyncio.to_thread(committed_offset, config) < 0  # nothing committed yet
             raise ConnectionError("database unavailable")
 
-    worker = EventConsumer(config, GROUP, [TOPIC], handler, initial_backoff=0.05)
+    worker = EventConsumer(config, GROUP, [TOPIC], handler, backoff=fast_backoff)
     async with consuming(worker):
         await eventually(lambda: len(calls) == 3)
         await eventually(offset_committed(config, 1))
@@ -193,7 +193,7 @@ async def test_poison_records_go_to_the_dead_letter_topic(broker: EmbeddedBroker
         if name_of(event) == "poison":
             raise ValueError("cannot apply poison")
 
-    worker = EventConsumer(config, GROUP, [TOPIC], handler, max_attempts=3, initial_backoff=0.01)
+    worker = EventConsumer(config, GROUP, [TOPIC], handler, max_attempts=3, backoff=fast_backoff)
     async with consuming(worker):
         await eventually(lambda: "fine" in calls)
         # The dead-letter topic did not exist: the consumer created it.
@@ -215,59 +215,6 @@ async def test_poison_records_go_to_the_dead_letter_topic(broker: EmbeddedBroker
     assert second["dlq_original_offset"] == b"1"
     assert second["dlq_attempts"] == b"0"
     assert second["traceparent"] == b"00-1"
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
-    await migrate(database_url, "worker", [MigrationSet("runtime", "todo_runtime")])
-    pool = await create_pool(DatabaseConfig(database_url, 1, 4), "worker")
-    await pool.execute("CREATE TABLE things (id bigint GENERATED ALWAYS AS IDENTITY, name text)")
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-async def test_redelivered_event_applies_its_effect_once(
-    broker: EmbeddedBroker, pool: asyncpg.Pool[Any]
-) -> None:
-    config = single_partition(broker)
-    calls: list[str] = []
-
-    async def handler(event: ReceivedEvent) -> None:
-        calls.append(event.headers.id)
-        async with pool.acquire() as conn, conn.transaction():
-            if await inbox.claim(conn, GROUP, event.headers.id):
-                await conn.execute("INSERT INTO things (name) VALUES ($1)", name_of(event))
-
-    duplicate = record("once")
-    # The same event twice on the log (a relay resent it), then once more by hand.
-    await produce(config, duplicate, duplicate, record("other"))
-    async with consuming(EventConsumer(config, GROUP, [TOPIC], handler)):
-        await eventually(lambda: len(calls) == 3)
-    again = ReceivedEvent(TOPIC, 0, 0, None, duplicate.value, read_headers(duplicate.headers))
-    await handler(again)
-
-    assert len(calls) == 4
-    names = await pool.fetch("SELECT name FROM things ORDER BY id")
-    assert [row["name"] for row in names] == ["once", "other"]
-
-
-async def test_claim_rolls_back_with_the_effect(pool: asyncpg.Pool[Any]) -> None:
-    async def failed_effect() -> None:
-        async with pool.acquire() as conn, conn.transaction():
-            assert await inbox.claim(conn, GROUP, "e-1")
-            raise RuntimeError("effect failed")
-
-    with pytest.raises(RuntimeError, match="effect failed"):
-        await failed_effect()
-    async with pool.acquire() as conn, conn.transaction():
-        assert await inbox.claim(conn, GROUP, "e-1")
-        assert not await inbox.claim(conn, GROUP, "e-1")
-        assert await inbox.claim(conn, "another-consumer", "e-1")
-    async with pool.acquire() as conn:
-        with pytest.raises(RuntimeError, match="transaction"):
-            await inbox.claim(conn, GROUP, "e-2")
 
 
 async def test_consumer_keeps_going_across_a_broker_restart(broker: EmbeddedBroker) -> None:

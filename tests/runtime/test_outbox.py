@@ -18,28 +18,17 @@ from tests.infra import PostgresProxy, eventually, kafka_config
 from tests.records import Published, read_exactly
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
+from todo_runtime import inbox, retention
+from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import read_headers
 from todo_runtime.config import DatabaseConfig, KafkaConfig
 from todo_runtime.db import create_pool
-from todo_runtime.migrations import MigrationSet, migrate
-from todo_runtime.outbox import OutboxError, OutboxRelay, OutgoingEvent, enqueue
+from todo_runtime.outbox import OutboxError, OutboxRelay, OutgoingEvent, enqueue, requeue_since
 from todo_runtime.producer import DeliveryError, EventProducer
 from todo_runtime.topics import TASK_EVENTS, ensure_topics
 
 SCHEMA = "svc"
 USERS = ("ann", "bob", "cyd")
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
-    """The runtime's tables plus a `things` table standing in for a service's state."""
-    await migrate(database_url, SCHEMA, [MigrationSet("runtime", "todo_runtime")])
-    pool = await create_pool(DatabaseConfig(database_url, 1, 6), SCHEMA)
-    await pool.execute("CREATE TABLE things (id text PRIMARY KEY)")
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 def event(user: str, sequence: int) -> OutgoingEvent:
@@ -191,7 +180,7 @@ async def test_publish_pending_reports_a_missing_topic_after_creating_it(
 async def test_broker_outage_loses_nothing(pool: asyncpg.Pool[Any], broker: EmbeddedBroker) -> None:
     config = kafka_config(broker.bootstrap_servers)
     async with producer(config, timeout_ms=3000) as kafka:
-        relay = OutboxRelay(pool, SCHEMA, kafka, config, max_backoff=0.5)
+        relay = OutboxRelay(pool, SCHEMA, kafka, config, backoff=lambda: Backoff(0.05, 0.5))
         async with running(relay) as (task,):
             await change(pool, event("ann", 0))
             await drained(pool)
@@ -219,8 +208,8 @@ async def test_one_leader_per_schema_and_takeover(
     config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     async with producer(config) as first_kafka, producer(config) as second_kafka:
-        first = OutboxRelay(pool, SCHEMA, first_kafka, config, lock_retry=0.2)
-        second = OutboxRelay(pool, SCHEMA, second_kafka, config, lock_retry=0.2)
+        first = OutboxRelay(pool, SCHEMA, first_kafka, config)
+        second = OutboxRelay(pool, SCHEMA, second_kafka, config)
         async with running(first, second) as tasks:
 
             async def one_leader() -> bool:
@@ -257,7 +246,7 @@ async def test_relay_wakes_on_notify(pool: asyncpg.Pool[Any], broker: EmbeddedBr
     config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     async with producer(config) as kafka:
-        relay = OutboxRelay(pool, SCHEMA, kafka, config, poll_interval=60.0)
+        relay = OutboxRelay(pool, SCHEMA, kafka, config, idle_check=60.0)
         async with running(relay):
             await change(pool, event("ann", 0))  # the first pass also warms up the producer
             await drained(pool)
@@ -268,29 +257,42 @@ async def test_relay_wakes_on_notify(pool: asyncpg.Pool[Any], broker: EmbeddedBr
             assert time.monotonic() - started < 1.0
 
 
-async def test_sent_rows_are_deleted_after_retention(
+async def test_retention_sweep_deletes_old_sent_rows_and_applied_ids(
     pool: asyncpg.Pool[Any], broker: EmbeddedBroker
 ) -> None:
     config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
+    await change(pool, event("ann", 0), event("ann", 1), event("ann", 2))
     async with producer(config) as kafka:
-        relay = OutboxRelay(
-            pool,
-            SCHEMA,
-            kafka,
-            config,
-            retention=timedelta(0),
-            cleanup_interval=0.1,
-            poll_interval=0.1,
-        )
-        async with running(relay):
-            await change(pool, event("ann", 0), event("ann", 1))
+        assert await OutboxRelay(pool, SCHEMA, kafka, config).publish_pending() == 3
+    async with pool.acquire() as conn, conn.transaction():
+        await inbox.claim(conn, "worker", "old-event")
+        await inbox.claim(conn, "worker", "new-event")
+    await pool.execute(
+        "UPDATE outbox SET sent_at = now() - interval '3 hours' WHERE id = (SELECT min(id) FROM outbox)"
+    )
+    await pool.execute(
+        "UPDATE processed_events SET processed_at = now() - interval '4 hours'"
+        " WHERE event_id = 'old-event'"
+    )
+    await change(pool, event("ann", 3))  # unsent: never deleted, however old
 
-            async def deleted() -> bool:
-                rows: int = await pool.fetchval("SELECT count(*) FROM outbox")
-                return rows == 0
+    sweeper = asyncio.create_task(retention.sweep(pool, timedelta(hours=2), interval=0.05))
+    try:
 
-            await eventually(deleted)
+        async def swept() -> bool:
+            rows: int = await pool.fetchval("SELECT count(*) FROM outbox")
+            return rows == 3
+
+        await eventually(swept)
+        # Applied ids are kept a margin longer than sent events, so a republished
+        # event is still recognised.
+        ids = await pool.fetch("SELECT event_id FROM processed_events ORDER BY event_id")
+        assert [row["event_id"] for row in ids] == ["new-event"]
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
+    finally:
+        sweeper.cancel()
+        await asyncio.gather(sweeper, return_exceptions=True)
 
 
 async def test_relay_survives_a_postgres_outage(
@@ -307,7 +309,9 @@ async def test_relay_survives_a_postgres_outage(
     relay_pool = await create_pool(DatabaseConfig(proxy.url, 1, 2), SCHEMA)
     try:
         async with producer(config) as kafka:
-            relay = OutboxRelay(relay_pool, SCHEMA, kafka, config, max_backoff=0.2)
+            relay = OutboxRelay(
+                relay_pool, SCHEMA, kafka, config, backoff=lambda: Backoff(0.05, 0.2)
+            )
             async with running(relay) as (task,):
                 await change(pool, event("ann", 0))
                 await drained(pool)
@@ -341,3 +345,67 @@ async def test_relay_survives_a_postgres_outage(
     assert sum("Postgres reachable again" in message for message in messages) == 1
     records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 4)
     assert by_user(records) == {"ann": [0, 1, 2, 3]}
+
+
+async def test_a_broker_that_lost_its_topics_gets_the_retained_events_again(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = kafka_config(broker.bootstrap_servers)
+    async with producer(config, timeout_ms=3000) as kafka:
+        relay = OutboxRelay(
+            pool, SCHEMA, kafka, config, topics=[TASK_EVENTS], backoff=lambda: Backoff(0.05, 0.5)
+        )
+        async with running(relay) as (task,):
+            for sequence in range(3):
+                await change(pool, event("ann", sequence))
+            await drained(pool)
+
+            broker.stop()
+            broker.start()  # empty: the three published events are gone with it
+            await change(pool, event("ann", 3))
+            await drained(pool, within=30)
+            assert not task.done()
+
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 4)
+    assert sorted(by_user(records)["ann"]) == [0, 1, 2, 3]
+    assert "the broker lost task-events" in caplog.text
+
+
+async def test_a_relay_that_restarts_notices_a_broker_that_was_replaced_meanwhile(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker
+) -> None:
+    config = kafka_config(broker.bootstrap_servers)
+    async with producer(config) as kafka:
+        relay = OutboxRelay(pool, SCHEMA, kafka, config, topics=[TASK_EVENTS])
+        async with running(relay):
+            await change(pool, event("ann", 0))
+            await drained(pool)
+    broker.stop()  # while no relay runs: only the recorded topic id can tell
+    broker.start()
+    await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])  # someone else recreated it
+    async with producer(config) as kafka:
+        relay = OutboxRelay(pool, SCHEMA, kafka, config, topics=[TASK_EVENTS])
+        async with running(relay):
+            await change(pool, event("ann", 1))
+            await drained(pool)
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 2)
+    assert sorted(by_user(records)["ann"]) == [0, 1]
+
+
+async def test_operator_replay_publishes_retained_events_since_a_time(
+    pool: asyncpg.Pool[Any], broker: EmbeddedBroker
+) -> None:
+    config = kafka_config(broker.bootstrap_servers)
+    await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
+    await change(pool, event("ann", 0))
+    await pool.execute("UPDATE outbox SET created_at = now() - interval '2 hours'")
+    await change(pool, event("ann", 1), event("ann", 2))
+    async with producer(config) as kafka:
+        relay = OutboxRelay(pool, SCHEMA, kafka, config)
+        assert await relay.publish_pending() == 3
+        async with pool.acquire() as conn:
+            requeued = await requeue_since(conn, datetime.now(UTC) - timedelta(hours=1))
+        assert requeued == 2
+        assert await relay.publish_pending() == 2
+    records = await asyncio.to_thread(read_exactly, broker.bootstrap_servers, TASK_EVENTS, 5)
+    assert by_user(records) == {"ann": [0, 1, 2, 1, 2]}

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from svc_recur.next_instance import UnusableEvent, plan_next
-from svc_recur.recurrence import CatchUp
-from svc_tasks.messages import timestamp
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
+from todo_recurrence import CatchUp
+from todo_runtime.timestamps import timestamp
 
 SERIES = str(uuid.uuid4())
 

@@ -11,9 +11,7 @@ import grpc
 import pytest
 from confluent_kafka import Producer
 
-from svc_recur.config import RecurConfig
-from svc_recur.server import start as start_recur
-from svc_tasks.messages import timestamp
+from svc_recur.service import SERVICE as RECUR
 from tests.infra import RunningTasks, eventually
 from tests.records import read_topic
 from todo_cli.broker import EmbeddedBroker
@@ -21,6 +19,12 @@ from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.identity import identity_metadata
+from todo_runtime.service import RunningService, ServiceConfig, start_service
+from todo_runtime.timestamps import timestamp
+
+
+async def start_recur(config: ServiceConfig) -> RunningService:
+    return await start_service(RECUR, config)
 
 
 class Tasks:
@@ -151,7 +155,7 @@ async def test_count_ends_the_series(tasks: Tasks, recur_service: str) -> None:
 
 
 async def test_redelivered_completions_create_nothing_more(
-    tasks: Tasks, recur_service: str, broker: EmbeddedBroker, recur_config: RecurConfig
+    tasks: Tasks, recur_service: str, broker: EmbeddedBroker, recur_config: ServiceConfig
 ) -> None:
     first = await recurring(tasks, due=datetime.now(UTC) + timedelta(hours=1))
     await tasks("CompleteTask", svc.CompleteTaskRequest(id=first.id))
@@ -183,7 +187,7 @@ async def test_redelivered_completions_create_nothing_more(
 
 
 async def test_concurrent_replicas_create_one_instance_each(
-    tasks: Tasks, recur_config: RecurConfig
+    tasks: Tasks, recur_config: ServiceConfig
 ) -> None:
     replicas = [await start_recur(recur_config), await start_recur(recur_config)]
     try:
@@ -202,7 +206,7 @@ async def test_concurrent_replicas_create_one_instance_each(
 
 
 async def test_instance_appears_when_svc_recur_comes_back(
-    tasks: Tasks, recur_config: RecurConfig
+    tasks: Tasks, recur_config: ServiceConfig
 ) -> None:
     first = await recurring(tasks, due=datetime.now(UTC) + timedelta(hours=1))
     await tasks("CompleteTask", svc.CompleteTaskRequest(id=first.id))

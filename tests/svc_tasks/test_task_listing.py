@@ -5,15 +5,16 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from svc_tasks.messages import timestamp
 from tests.svc_tasks.conftest import Call, create_request
 from todo_contracts.tasks.v1 import task_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
+from todo_runtime.timestamps import timestamp
 
 P = task_pb2
 ASC, DESC = svc.ORDER_DIRECTION_ASCENDING, svc.ORDER_DIRECTION_DESCENDING
@@ -150,7 +151,9 @@ async def test_multi_key_mixed_direction_paging_matches_a_full_sort(call: Call) 
     rng = random.Random(7)
     tasks = []
     for index in range(37):
-        task = task_pb2.Task(title=f"t{index:02d}", priority=rng.randint(1, 5))
+        task = task_pb2.Task(
+            title=f"t{index:02d}", priority=cast("task_pb2.Priority", rng.randint(1, 5))
+        )
         if rng.random() < 0.7:
             task.due_time.CopyFrom(timestamp(NOW + timedelta(days=rng.randint(-3, 3))))
         tasks.append((await call("alice", "CreateTask", svc.CreateTaskRequest(task=task))).task)
@@ -227,7 +230,7 @@ async def test_page_token_must_match_the_query(call: Call, sample: dict[str, str
     for bad in [
         svc.ListTasksRequest(page_size=-1),
         svc.ListTasksRequest(page_token="zzz"),
-        svc.ListTasksRequest(filter=svc.TaskFilter(status=7)),
+        svc.ListTasksRequest(filter=svc.TaskFilter(status=cast("task_pb2.TaskStatus", 7))),
     ]:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call("alice", "ListTasks", bad)

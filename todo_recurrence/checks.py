@@ -24,7 +24,8 @@ def _days_in(monthdays: tuple[int, ...], length: int) -> set[int]:
 
 def _ordinal_days(day: ByDay, length: int) -> set[int]:
     """Day numbers on which the n-th (or n-th from last) weekday can fall."""
-    assert day.n is not None
+    if day.n is None:
+        raise ValueError(f"{day} is not a numbered weekday")
     if day.n > 0:
         return set(range(7 * day.n - 6, 7 * day.n + 1)) & set(range(1, length + 1))
     last = length + 7 * (day.n + 1)

@@ -129,7 +129,8 @@ def _times(parts: RuleParts) -> list[str]:
 
 
 def _until(parts: RuleParts, zone: tzinfo | None) -> str:
-    assert parts.until is not None
+    if parts.until is None:
+        raise ValueError("the rule has no UNTIL")
     local = parts.until.astimezone(zone) if zone is not None else parts.until
     day = local.date().isoformat()
     if (local.hour, local.minute, local.second) == (23, 59, 59):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from svc_recur.recurrence import (
+from todo_recurrence import (
     Basis,
     CatchUp,
     Recurrence,

@@ -153,7 +153,8 @@ class TermClauses(DayClauses):
             return None
         while True:
             token = self.tok(j)
-            assert token is not None
+            if token is None:  # _is_clock checked this position holds a token
+                raise self.fail("expected a time", j, j + 1)
             self.state.times.add(self._clock(token, j, bare_hour=bare))
             j += 1
             if self.word(j) in LIST_WORDS and self._is_clock(j + 1, bare_hour=bare):

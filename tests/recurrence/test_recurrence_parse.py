@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from svc_recur.recurrence import Basis, Recurrence, RecurrenceError, parse_recurrence, pin_rule
+from todo_recurrence import Basis, Recurrence, RecurrenceError, parse_recurrence, pin_rule
 
 NY = ZoneInfo("America/New_York")
 S, C = Basis.SCHEDULE, Basis.COMPLETION

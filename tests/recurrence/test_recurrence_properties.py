@@ -18,7 +18,7 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from svc_recur.recurrence import (
+from todo_recurrence import (
     CatchUp,
     Recurrence,
     next_instance,

@@ -1,0 +1,210 @@
+"""`todo up`: the whole stack on one machine, each part a supervised process.
+
+Order: PostgreSQL (embedded unless DATABASE_URL), the broker (embedded Tansu
+unless KAFKA_BOOTSTRAP_SERVERS), then every component. Each part that dies is
+restarted with backoff; the services ride out the gap (database watch, outbox,
+topic epochs). Output is one line per part as it becomes ready, then one ready
+line. Ctrl-C or SIGTERM stops the parts in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from todo_cli import components
+from todo_cli.broker import EmbeddedBroker
+from todo_cli.database import EmbeddedPostgres
+from todo_cli.ports import PortClaim, describe_taken, taken_ports
+from todo_cli.settings import data_dir, stack_secrets
+from todo_cli.supervisor import ProcessSpec, Supervised
+from todo_runtime.config import RUN_ID_ENV, Env
+from todo_runtime.endpoints import LOCALHOST
+from todo_runtime.logs import configure_logging
+from todo_runtime.service import Component, wait_for_stop_signal
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT: Final = 90.0
+DEFAULT_BROKER_PORT: Final = 9092
+
+
+class StackError(RuntimeError):
+    """`todo up` cannot start (a port is taken, a setting is wrong); nothing was started."""
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass
+class Stack:
+    """What this run starts: the environment its children get and the processes in start order."""
+
+    env: dict[str, str]
+    run_id: str
+    parts: list[Supervised]
+    database: EmbeddedPostgres | None
+
+
+def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = frozenset()) -> Stack:
+    """Works out every process, address and port of this run, starting nothing.
+
+    `without` names components this run leaves out (to run them by hand, e.g.
+    under a debugger, with `todo serve NAME`).
+    """
+    run_id = secrets.token_hex(8)
+    env = dict(environ)
+    env.update(stack_secrets(directory, environ))
+    env[RUN_ID_ENV] = run_id
+    settings = Env(env)
+    logs = directory / "logs"
+    logs.mkdir(exist_ok=True)
+    parts: list[Supervised] = []
+    claims: list[PortClaim] = []
+    database = None
+    if not env.get("DATABASE_URL"):
+        database = EmbeddedPostgres(directory)
+        env["DATABASE_URL"] = database.url()
+        embedded = database
+
+        async def database_ready(pid: int) -> bool:
+            return embedded.accepts_connections(pid)
+
+        parts.append(
+            Supervised(
+                ProcessSpec(
+                    "postgres",
+                    database.command(),
+                    logs / "postgres.log",
+                    database_ready,
+                    user=database.user,
+                    stop_signal=signal.SIGINT,  # fast shutdown
+                    address=f"{database.url()} (embedded, data in {database.pgdata})",
+                )
+            )
+        )
+    if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+        broker = EmbeddedBroker(
+            LOCALHOST, settings.integer("TODO_BROKER_PORT", DEFAULT_BROKER_PORT)
+        )
+        env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+        claims.append(PortClaim("broker", broker.host, broker.port, "TODO_BROKER_PORT"))
+
+        async def broker_ready(_pid: int) -> bool:
+            return broker.accepts_connections()
+
+        parts.append(
+            Supervised(
+                ProcessSpec(
+                    "broker",
+                    broker.command(),
+                    logs / "broker.log",
+                    broker_ready,
+                    stop_signal=signal.SIGINT,  # Tansu waits ~5 s for clients on SIGTERM
+                    address=f"kafka://{broker.bootstrap_servers} (embedded Tansu, in memory)",
+                )
+            )
+        )
+    host = settings.text("TODO_BIND_HOST", LOCALHOST)
+    for component in components.COMPONENTS:
+        if component.name in without:
+            continue
+        endpoint = component.endpoint
+        claims.append(PortClaim(component.name, host, endpoint.port(settings), endpoint.port_env))
+
+        async def component_ready(_pid: int, component: Component = component) -> bool:
+            return await components.ready(component, settings, run_id)
+
+        parts.append(
+            Supervised(
+                ProcessSpec(
+                    component.name,
+                    [sys.executable, "-m", component.module],
+                    logs / f"{component.name}.log",
+                    component_ready,
+                    env=env,
+                    address=components.address(component, settings),
+                )
+            )
+        )
+    taken = taken_ports(claims)
+    if taken:
+        raise StackError(describe_taken(taken))
+    return Stack(env, run_id, parts, database)
+
+
+async def run(stack: Stack, directory: Path) -> None:
+    """Starts the parts in order, prints each as it becomes ready, and runs until a stop signal."""
+    stop = asyncio.create_task(wait_for_stop_signal())
+    runners: list[asyncio.Task[None]] = []
+    try:
+        ready = True
+        for part in stack.parts:
+            runners.append(asyncio.create_task(part.run(), name=part.spec.name))
+            if part.spec.name == "postgres" and stack.database is not None:
+                if not await _until(stop, part.wait_ready(READY_TIMEOUT)):
+                    return
+                await stack.database.ensure_database()
+            elif part.spec.name == "broker" and not await _until(
+                stop, part.wait_ready(READY_TIMEOUT)
+            ):
+                return
+        for part in stack.parts:
+            part_ready = await _until(stop, part.wait_ready(READY_TIMEOUT))
+            if stop.done():
+                return
+            note = (
+                ""
+                if part_ready
+                else f"  (not ready after {READY_TIMEOUT:.0f} s, see {part.spec.log_path})"
+            )
+            ready = ready and part_ready
+            say(f"{part.spec.name:<9} {part.spec.address}{note}")
+        logs = directory / "logs"
+        gateway = next((p.spec.address for p in stack.parts if p.spec.name == "gateway"), None)
+        opening = f"open {gateway} " if gateway else ""
+        say(
+            f"todo stack ready: {opening}(logs in {logs}; Ctrl-C stops)"
+            if ready
+            else f"todo stack started with errors; not ready (logs in {logs})"
+        )
+        await stop
+    finally:
+        stop.cancel()
+        for part in reversed(stack.parts):
+            await part.stop()
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+
+
+async def _until(stop: asyncio.Task[None], waiting: Coroutine[Any, Any, bool]) -> bool:
+    """The result of `waiting`, or False as soon as a stop signal arrives."""
+    task = asyncio.create_task(waiting)
+    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    if stop.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    return bool(task.result())
+
+
+def up(without: frozenset[str] = frozenset()) -> int:
+    """Runs the stack until Ctrl-C; exits non-zero before starting anything if it cannot run."""
+    configure_logging("todo")
+    directory = data_dir()
+    stack = plan(directory, dict(os.environ), without)
+    if stack.database is not None:
+        stack.database.prepare()
+    asyncio.run(run(stack, directory))
+    say("todo stack stopped")
+    return 0

@@ -1,0 +1,32 @@
+"""Development bearer tokens: what `todo token USER` prints and the tests sign in with.
+
+The gateway verifies tokens (`gateway.auth`); minting lives here, below every
+component, so the CLI and the tests need no gateway import to make one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+import jwt
+
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
+MIN_HMAC_KEY_BYTES: Final = 32
+
+
+def issue_token(secret: str, user_id: str, ttl_seconds: int, algorithm: str = "HS256") -> str:
+    """A signed token for `user_id`, valid for `ttl_seconds`.
+
+    secret: the HS256 key (at least 32 bytes) or, for RS256, a PEM private key.
+    """
+    if not user_id:
+        raise ValueError("user_id must not be empty")
+    if ttl_seconds <= 0:
+        raise ValueError("ttl_seconds must be positive")
+    if algorithm == "HS256" and len(secret.encode()) < MIN_HMAC_KEY_BYTES:
+        raise ValueError(f"an HS256 secret must be at least {MIN_HMAC_KEY_BYTES} bytes")
+    now = int(time.time())
+    return jwt.encode(
+        {"sub": user_id, "iat": now, "exp": now + ttl_seconds}, secret, algorithm=algorithm
+    )

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
-from bench import list_tasks, next_instance
+from bench import hostile_recurrence, list_tasks, next_instance
 
-for benchmark in (list_tasks, next_instance):
-    asyncio.run(benchmark.main())
+BENCHMARKS = {
+    "list_tasks": list_tasks,
+    "next_instance": next_instance,
+    "hostile_recurrence": hostile_recurrence,
+}
+
+# `nox -s bench -- NAME...` runs only those.
+for name in sys.argv[1:] or BENCHMARKS:
+    asyncio.run(BENCHMARKS[name].main())

@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 
 from gateway.config import GatewayConfig
+from todo_runtime.validation import user_id_problem
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,9 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise AuthError("invalid token: empty subject")
+        problem = user_id_problem(subject)
+        if problem is not None:
+            raise AuthError(f"invalid token: its subject is not a user id ({problem})")
         return subject
 
     async def _key(self, token: str) -> Any:

@@ -1,6 +1,7 @@
 """Every error a client sees carries `extensions.code`; this module alone decides which.
 
-Codes: NOT_FOUND, BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL.
+Codes: NOT_FOUND, BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL, and
+UNAVAILABLE (a service or its database is down for now: retry with backoff).
 gRPC statuses from the services map through `rpc()`; anything unexpected is
 masked to INTERNAL by `ErrorMasking` with no message or trace of the cause.
 """
@@ -25,8 +26,10 @@ CONFLICT: Final = "CONFLICT"
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
 FORBIDDEN: Final = "FORBIDDEN"
 INTERNAL: Final = "INTERNAL"
+UNAVAILABLE: Final = "UNAVAILABLE"
 
 INTERNAL_MESSAGE: Final = "Internal server error."
+UNAVAILABLE_MESSAGE: Final = "A service is temporarily unavailable; retry shortly."
 
 _T = TypeVar("_T")
 
@@ -39,6 +42,10 @@ _STATUS_CODES: Final = {
     grpc.StatusCode.ABORTED: CONFLICT,
     grpc.StatusCode.UNAUTHENTICATED: UNAUTHENTICATED,
     grpc.StatusCode.PERMISSION_DENIED: FORBIDDEN,
+    # The service or what it depends on is down or overloaded; the same call can succeed later.
+    grpc.StatusCode.UNAVAILABLE: UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED: UNAVAILABLE,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: UNAVAILABLE,
 }
 # Proto field names whose GraphQL name is not just the camelCase of the proto one.
 _RENAMED_FIELDS: Final = {
@@ -106,6 +113,9 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> GatewayError:
     if code == BAD_USER_INPUT:
         match = _FIELD_PREFIX.match(details)
         return GatewayError(code, details, field=graphql_field(match.group(1)) if match else None)
+    if code == UNAVAILABLE:
+        log.debug("service unavailable: %s %s", status.name, details)
+        return GatewayError(UNAVAILABLE, UNAVAILABLE_MESSAGE)
     return GatewayError(code, details or code.replace("_", " ").lower())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -9,6 +10,7 @@ import strawberry
 from gateway.context import GatewayContext
 from gateway.errors import bad_input, rpc
 from gateway.types.recurrence import RecurrencePreview
+from gateway.types.scalars import to_timestamp
 from gateway.types.task import Task, TaskConnection
 from gateway.types.task_inputs import TaskFilter, TaskOrder, given
 from todo_contracts.recur.v1 import recurrence_service_pb2
@@ -73,6 +75,13 @@ async def parse_recurrence(
     count: Annotated[
         int | None, strawberry.argument(description="How many occurrences to preview, 1..100.")
     ] = DEFAULT_PREVIEW_COUNT,
+    due_at: Annotated[
+        datetime | None,
+        strawberry.argument(
+            description="The first task's due, as you would pass it to createTask; default: the "
+            "first occurrence after now, as createTask picks one."
+        ),
+    ] = strawberry.UNSET,
 ) -> RecurrencePreview:
     context = info.context
     count = DEFAULT_PREVIEW_COUNT if count is None else count
@@ -81,6 +90,8 @@ async def parse_recurrence(
     request = recurrence_service_pb2.ParseRecurrenceRequest(
         text=text, time_zone=time_zone or "", count=count
     )
+    if given(due_at):
+        request.start_time.CopyFrom(to_timestamp(due_at))
     call = context.recur.ParseRecurrence(
         request, metadata=context.metadata(), timeout=context.timeout
     )
@@ -102,6 +113,7 @@ class Query:
     parse_recurrence: RecurrencePreview = strawberry.field(
         resolver=parse_recurrence,
         description="Checks a recurrence rule (natural language or RRULE) without saving it: the "
-        "normalized rule, its English text and the next `count` (1..100) occurrences, read in "
-        "`timeZone` (default UTC).",
+        "normalized rule, its English text and the first `count` (1..100) dues of its tasks, "
+        "read in `timeZone` (default UTC), exactly as createTask with the same text, zone and "
+        "dueAt would store them.",
     )

@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.config import DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TOKENS
+from gateway.edge_checks import EdgeChecks
 from gateway.errors import ErrorMasking, is_unexpected
 from gateway.mutations import Mutation
 from gateway.queries import Query
@@ -53,6 +54,7 @@ def schema_extensions(
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
         functools.partial(QueryDepthLimiter, max_depth=max_depth),
         functools.partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+        EdgeChecks,
         ErrorMasking,
     ]
 

@@ -21,27 +21,33 @@ from todo_recurrence import CatchUp
 from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.failures import PermanentError, is_transient
 from todo_runtime.grpc_client import CallContext
+from todo_runtime.offload import Offload
 from todo_runtime.outbox import Connection
 
 if TYPE_CHECKING:
     from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceAsyncStub
 
 log = logging.getLogger(__name__)
+_NEXT_INSTANCES = " next instances"  # an offload key no user id can take (ids have no spaces)
 
 
 class CompletionHandler:
     """Turns completion events into next instances; the consumer calls it once per event."""
 
-    def __init__(self, tasks: TaskServiceAsyncStub, calls: CallContext, catch_up: CatchUp) -> None:
+    def __init__(
+        self, tasks: TaskServiceAsyncStub, calls: CallContext, catch_up: CatchUp, offload: Offload
+    ) -> None:
         self._tasks = tasks
         self._calls = calls
         self._catch_up = catch_up
+        self._offload = offload
 
     async def __call__(self, received: ReceivedEvent, conn: Connection) -> None:
         event = received.parse(task_events_pb2.TaskEvent)
         if not is_recurring_completion(event):
             return
-        request = plan_next(event, self._catch_up)
+        # Its own turn on the workers, so users' previews never queue next instances.
+        request = await self._offload.run(_NEXT_INSTANCES, plan_next, event, self._catch_up)
         if request is None:
             log.info("series %s ended with task %s", event.task.series_id, event.task.id)
             return

@@ -14,6 +14,7 @@ from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 from todo_recurrence import Basis, CatchUp, Recurrence, RecurrenceError, next_instance
 from todo_recurrence.zones import lookup_zone
 from todo_runtime.failures import PermanentError
+from todo_runtime.validation import shown
 
 _BASES = {task_pb2.RECURRENCE_BASIS_COMPLETION: Basis.COMPLETION}
 _NUMBERS = {
@@ -48,7 +49,7 @@ def plan_next(
         return None
     zone = lookup_zone(task.time_zone)
     if zone is None:
-        raise UnusableEvent(f"task {task.id} has unknown time zone {task.time_zone!r}")
+        raise UnusableEvent(f"task {task.id} has unknown time zone {shown(task.time_zone)}")
     if not task.HasField("complete_time"):
         raise UnusableEvent(f"completed task {task.id} has no complete_time")
     recurrence = Recurrence(

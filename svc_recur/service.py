@@ -31,12 +31,14 @@ def catch_up_policy(env: Env) -> CatchUp:
 
 async def setup(parts: ServiceParts) -> Sequence[ServiceBinding]:
     tasks = tasks_service_pb2_grpc.TaskServiceStub(parts.channel(endpoints.TASKS))
-    handler = CompletionHandler(tasks, parts.calls, catch_up_policy(parts.config.env))
+    handler = CompletionHandler(
+        tasks, parts.calls, catch_up_policy(parts.config.env), parts.offload
+    )
     parts.consume([topics.TASK_EVENTS], handler)
     return [
         ServiceBinding(
             SERVICE_NAME,
-            RecurrenceServicer(),
+            RecurrenceServicer(parts.offload),
             recurrence_service_pb2_grpc.add_RecurrenceServiceServicer_to_server,
         )
     ]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from todo_recurrence.zones import lookup_zone
+from todo_runtime import validation
 from todo_runtime.errors import InvalidArgument
 
 TITLE_MAX = 500
@@ -23,8 +24,6 @@ MINUTES_BEFORE_MAX = 525_600
 REQUEST_ID_MAX = 100
 OPEN, COMPLETED = 1, 2
 PRIORITY_NONE, PRIORITY_URGENT = 1, 5
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,31 +43,23 @@ class Reminder:
 
 
 def title(value: str, field: str = "task.title") -> str:
-    stripped = value.strip()
+    stripped = validation.text(value.strip(), field, max_length=TITLE_MAX)
     if not stripped:
         raise InvalidArgument(field, "must not be empty")
-    if len(stripped) > TITLE_MAX:
-        raise InvalidArgument(field, f"must be at most {TITLE_MAX} characters, got {len(stripped)}")
     return stripped
 
 
 def description(value: str, field: str = "task.description") -> str:
-    if len(value) > DESCRIPTION_MAX:
-        raise InvalidArgument(
-            field, f"must be at most {DESCRIPTION_MAX} characters, got {len(value)}"
-        )
-    return value
+    return validation.text(value, field, max_length=DESCRIPTION_MAX)
 
 
 def tags(values: list[str], field: str = "task.tags") -> list[str]:
     """Trimmed, lower-cased, de-duplicated in first-seen order."""
     normalized: list[str] = []
     for index, raw in enumerate(values):
-        tag = raw.strip().lower()
+        tag = validation.text(raw.strip().lower(), f"{field}[{index}]", max_length=TAG_MAX)
         if not tag:
             raise InvalidArgument(f"{field}[{index}]", "must not be empty")
-        if len(tag) > TAG_MAX:
-            raise InvalidArgument(f"{field}[{index}]", f"must be at most {TAG_MAX} characters")
         if tag not in normalized:
             normalized.append(tag)
     if len(normalized) > TAGS_MAX:
@@ -80,7 +71,9 @@ def time_zone(name: str, field: str = "task.time_zone") -> ZoneInfo:
     """An IANA zone; empty means UTC."""
     zone = lookup_zone(name)
     if zone is None:
-        raise InvalidArgument(field, f"unknown IANA time zone {name!r}, e.g. 'Europe/Berlin'")
+        raise InvalidArgument(
+            field, f"unknown IANA time zone {validation.shown(name)}, e.g. 'Europe/Berlin'"
+        )
     return zone
 
 
@@ -88,12 +81,6 @@ def priority(value: int, field: str = "task.priority") -> int:
     """A Priority number; UNSPECIFIED (0) is not a priority, use NONE."""
     if not PRIORITY_NONE <= value <= PRIORITY_URGENT:
         raise InvalidArgument(field, "must be one of NONE, LOW, MEDIUM, HIGH, URGENT")
-    return value
-
-
-def instant(value: datetime, field: str) -> datetime:
-    if not _EARLIEST <= value <= _LATEST:
-        raise InvalidArgument(field, "must be between 1970-01-01 and 9999-12-31")
     return value
 
 
@@ -114,7 +101,7 @@ def reminders(
                     f"{field}[{index}].minutes_before", "needs the task to have a due time"
                 )
         elif reminder.at is not None:
-            instant(reminder.at, f"{field}[{index}].remind_time")
+            validation.instant(reminder.at, f"{field}[{index}].remind_time")
         else:
             raise InvalidArgument(f"{field}[{index}]", "set minutes_before or remind_time")
         unique.setdefault(reminder.id, reminder)
@@ -122,18 +109,14 @@ def reminders(
 
 
 def request_id(value: str) -> str | None:
-    if not value:
-        return None
-    if len(value) > REQUEST_ID_MAX:
-        raise InvalidArgument("request_id", f"must be at most {REQUEST_ID_MAX} characters")
-    return value
+    return validation.text(value, "request_id", max_length=REQUEST_ID_MAX) or None
 
 
 def task_id(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise InvalidArgument(field, f"{value!r} is not a task id") from None
+        raise InvalidArgument(field, f"{validation.shown(value)} is not a task id") from None
 
 
 def series(series_id: str, series_index: int) -> tuple[uuid.UUID | None, int | None]:
@@ -149,11 +132,13 @@ def series(series_id: str, series_index: int) -> tuple[uuid.UUID | None, int | N
 
 @dataclass(frozen=True)
 class RecurrenceValue:
-    """A normalized rule as stored: RRULE value, description, basis (RecurrenceBasis number)."""
+    """A normalized rule as stored: RRULE value, description, basis (RecurrenceBasis number),
+    and whether the task it is stored on is the last of its series."""
 
     rule: str
     text: str
     basis: int
+    final: bool
 
 
 @dataclass(frozen=True)

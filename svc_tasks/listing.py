@@ -3,15 +3,14 @@
 Each order key is a non-null SQL expression (due times are coalesced so tasks
 without one sort last in both directions) backed by an index in the
 migrations; the task id is the final tie-breaker. A page token carries the
-last row's key values and a hash of the filter and order, so it cannot be
-replayed against a different query, and paging stays stable while tasks are
-inserted concurrently.
+last row's key values and a hash of the filter and order, signed for its
+owner (`PageTokens`), so it cannot be forged, used by another user or replayed
+against a different query; paging stays stable while tasks are inserted
+concurrently.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import uuid
@@ -21,19 +20,28 @@ from enum import Enum
 from typing import Any
 
 from todo_runtime.errors import InvalidArgument
+from todo_runtime.page_tokens import PageTokens
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_ORDER_KEYS = 5
 SEARCH_MAX = 200
 MAX_SEARCH_WORDS = 8
-# A search word matches as a word prefix, or as one of the 10 known words most
-# similar to it (a small typo away; threshold set on the connection).
+# A search word matches as a word prefix, or as one of the 10 words of the
+# owner's own tasks most similar to it (a small typo away; threshold set on the
+# connection). Only the owner's words: another user's vocabulary must neither
+# change nor reveal itself in these results. Ties break by the word, not by
+# where rows happen to lie.
 _WORD_MATCH = (
     "search_document @@ (SELECT to_tsquery('simple', string_agg(quote_literal(t.term) || t.suffix, ' | '))"
     " FROM (SELECT $word::text AS term, ':*' AS suffix"
-    " UNION ALL (SELECT word, '' FROM search_words WHERE word % $word ORDER BY word <-> $word LIMIT 10)) t)"
+    " UNION ALL (SELECT word, '' FROM search_words WHERE owner_id = $owner AND word % $word"
+    " ORDER BY word <-> $word, word LIMIT 10)) t)"
 )
+
+
+# A row's place in an ordering: its order-key values and its id (the final tie-breaker).
+Position = tuple[list[Any], uuid.UUID]
 
 
 class OrderField(Enum):
@@ -82,7 +90,7 @@ class TaskQuery:
     search: str = ""
     order: tuple[OrderKey, ...] = (OrderKey(OrderField.CREATE_TIME, descending=True),)
     page_size: int = DEFAULT_PAGE_SIZE
-    after: tuple[list[Any], uuid.UUID] | None = field(default=None, compare=False)
+    after: Position | None = field(default=None, compare=False)
 
     def fingerprint(self) -> str:
         """Identifies the filter and order a page token belongs to."""
@@ -130,6 +138,11 @@ def order_keys(pairs: list[tuple[int, int]]) -> tuple[OrderKey, ...]:
     return tuple(keys)
 
 
+def _word_match(owner: str, word: str) -> str:
+    """The clause matching one search word; `owner` and `word` are parameter placeholders."""
+    return _WORD_MATCH.replace("$owner", owner).replace("$word", word)
+
+
 def search_words(text: str) -> list[str]:
     if len(text) > SEARCH_MAX:
         raise InvalidArgument("filter.search", f"must be at most {SEARCH_MAX} characters")
@@ -151,7 +164,8 @@ class _Params:
 
 
 def _where(query: TaskQuery, params: _Params) -> list[str]:
-    clauses = [f"owner_id = {params.add(query.owner_id)}"]
+    owner = params.add(query.owner_id)
+    clauses = [f"owner_id = {owner}"]
     if query.status is not None:
         clauses.append(f"status = {params.add(query.status)}")
     if query.priorities:
@@ -167,7 +181,7 @@ def _where(query: TaskQuery, params: _Params) -> list[str]:
     elif query.overdue is False:
         clauses.append("NOT (status = 1 AND due_at IS NOT NULL AND due_at < now())")
     for word in search_words(query.search):
-        clauses.append(_WORD_MATCH.replace("$word", params.add(word)))
+        clauses.append(_word_match(owner, params.add(word)))
     return clauses
 
 
@@ -226,31 +240,29 @@ def _decode_value(value: Any) -> Any:
     return datetime.fromisoformat(value["t"]) if isinstance(value, dict) else value
 
 
-def encode_token(query: TaskQuery, values: list[Any], last_id: uuid.UUID) -> str:
+def encode_token(tokens: PageTokens, query: TaskQuery, position: Position) -> str:
+    """A signed token for the rows after `position` in `query`, usable by its owner only."""
+    values, last_id = position
     payload = {
-        "v": 1,
         "q": query.fingerprint(),
         "k": [_encode_value(v) for v in values],
         "id": str(last_id),
     }
-    return (
-        base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode())
-        .decode()
-        .rstrip("=")
-    )
+    return tokens.encode(query.owner_id, payload)
 
 
-def decode_token(query: TaskQuery, token: str) -> tuple[list[Any], uuid.UUID]:
-    """The cursor in `token`; INVALID_ARGUMENT when it is malformed or from another query."""
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        values = [_decode_value(v) for v in payload["k"]]
-        last_id = uuid.UUID(payload["id"])
-        fingerprint = payload["q"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidArgument("page_token", "is not a token returned by ListTasks") from None
-    if fingerprint != query.fingerprint() or len(values) != len(query.order):
+def decode_token(tokens: PageTokens, query: TaskQuery, token: str) -> Position:
+    """The cursor in `token`; INVALID_ARGUMENT when it is forged, another user's, or from another query."""
+    payload = tokens.decode(query.owner_id, token)
+    if payload.get("q") != query.fingerprint():
         raise InvalidArgument(
             "page_token", "belongs to a different filter or order; start again without it"
         )
+    try:
+        values = [_decode_value(v) for v in payload["k"]]
+        last_id = uuid.UUID(payload["id"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument("page_token", "is not a token this list returned") from None
+    if len(values) != len(query.order):
+        raise InvalidArgument("page_token", "is not a token this list returned")
     return values, last_id

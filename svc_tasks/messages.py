@@ -8,7 +8,8 @@ from typing import Any
 
 from svc_tasks.domain import Reminder
 from todo_contracts.tasks.v1 import task_pb2
-from todo_runtime.timestamps import from_timestamp, timestamp
+from todo_runtime import validation
+from todo_runtime.timestamps import timestamp
 
 
 def reminders_to_json(reminders: list[Reminder]) -> list[dict[str, Any]]:
@@ -29,14 +30,15 @@ def reminders_from_json(values: list[dict[str, Any]]) -> list[Reminder]:
     ]
 
 
-def reminders_from_pb(values: Any) -> list[Reminder]:
+def reminders_from_pb(values: Any, field: str = "task.reminders") -> list[Reminder]:
     result = []
-    for value in values:
+    for index, value in enumerate(values):
         kind = value.WhichOneof("when")
         if kind == "minutes_before":
             result.append(Reminder(minutes_before=value.minutes_before))
         elif kind == "remind_time":
-            result.append(Reminder(at=from_timestamp(value.remind_time)))
+            at = validation.instant_from_pb(value.remind_time, f"{field}[{index}].remind_time")
+            result.append(Reminder(at=at))
         else:
             result.append(Reminder())
     return result
@@ -68,6 +70,7 @@ def task_from_row(row: Mapping[str, Any]) -> task_pb2.Task:
                 rule=row["recurrence_rule"],
                 text=row["recurrence_text"],
                 basis=row["recurrence_basis"],
+                final=row["recurrence_final"],
             )
         )
     for reminder in reminders_from_json(row["reminders"]):

@@ -16,7 +16,7 @@ SERVICE_NAME = tasks_service_pb2.DESCRIPTOR.services_by_name["TaskService"].full
 
 
 async def setup(parts: ServiceParts) -> Sequence[ServiceBinding]:
-    servicer = TaskServicer(TaskStore(parts.pool))
+    servicer = TaskServicer(TaskStore(parts.pool), parts.config.internal_secret, parts.offload)
     return [
         ServiceBinding(
             SERVICE_NAME, servicer, tasks_service_pb2_grpc.add_TaskServiceServicer_to_server

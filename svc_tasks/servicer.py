@@ -6,25 +6,25 @@ errors and mapped to statuses by the shared interceptor.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import grpc
 
 from svc_tasks import domain, listing
+from svc_tasks.domain import RecurrenceValue
 from svc_tasks.messages import reminders_from_pb, reminders_to_json
-from svc_tasks.recurrence import resolve
+from svc_tasks.recurrence import is_final, resolve
 from svc_tasks.store import Changes, Row, TaskStore
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
+from todo_runtime import validation
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.identity import current_user
-from todo_runtime.timestamps import from_timestamp
+from todo_runtime.offload import Offload
+from todo_runtime.page_tokens import PageTokens
 
 Context = grpc.aio.ServicerContext[Any, Any]
 UPDATABLE = frozenset(
@@ -36,19 +36,16 @@ CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE = 100, 1000
 def _due(task: task_pb2.Task) -> datetime | None:
     if not task.HasField("due_time"):
         return None
-    try:
-        return domain.instant(from_timestamp(task.due_time), "task.due_time")
-    except (ValueError, OverflowError):
-        raise InvalidArgument("task.due_time", "is not a valid timestamp") from None
+    return validation.instant_from_pb(task.due_time, "task.due_time")
 
 
-def _new_task(request: tasks_service_pb2.CreateTaskRequest, now: datetime) -> domain.NewTask:
+def _new_task(
+    request: tasks_service_pb2.CreateTaskRequest,
+    recurrence: RecurrenceValue | None,
+    due_at: datetime | None,
+    zone: ZoneInfo,
+) -> domain.NewTask:
     task = request.task
-    zone = domain.time_zone(task.time_zone)
-    due_at = _due(task)
-    recurrence = None
-    if task.HasField("recurrence"):
-        recurrence, due_at = resolve(task.recurrence, zone, due_at, now)
     series_id, series_index = domain.series(task.series_id, task.series_index)
     if recurrence is not None and series_id is None:
         series_id, series_index = uuid.uuid4(), 1
@@ -77,53 +74,67 @@ def _update_paths(request: tasks_service_pb2.UpdateTaskRequest) -> set[str]:
     return paths
 
 
-def _compute_update(
-    task: task_pb2.Task, paths: set[str], now: datetime
-) -> Callable[[Row], Changes]:
-    """The column changes of an update, worked out against the current row under its lock."""
-
-    def compute(row: Row) -> Changes:
-        changes: Changes = {}
-        zone = domain.time_zone(task.time_zone if "time_zone" in paths else row["time_zone"])
-        changes["time_zone"] = zone.key
-        due_at = _due(task) if "due_time" in paths else row["due_at"]
-        if "recurrence" in paths and task.HasField("recurrence"):
-            recurrence, due_at = resolve(task.recurrence, zone, due_at, now)
-            changes.update(
-                recurrence_rule=recurrence.rule,
-                recurrence_text=recurrence.text,
-                recurrence_basis=recurrence.basis,
-            )
-            if row["series_id"] is None:
-                changes.update(series_id=uuid.uuid4(), series_index=1)
-        elif "recurrence" in paths:
-            changes.update(recurrence_rule=None, recurrence_text=None, recurrence_basis=None)
-        elif due_at is None and row["recurrence_rule"] is not None:
+def _update_changes(task: task_pb2.Task, paths: set[str], now: datetime, row: Row) -> Changes:
+    """The column changes of an update against the current row (pure; run off the event loop)."""
+    changes: Changes = {}
+    zone = domain.time_zone(task.time_zone if "time_zone" in paths else row["time_zone"])
+    changes["time_zone"] = zone.key
+    due_at = _due(task) if "due_time" in paths else row["due_at"]
+    if "recurrence" in paths and task.HasField("recurrence"):
+        recurrence, due_at = resolve(task.recurrence, zone, due_at, now)
+        changes.update(
+            recurrence_rule=recurrence.rule,
+            recurrence_text=recurrence.text,
+            recurrence_basis=recurrence.basis,
+            recurrence_final=recurrence.final,
+        )
+        if row["series_id"] is None:
+            changes.update(series_id=uuid.uuid4(), series_index=1)
+    elif "recurrence" in paths:
+        changes.update(
+            recurrence_rule=None,
+            recurrence_text=None,
+            recurrence_basis=None,
+            recurrence_final=False,
+        )
+    elif row["recurrence_rule"] is not None:
+        if due_at is None:
             raise InvalidArgument(
                 "task.due_time", "a recurring task needs a due time; clear the recurrence too"
             )
-        changes["due_at"] = due_at
-        if "reminders" in paths:
-            reminders = domain.reminders(reminders_from_pb(task.reminders), due_at)
-            changes["reminders"] = reminders_to_json(reminders)
-        elif due_at is None and any("minutes_before" in r for r in row["reminders"]):
-            raise InvalidArgument(
-                "task.due_time", "reminders are relative to the due time; clear them too"
+        if due_at != row["due_at"] or zone.key != row["time_zone"]:
+            changes["recurrence_final"] = is_final(
+                row["recurrence_rule"], row["recurrence_basis"], zone, due_at, now
             )
-        if "title" in paths:
-            changes["title"] = domain.title(task.title)
-        if "description" in paths:
-            changes["description"] = domain.description(task.description)
-        if "priority" in paths:
-            changes["priority"] = domain.priority(task.priority)
-        if "tags" in paths:
-            changes["tags"] = domain.tags(list(task.tags))
-        return changes
+    changes["due_at"] = due_at
+    if "reminders" in paths:
+        reminders = domain.reminders(reminders_from_pb(task.reminders), due_at)
+        changes["reminders"] = reminders_to_json(reminders)
+    elif due_at is None and any("minutes_before" in r for r in row["reminders"]):
+        raise InvalidArgument(
+            "task.due_time", "reminders are relative to the due time; clear them too"
+        )
+    if "title" in paths:
+        changes["title"] = domain.title(task.title)
+    if "description" in paths:
+        changes["description"] = domain.description(task.description)
+    if "priority" in paths:
+        changes["priority"] = domain.priority(task.priority)
+    if "tags" in paths:
+        changes["tags"] = domain.tags(list(task.tags))
+    return changes
 
-    return compute
+
+def _expands(task: task_pb2.Task, paths: set[str], row: Row) -> bool:
+    """Whether an update needs the recurrence engine (and so a worker thread)."""
+    if "recurrence" in paths and task.HasField("recurrence"):
+        return True
+    return row["recurrence_rule"] is not None and bool({"due_time", "time_zone"} & paths)
 
 
-def _task_query(request: tasks_service_pb2.ListTasksRequest, owner_id: str) -> listing.TaskQuery:
+def _task_query(
+    request: tasks_service_pb2.ListTasksRequest, owner_id: str, tokens: PageTokens
+) -> listing.TaskQuery:
     flt = request.filter
     if flt.status not in (0, task_pb2.TASK_STATUS_OPEN, task_pb2.TASK_STATUS_COMPLETED):
         raise InvalidArgument("filter.status", "must be OPEN or COMPLETED")
@@ -137,43 +148,61 @@ def _task_query(request: tasks_service_pb2.ListTasksRequest, owner_id: str) -> l
         status=flt.status or None,
         priorities=priorities,
         tags=tuple(domain.tags(list(flt.tags), "filter.tags")),
-        due_before=from_timestamp(flt.due_before) if flt.HasField("due_before") else None,
-        due_after=from_timestamp(flt.due_after) if flt.HasField("due_after") else None,
+        due_before=validation.instant_from_pb(flt.due_before, "filter.due_before")
+        if flt.HasField("due_before")
+        else None,
+        due_after=validation.instant_from_pb(flt.due_after, "filter.due_after")
+        if flt.HasField("due_after")
+        else None,
         overdue=flt.overdue if flt.HasField("overdue") else None,
-        search=flt.search.strip(),
+        search=validation.text(flt.search.strip(), "filter.search", max_length=listing.SEARCH_MAX),
         order=listing.order_keys([(key.field, key.direction) for key in request.order_by]),
         page_size=listing.page_size(request.page_size),
     )
     if request.page_token:
-        return replace(query, after=listing.decode_token(query, request.page_token))
+        return replace(query, after=listing.decode_token(tokens, query, request.page_token))
     return query
 
 
-def _changes_start(request: tasks_service_pb2.ListChangesRequest) -> int:
+def _changes_start(
+    request: tasks_service_pb2.ListChangesRequest, owner_id: str, tokens: PageTokens
+) -> int:
     if request.after_sequence < 0:
         raise InvalidArgument("after_sequence", "must not be negative")
     if not request.page_token:
         return request.after_sequence
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(request.page_token))
-        origin, position = int(payload["from"]), int(payload["after"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidArgument("page_token", "is not a token returned by ListChanges") from None
-    if origin != request.after_sequence:
+    payload = tokens.decode(owner_id, request.page_token)
+    if payload.get("from") != request.after_sequence or not isinstance(payload.get("after"), int):
         raise InvalidArgument("page_token", "belongs to a different after_sequence")
-    return position
+    return int(payload["after"])
 
 
 class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
-    def __init__(self, store: TaskStore) -> None:
+    """`store` holds the tasks; `secret` signs page tokens (shared by every replica);
+    `offload` runs the recurrence engine off the event loop, one computation per user at a time."""
+
+    def __init__(self, store: TaskStore, secret: str, offload: Offload) -> None:
         self._store = store
+        self._offload = offload
+        self._list_tokens = PageTokens(secret, "todo.tasks.v1.ListTasks")
+        self._change_tokens = PageTokens(secret, "todo.tasks.v1.ListChanges")
 
     async def CreateTask(
         self, request: tasks_service_pb2.CreateTaskRequest, context: Context
     ) -> tasks_service_pb2.CreateTaskResponse:
         owner = current_user()
-        task = await self._store.create(owner, _new_task(request, datetime.now(UTC)), actor=owner)
-        return tasks_service_pb2.CreateTaskResponse(task=task)
+        task = request.task
+        zone = domain.time_zone(task.time_zone)
+        due_at = _due(task)
+        recurrence = None
+        if task.HasField("recurrence"):
+            now = datetime.now(UTC)
+            recurrence, due_at = await self._offload.run(
+                owner, resolve, task.recurrence, zone, due_at, now
+            )
+        new = _new_task(request, recurrence, due_at, zone)
+        created = await self._store.create(owner, new, actor=owner)
+        return tasks_service_pb2.CreateTaskResponse(task=created)
 
     async def GetTask(
         self, request: tasks_service_pb2.GetTaskRequest, context: Context
@@ -184,7 +213,9 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
     async def ListTasks(
         self, request: tasks_service_pb2.ListTasksRequest, context: Context
     ) -> tasks_service_pb2.ListTasksResponse:
-        tasks, token, total = await self._store.page(_task_query(request, current_user()))
+        query = _task_query(request, current_user(), self._list_tokens)
+        tasks, position, total = await self._store.page(query)
+        token = listing.encode_token(self._list_tokens, query, position) if position else ""
         return tasks_service_pb2.ListTasksResponse(
             tasks=tasks, next_page_token=token, total_size=total
         )
@@ -195,7 +226,13 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         owner = current_user()
         paths = _update_paths(request)
         expected = request.expected_version if request.HasField("expected_version") else None
-        compute = _compute_update(request.task, paths, datetime.now(UTC))
+        task, now = request.task, datetime.now(UTC)
+
+        async def compute(row: Row) -> Changes:
+            if _expands(task, paths, row):
+                return await self._offload.run(owner, _update_changes, task, paths, now, row)
+            return _update_changes(task, paths, now, row)
+
         task_id = domain.task_id(request.task.id, "task.id")
         task = await self._store.update(
             owner, task_id, expected_version=expected, compute=compute, actor=owner
@@ -234,13 +271,14 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         if request.page_size < 0:
             raise InvalidArgument("page_size", "must not be negative")
         size = min(request.page_size or CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE)
-        start = _changes_start(request)
-        changes, latest = await self._store.list_changes(current_user(), start, size + 1)
+        owner = current_user()
+        start = _changes_start(request, owner, self._change_tokens)
+        changes, latest = await self._store.list_changes(owner, start, size + 1)
         token = ""
         if len(changes) > size:
             changes = changes[:size]
             payload = {"from": request.after_sequence, "after": changes[-1].sequence}
-            token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+            token = self._change_tokens.encode(owner, payload)
         return tasks_service_pb2.ListChangesResponse(
             changes=changes, next_page_token=token, latest_sequence=latest
         )

@@ -6,7 +6,7 @@ the database and the event stream can never disagree.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -28,8 +28,8 @@ Changes = dict[str, Any]
 _INSERT = """
 INSERT INTO tasks (id, owner_id, title, description, status, priority, tags, due_at, time_zone,
                    recurrence_rule, recurrence_text, recurrence_basis, reminders, series_id, series_index,
-                   version, created_at, updated_at, request_id)
-VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16)
+                   version, created_at, updated_at, request_id, recurrence_final)
+VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17)
 ON CONFLICT DO NOTHING
 RETURNING *"""
 
@@ -72,6 +72,7 @@ class TaskStore:
                 new.series_index,
                 now,
                 new.request_id,
+                recurrence.final if recurrence else False,
             )
             if row is None:
                 existing = await conn.fetchrow(
@@ -99,21 +100,21 @@ class TaskStore:
             raise _not_found(task_id)
         return task_from_row(row)
 
-    async def page(self, query: listing.TaskQuery) -> tuple[list[task_pb2.Task], str, int]:
-        """One page, the token of the next page ("" at the end) and the total match count."""
+    async def page(
+        self, query: listing.TaskQuery
+    ) -> tuple[list[task_pb2.Task], listing.Position | None, int]:
+        """One page, the position of its last row when more follow (else None), and the total."""
         page_sql, page_params = listing.page_sql(query)
         count_sql, count_params = listing.count_sql(query)
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(page_sql, *page_params)
             total = await conn.fetchval(count_sql, *count_params)
-        token = ""
+        position = None
         if len(rows) > query.page_size:
             rows = rows[: query.page_size]
             last = rows[-1]
-            token = listing.encode_token(
-                query, [last[f"k{i}"] for i in range(len(query.order))], last["id"]
-            )
-        return [task_from_row(row) for row in rows], token, int(total)
+            position = ([last[f"k{i}"] for i in range(len(query.order))], last["id"])
+        return [task_from_row(row) for row in rows], position, int(total)
 
     async def update(
         self,
@@ -121,7 +122,7 @@ class TaskStore:
         task_id: uuid.UUID,
         *,
         expected_version: int | None,
-        compute: Callable[[Row], Changes],
+        compute: Callable[[Row], Awaitable[Changes]],
         actor: str,
         kind: task_pb2.ChangeKind = task_pb2.CHANGE_KIND_UPDATED,
     ) -> task_pb2.Task:
@@ -139,7 +140,7 @@ class TaskStore:
                 )
             changes = {
                 column: value
-                for column, value in compute(current).items()
+                for column, value in (await compute(current)).items()
                 if current[column] != value
             }
             if not changes:
@@ -168,7 +169,7 @@ class TaskStore:
         now = datetime.now(UTC)
         target = COMPLETED if completed else OPEN
 
-        def compute(row: Row) -> Changes:
+        async def compute(row: Row) -> Changes:
             if row["status"] == target:
                 return {}
             return {"status": target, "completed_at": now if completed else None}

@@ -24,6 +24,22 @@ from tests.stack_harness import (
 COUNT = "{ tasks { totalCount } }"
 
 
+def kill_and_recover(stack: Stack, marker: str, token: str) -> None:
+    """SIGKILLs the part whose command line holds `marker`; `todo up` must bring it back."""
+    victim = stack.child(marker)
+    victim.kill()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if graphql(stack.env, token, COUNT) == {"tasks": {"totalCount": 1}}:
+                break
+        except (AssertionError, OSError):
+            pass
+        assert time.monotonic() < deadline, f"{marker} was not restarted"
+        time.sleep(0.5)
+    assert stack.child(marker).pid != victim.pid
+
+
 def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: Path) -> None:
     env = stack_environment(tmp_path / "data")
     stack = Stack(env)
@@ -69,18 +85,8 @@ def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: 
         assert "todo stack ready" not in second.stdout
         assert "Traceback" not in second.stdout + second.stderr
 
-        svc_tasks = stack.child("svc_tasks")
-        svc_tasks.kill()
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if graphql(env, alice, COUNT) == {"tasks": {"totalCount": 1}}:
-                    break
-            except (AssertionError, OSError):
-                pass
-            assert time.monotonic() < deadline, "svc_tasks was not restarted"
-            time.sleep(0.5)
-        assert stack.child("svc_tasks").pid != svc_tasks.pid
+        kill_and_recover(stack, "svc_tasks", alice)
+        kill_and_recover(stack, "pgdata", alice)  # the PostgreSQL postmaster
         everything = stack.children()
     finally:
         code = stack.stop()

@@ -28,11 +28,11 @@ class ChildProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def launch(self, argv: list[str], log_path: Path | None, user: str | None = None) -> None:
+    def launch(self, argv: list[str], log_path: Path | None) -> None:
+        self._close_log()
         self._log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(  # noqa: S603 - our own binaries and arguments
             argv,
-            user=user,
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C in the terminal reaches only the parent
@@ -43,6 +43,7 @@ class ChildProcess:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
+        self._close_log()
 
     def stop(self, signum: signal.Signals, timeout: float) -> None:
         """`signum`, then SIGKILL after `timeout` seconds."""
@@ -55,6 +56,9 @@ class ChildProcess:
                     self._process.kill()
                     self._process.wait()
             self._process = None
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -15,6 +15,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -75,11 +76,6 @@ class EmbeddedPostgres:
         self.socket_dir = self._choose_socket_dir()
         self._child = ChildProcess()
 
-    @property
-    def user(self) -> str | None:
-        """The system user the server runs as (None: the current one)."""
-        return self._user
-
     def url(self, database: str = DATABASE) -> str:
         return f"postgresql://postgres@/{database}?host={quote(str(self.socket_dir))}"
 
@@ -99,16 +95,17 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(exist_ok=True)
         self._own(self.pgdata)
         result = subprocess.run(  # noqa: S603 - fixed binary and arguments
-            [
-                str(_binaries() / "initdb"),
-                "-D",
-                str(self.pgdata),
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--username=postgres",
-                "--no-instructions",
-            ],
-            user=self._user,
+            self._as_server_user(
+                [
+                    str(_binaries() / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--username=postgres",
+                    "--no-instructions",
+                ]
+            ),
             capture_output=True,
             text=True,
             check=False,
@@ -118,16 +115,23 @@ class EmbeddedPostgres:
             raise DatabaseError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
 
     def command(self) -> list[str]:
-        """The postgres command line (run it with `user` as the process user)."""
+        """The postgres command line, as the server's user (see `todo_cli.run_as`)."""
         options = [f"-c{name}={value}" for name, value in self._settings.items()]
-        return [
-            str(_binaries() / "postgres"),
-            "-D",
-            str(self.pgdata),
-            "-k",
-            str(self.socket_dir),
-            *options,
-        ]
+        return self._as_server_user(
+            [
+                str(_binaries() / "postgres"),
+                "-D",
+                str(self.pgdata),
+                "-k",
+                str(self.socket_dir),
+                *options,
+            ]
+        )
+
+    def _as_server_user(self, argv: list[str]) -> list[str]:
+        if self._user is None:
+            return argv
+        return [sys.executable, "-m", "todo_cli.run_as", self._user, *argv]
 
     def _grant_access(self) -> None:
         """Lets the server's own user reach its files and binaries, as the wheel itself does."""
@@ -172,11 +176,13 @@ class EmbeddedPostgres:
     def start(self, timeout: float = 30.0, log_path: Path | None = None) -> None:
         """Starts the server and waits until it accepts connections."""
         self.prepare()
-        self._child.launch(self.command(), log_path, self._user)
+        self._child.launch(self.command(), log_path)
         deadline = time.monotonic() + timeout
         while not self.accepts_connections(self._child.pid or 0):
             if self._child.exit_code is not None:
-                raise DatabaseError(f"postgres exited with status {self._child.exit_code}")
+                code = self._child.exit_code
+                self._child.stop(signal.SIGINT, 1.0)
+                raise DatabaseError(f"postgres exited with status {code}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise DatabaseError(f"postgres did not become ready within {timeout} s")

@@ -22,6 +22,7 @@ from todo_runtime.dlq_replay import ReplayError, replay_dead_letters
 from todo_runtime.identity import identity_metadata
 from todo_runtime.outbox import requeue_since
 from todo_runtime.tokens import issue_token
+from todo_runtime.validation import user_id_problem
 
 
 def serve(name: str) -> int:
@@ -34,10 +35,18 @@ def token(user: str, ttl: int, grpc_headers: bool) -> int:
     """Prints a JWT for `user` signed with the stack's secret (or grpcurl -H flags for a service)."""
     secrets = stack_secrets(data_dir())
     if grpc_headers:
+        problem = user_id_problem(user)
+        if problem is not None:
+            say(f"todo token: user id {user!r}: {problem}")
+            return 2
         metadata = identity_metadata(secrets["TODO_INTERNAL_SECRET"], user)
         say(" ".join(f"-H {key}:{value}" for key, value in metadata))
         return 0
-    say(issue_token(secrets["TODO_JWT_SECRET"], user, ttl))
+    try:
+        say(issue_token(secrets["TODO_JWT_SECRET"], user, ttl))
+    except ValueError as error:
+        say(f"todo token: {error}")
+        return 2
     return 0
 
 

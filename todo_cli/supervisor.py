@@ -19,7 +19,7 @@ HEALTHY_AFTER = 30.0  # a process that ran this long and died is a fresh failure
 
 @dataclass(frozen=True)
 class ProcessSpec:
-    """How to run one part: `argv` as `user`, output to `log_path`, stopped with `stop_signal`.
+    """How to run one part: `argv`, output to `log_path`, stopped with `stop_signal`.
 
     `ready(pid)` tells whether the process with that pid serves (a probe that
     must reach this very process, not whatever answers on its port).
@@ -30,7 +30,6 @@ class ProcessSpec:
     log_path: Path
     ready: Callable[[int], Awaitable[bool]]
     env: dict[str, str] | None = None
-    user: str | None = None
     stop_signal: signal.Signals = signal.SIGTERM
     address: str = field(default="", compare=False)
 
@@ -58,7 +57,6 @@ class Supervised:
                 self._process = await asyncio.create_subprocess_exec(
                     *self.spec.argv,
                     env=self.spec.env,
-                    user=self.spec.user,
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=output,
                     stderr=output,

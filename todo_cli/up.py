@@ -86,7 +86,6 @@ def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = fro
                     database.command(),
                     logs / "postgres.log",
                     database_ready,
-                    user=database.user,
                     stop_signal=signal.SIGINT,  # fast shutdown
                     address=f"{database.url()} (embedded, data in {database.pgdata})",
                 )

@@ -3,17 +3,21 @@
 A stored task's COUNT is the number of instances left *including* that task,
 so each step hands the new task COUNT minus the instances it used up (one,
 or more when catch-up skips past ones); COUNT=1 means the series is over.
+A series also ends when its next instance would be past the end of the
+calendar (year 9999, in the zone or in UTC).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from .budget import metered
 from .describe import describe
 from .model import Basis, CatchUp, Freq, NextInstance, Recurrence, RuleParts
 from .rules import emit_rule, stored_parts
@@ -35,7 +39,18 @@ def _step(freq: Freq, interval: int) -> relativedelta:
     return relativedelta(minutes=interval)
 
 
-def _series_after(
+_Moment = TypeVar("_Moment", date, datetime)
+
+
+def _later(moment: _Moment, step: relativedelta) -> _Moment | None:
+    """`moment + step`, or None when that is past the end of the calendar."""
+    try:
+        return moment + step
+    except (ValueError, OverflowError):  # relativedelta says "year 10000 is out of range"
+        return None
+
+
+def series_after(
     parts: RuleParts, zone: ZoneInfo, anchor: datetime, after: datetime
 ) -> Iterator[datetime]:
     """Instances strictly after `after` of the series restarted at `anchor` (no drift: pinned)."""
@@ -50,7 +65,7 @@ def _after_schedule(
     open_parts = replace(parts, count=None)
     limit = parts.count - 1 if parts.count is not None else None
     now_utc = now.astimezone(UTC)
-    stream = _series_after(open_parts, zone, anchor, anchor)
+    stream = series_after(open_parts, zone, anchor, anchor)
     first = next(stream, None)
     if first is None:
         return None
@@ -58,7 +73,7 @@ def _after_schedule(
         return first, 1
     if limit is None:
         # Nothing to count: jump straight to now instead of walking the past.
-        due = next(_series_after(open_parts, zone, anchor, now), None)
+        due = next(series_after(open_parts, zone, anchor, now), None)
         return (due, 1) if due is not None else None
     for consumed, moment in enumerate(stream, start=2):
         if consumed > limit:
@@ -79,8 +94,10 @@ def _after_completion(
     """
     rolled = replace(parts, interval=1, count=None)
     if parts.freq.sub_daily:
-        step = _step(parts.freq, parts.interval)
-        target = (completed_at.astimezone(UTC) + step).astimezone(zone).replace(microsecond=0)
+        shifted = _later(completed_at.astimezone(UTC), _step(parts.freq, parts.interval))
+        if shifted is None:
+            return None
+        target = shifted.astimezone(zone).replace(microsecond=0)
         found = iter_instances(rolled, local_naive(target, zone), zone, not_before=target)
         return next(found, None)
     reference = local_naive(previous_due if previous_due is not None else completed_at, zone)
@@ -93,12 +110,14 @@ def _after_completion(
     done_day = local_naive(completed_at, zone).date()
     after = completed_at
     if parts.has_day_filter:
-        target_day = done_day + _step(parts.freq, parts.interval - 1) + relativedelta(days=1)
+        target_day = _later(done_day, _step(parts.freq, parts.interval - 1) + relativedelta(days=1))
         if previous_due is not None and previous_due.astimezone(UTC) > completed_at.astimezone(UTC):
             after = previous_due
     else:
-        target_day = done_day + _step(parts.freq, parts.interval)
+        target_day = _later(done_day, _step(parts.freq, parts.interval))
         rolled = replace(rolled, freq=Freq.DAILY)
+    if target_day is None:
+        return None
     start = datetime.combine(target_day, time())
     return next(iter_instances(rolled, start, zone, after=after), None)
 
@@ -124,6 +143,7 @@ def next_instance(
     allowed day after INTERVAL-1 periods; sub-daily rules add INTERVAL to
     `completed_at`.
     Catch-up does not apply: a completion-based due is never in the past.
+    Raises RecurrenceTooExpensive when the search exceeds the budget.
     """
     require_aware(completed_at, "completed_at")
     require_aware(now, "now")
@@ -132,12 +152,16 @@ def next_instance(
     parts = stored_parts(recurrence.rule)
     if parts.count == 1:
         return None
-    if recurrence.basis is Basis.COMPLETION:
-        due = _after_completion(parts, zone, previous_due, completed_at)
-        found = (due, 1) if due is not None else None
-    else:
-        anchor = previous_due if previous_due is not None else completed_at
-        found = _after_schedule(parts, zone, anchor, now, catch_up)
+    with metered(recurrence.rule):
+        try:
+            if recurrence.basis is Basis.COMPLETION:
+                due = _after_completion(parts, zone, previous_due, completed_at)
+                found = (due, 1) if due is not None else None
+            else:
+                anchor = previous_due if previous_due is not None else completed_at
+                found = _after_schedule(parts, zone, anchor, now, catch_up)
+        except OverflowError:  # an input is at the very end of the calendar
+            return None
     if found is None:
         return None
     due, consumed = found

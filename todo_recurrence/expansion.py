@@ -2,11 +2,16 @@
 
 dateutil's iterator is used as-is for the calendar work, but wrapped because:
 
-* it searches until year 9999 when a rule never matches (seconds of CPU for a
-  DAILY rule), so each search runs in a window that is mapped into the last
-  400-year Gregorian cycle (the calendar repeats exactly every 400 years), where
-  dateutil's own end-of-calendar stop bounds it; windows continue only while
-  the gap since the last hit is under `HORIZON_YEARS`;
+* it does not return between two matches however many periods that takes,
+  up to the year 9999 when a rule never matches. Each call is bounded:
+  DAILY/HOURLY/MINUTELY rules are expanded one run of allowed days at a time
+  (`day_runs`); WEEKLY/MONTHLY/YEARLY ones in windows mapped into the last
+  400-year Gregorian cycle (the calendar repeats exactly every 400 years),
+  where dateutil's own end-of-calendar stop bounds each call to at most 400
+  years of weeks or longer periods. Between calls and at every candidate the
+  running call's `budget.Meter` is charged and checked. A search that has
+  seen nothing for `HORIZON_YEARS` (and `HORIZON_STEPS` INTERVAL steps)
+  stops quietly;
 * it derives missing BY-parts from DTSTART and applies BYSETPOS to a truncated
   first week, so every expansion starts at a FREQ period boundary with all
   defaults made explicit (`resolve`), and DTSTART is applied afterwards.
@@ -16,14 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
+from math import gcd
 
+from .budget import Meter, active_meter
 from .checks import max_set_size, month_can_match
+from .day_runs import PER_DAY, day_candidates
 from .model import ByDay, Freq, RuleParts
-from .rules import dateutil_rule
+from .periods import grid_index, past_horizon, period_begin, period_index
+from .rules import dateutil_candidates, emit_rule
 
 CYCLE_YEARS = 400
-HORIZON_YEARS = 100
 _LAST_SAFE = datetime(9999, 12, 1)  # dateutil may step past 9999-12-31 and raise in the last week
 
 
@@ -55,45 +63,21 @@ def resolve(
     return out
 
 
-def _period_index(freq: Freq, wkst: int, moment: datetime) -> int:
-    day = moment.toordinal()
-    if freq is Freq.YEARLY:
-        return moment.year
-    if freq is Freq.MONTHLY:
-        return moment.year * 12 + moment.month - 1
-    if freq is Freq.WEEKLY:
-        return (day - (moment.weekday() - wkst) % 7) // 7
-    if freq is Freq.DAILY:
-        return day
-    if freq is Freq.HOURLY:
-        return day * 24 + moment.hour
-    return (day * 24 + moment.hour) * 60 + moment.minute
+def _weekday_reachable(parts: RuleParts, start: datetime) -> bool:
+    """Whether the INTERVAL grid of a daily or sub-daily rule ever lands on a BYDAY weekday.
 
-
-def _period_begin(freq: Freq, wkst: int, index: int) -> datetime:
-    if freq is Freq.YEARLY:
-        return datetime(index, 1, 1)
-    if freq is Freq.MONTHLY:
-        return datetime(index // 12, index % 12 + 1, 1)
-    if freq is Freq.WEEKLY:
-        return datetime.combine(date.fromordinal(index * 7 + (wkst + 1) % 7), datetime.min.time())
-    if freq is Freq.DAILY:
-        return datetime.combine(date.fromordinal(index), datetime.min.time())
-    if freq is Freq.HOURLY:
-        return datetime.combine(date.fromordinal(index // 24), datetime.min.time()).replace(
-            hour=index % 24
-        )
-    days, minutes = divmod(index, 24 * 60)
-    return datetime.combine(date.fromordinal(days), datetime.min.time()) + timedelta(
-        minutes=minutes
-    )
-
-
-def aligned_begin(parts: RuleParts, start: datetime, lo: datetime) -> datetime:
-    """Start of the last FREQ period on `start`'s INTERVAL grid that begins at or before `lo`."""
-    first = _period_index(parts.freq, parts.wkst, start)
-    steps = max(0, (_period_index(parts.freq, parts.wkst, lo) - first) // parts.interval)
-    return _period_begin(parts.freq, parts.wkst, first + steps * parts.interval)
+    The grid visits exactly the periods of the week congruent to `start`'s
+    modulo gcd(INTERVAL, periods per week); the week's periods are counted
+    from Monday 00:00 (ordinal 1 is a Monday).
+    """
+    per_day = PER_DAY[parts.freq]
+    step = gcd(parts.interval, 7 * per_day)
+    residue = (period_index(parts.freq, 0, start) - per_day) % step
+    for day in parts.byday:
+        first = day.weekday * per_day
+        if first + (residue - first) % step < first + per_day:
+            return True
+    return False
 
 
 def can_ever_match(parts: RuleParts, start: datetime) -> bool:
@@ -105,9 +89,8 @@ def can_ever_match(parts: RuleParts, start: datetime) -> bool:
         return False
     if parts.bysetpos and min(abs(p) for p in parts.bysetpos) > max_set_size(parts):
         return False
-    if parts.freq is Freq.DAILY and parts.byday:
-        reachable = {(start.weekday() + k * parts.interval) % 7 for k in range(7)}
-        return bool(reachable & {d.weekday for d in parts.byday})
+    if parts.freq in PER_DAY and parts.byday:
+        return _weekday_reachable(parts, start)
     return True
 
 
@@ -117,15 +100,42 @@ def _shift(moment: datetime, cycles: int) -> datetime:
 
 def _window(parts: RuleParts, begin: datetime, cycles: int) -> Iterator[datetime]:
     """dateutil candidates from `begin`, computed `cycles` 400-year cycles later, shifted back."""
-    try:
-        source = dateutil_rule(parts, _shift(begin, cycles))
-        for moment in source:
-            if moment >= _LAST_SAFE:
-                return
+    for moment in dateutil_candidates(parts, _shift(begin, cycles)):
+        if moment >= _LAST_SAFE:
+            return
+        try:
             yield _shift(moment, -cycles)
-    except (ValueError, OverflowError):
-        # dateutil signals "no candidates possible" and end-of-calendar this way.
-        return
+        except ValueError:  # computed a cycle early, so the real date is past the year 9999
+            return
+
+
+def _windows(parts: RuleParts, start: datetime, lo: datetime, meter: Meter) -> Iterator[datetime]:
+    """Candidates of a WEEKLY/MONTHLY/YEARLY series from around `lo` on, one window per call."""
+    lo = anchor = max(lo, start)
+    last: datetime | None = None
+    while True:
+        begin = period_begin(parts.freq, parts.wkst, grid_index(parts, start, lo))
+        cycles = (9600 - (lo.year - lo.year % CYCLE_YEARS)) // CYCLE_YEARS
+        if lo.year % CYCLE_YEARS == CYCLE_YEARS - 1:
+            cycles -= 1  # lo is in the last year of its cycle: keep a full window ahead of it
+        while begin.year + cycles * CYCLE_YEARS < 1:
+            cycles += 1
+        # The window ends where its shifted copy reaches _LAST_SAFE; computed a
+        # cycle early (cycles < 0) it runs to the real end of the calendar.
+        end = _shift(_LAST_SAFE, -cycles) if cycles >= 0 else None
+        periods = period_index(parts.freq, parts.wkst, end or _LAST_SAFE) - period_index(
+            parts.freq, parts.wkst, begin
+        )
+        meter.spend(max(1, periods // parts.interval))
+        for moment in _window(parts, begin, cycles):
+            meter.candidate()
+            if moment < start or (last is not None and moment <= last):
+                continue
+            last = anchor = moment
+            yield moment
+        if end is None or past_horizon(parts, anchor, end):
+            return
+        lo = end
 
 
 def naive_candidates(parts: RuleParts, start: datetime, lo: datetime) -> Iterator[datetime]:
@@ -133,24 +143,12 @@ def naive_candidates(parts: RuleParts, start: datetime, lo: datetime) -> Iterato
 
     `parts` must already be resolved against `start`. Candidates before `start`
     are dropped; some before `lo` may be yielded (callers filter by instant).
+    Raises RecurrenceTooExpensive when the running call's budget runs out.
     """
     if not can_ever_match(parts, start):
         return
-    lo = origin = max(lo, start)
-    last: datetime | None = None
-    while True:
-        begin = aligned_begin(parts, start, lo)
-        cycles = (9600 - (lo.year - lo.year % CYCLE_YEARS)) // CYCLE_YEARS
-        if lo.year % CYCLE_YEARS == CYCLE_YEARS - 1:
-            cycles -= 1  # lo is in the last year of its cycle: keep a full window ahead of it
-        while begin.year + cycles * CYCLE_YEARS < 1:
-            cycles += 1
-        for moment in _window(parts, begin, cycles):
-            if moment < start or (last is not None and moment <= last):
-                continue
-            last = moment
-            yield moment
-        end = _shift(_LAST_SAFE, -cycles)
-        if end.year - (last or origin).year >= HORIZON_YEARS:
-            return
-        lo = end
+    meter = active_meter(lambda: emit_rule(parts))
+    if parts.freq in PER_DAY:
+        yield from day_candidates(parts, start, lo, meter)
+    else:
+        yield from _windows(parts, start, lo, meter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 EXAMPLES = (
     '"every 2 weeks on monday", "every month on the last friday at 9am" '
@@ -25,16 +26,29 @@ class RecurrenceError(ValueError):
     because it is shown to end users verbatim.
     """
 
+    lead: ClassVar[str] = "could not understand"
+
     def __init__(self, text: str, reason: str | None = None, near: str | None = None) -> None:
         self.text = text
         self.reason = reason
         self.near = near
-        message = f'could not understand "{text}"'
+        message = f'{self.lead} "{text}"'
         if near is not None:
             message += f' near "{near}"'
         if reason:
             message += f": {reason}"
         super().__init__(f"{message}; try e.g. {EXAMPLES}")
+
+
+class RecurrenceTooExpensive(RecurrenceError):
+    """Raised when a valid rule needs more work than the call's budget allows (see `budget`).
+
+    A RecurrenceError so every caller that already turns those into "invalid
+    argument" keeps working; a subclass so callers can tell "too costly" from
+    "malformed" when they want to.
+    """
+
+    lead: ClassVar[str] = "gave up on"
 
 
 class Basis(enum.Enum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, tzinfo
 from typing import Literal
@@ -196,11 +197,16 @@ def _check_with_dateutil(parts: RuleParts, shown: str) -> None:
         raise RecurrenceError(shown, str(exc), emit_rule(parts)) from None
 
 
-def dateutil_rule(parts: RuleParts, dtstart: datetime) -> rrule:
-    """The rule as dateutil's expander, without COUNT/UNTIL (applied after the DST filter)."""
+def dateutil_rule(parts: RuleParts, dtstart: datetime, until: datetime | None = None) -> rrule:
+    """The rule as dateutil's expander, without COUNT/UNTIL (applied after the DST filter).
+
+    `until` (naive wall clock, inclusive) only bounds one call's work: the
+    rule's own UNTIL is an instant and is applied by `series`.
+    """
     return rrule(
         freq=DATEUTIL_FREQ[parts.freq],
         dtstart=dtstart,
+        until=until,
         interval=parts.interval,
         wkst=parts.wkst,
         bymonth=parts.bymonth or None,
@@ -211,6 +217,20 @@ def dateutil_rule(parts: RuleParts, dtstart: datetime) -> rrule:
         byminute=parts.byminute or None,
         bysecond=parts.bysecond or None,
     )
+
+
+def dateutil_candidates(
+    parts: RuleParts, dtstart: datetime, until: datetime | None = None
+) -> Iterator[datetime]:
+    """`dateutil_rule`'s candidates; none once dateutil rejects the rule or the calendar ends.
+
+    dateutil signals both with ValueError or OverflowError: an INTERVAL that
+    never meets BYHOUR/BYMINUTE, or a date past the year 9999.
+    """
+    try:
+        yield from dateutil_rule(parts, dtstart, until)
+    except (ValueError, OverflowError):
+        return
 
 
 def to_dateutil_days(days: tuple[ByDay, ...]) -> list[weekday] | None:

@@ -8,19 +8,25 @@ COUNT and UNTIL are applied here, after that filter, never by dateutil.
 
 All comparisons are made on UTC instants: Python compares two datetimes that
 share a tzinfo by wall clock, ignoring `fold`, which is wrong in an overlap.
+
+A series ends at the end of the calendar: an instance whose instant is past
+what a datetime can hold in UTC does not exist, and an OverflowError while
+placing the inputs means every later instant is out of range too, so the
+public functions answer "none" rather than raise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
-from itertools import islice
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice, product
 from zoneinfo import ZoneInfo
 
+from .budget import active_meter, metered
 from .expansion import naive_candidates, resolve
 from .model import Recurrence, RuleParts
-from .rules import stored_parts
+from .rules import emit_rule, stored_parts
 
 DEFAULT_TIME = time(9, 0)
 
@@ -66,7 +72,10 @@ def iter_instances(
         lo = max(start, local_naive(after, zone) - timedelta(days=1))
     produced = 0
     for naive in naive_candidates(resolved, start, lo):
-        moment = localize(naive, zone)
+        try:
+            moment = localize(naive, zone)
+        except OverflowError:
+            return  # its instant is past the last one UTC can hold: the series ends
         if moment is None:
             continue
         instant = moment.astimezone(UTC)
@@ -88,16 +97,24 @@ def occurrences(
 
     COUNT counts from `start`, which is itself the first instance only if it
     matches the rule (dateutil semantics, not RFC 5545's "DTSTART always
-    counts"). Rules that can never match give [] after a bounded search.
+    counts"). Rules that can never match give [] after a bounded search; the
+    list is short when the series ends (COUNT, UNTIL, or the year 9999).
+    Raises RecurrenceTooExpensive when the search exceeds the budget.
     """
     require_aware(start, "start")
     require_aware(after, "after")
     if count <= 0:
         return []
     parts = stored_parts(recurrence.rule)
-    first = start.astimezone(zone).replace(microsecond=0)
-    found = iter_instances(parts, local_naive(first, zone), zone, not_before=first, after=after)
-    return list(islice(found, count))
+    with metered(recurrence.rule):
+        try:
+            first = start.astimezone(zone).replace(microsecond=0)
+            found = iter_instances(
+                parts, local_naive(first, zone), zone, not_before=first, after=after
+            )
+            return list(islice(found, count))
+        except OverflowError:  # `start` or `after` is past the end of the calendar
+            return []
 
 
 def default_start(parts: RuleParts, zone: ZoneInfo, after: datetime) -> tuple[RuleParts, datetime]:
@@ -115,16 +132,17 @@ def default_start(parts: RuleParts, zone: ZoneInfo, after: datetime) -> tuple[Ru
         byminute=parts.byminute or (DEFAULT_TIME.minute,),
         bysecond=parts.bysecond or (DEFAULT_TIME.second,),
     )
-    slots = sorted(
-        time(h, m, s) for h in timed.byhour for m in timed.byminute for s in timed.bysecond
-    )
+    meter = active_meter(lambda: emit_rule(parts))  # a day can hold 86,400 slots
     after_utc = after.astimezone(UTC)
-    for day in (local.date(), local.date() + timedelta(days=1)):
-        for slot in slots:
-            candidate = datetime.combine(day, slot)
+    today = local.date()
+    for day in [today] if today == date.max else [today, today + timedelta(days=1)]:
+        # The BY-tuples are sorted, so their product is in wall-clock order.
+        for clock in product(timed.byhour, timed.byminute, timed.bysecond):
+            meter.check()
+            candidate = datetime.combine(day, time(*clock))
             if candidate.replace(tzinfo=zone).astimezone(UTC) > after_utc:
                 return timed, candidate
-    raise AssertionError("unreachable: tomorrow always has a later slot")  # pragma: no cover
+    raise OverflowError("no slot left before the end of the calendar")
 
 
 def first_due(recurrence: Recurrence, zone: ZoneInfo, now: datetime) -> datetime | None:
@@ -136,10 +154,16 @@ def first_due(recurrence: Recurrence, zone: ZoneInfo, now: datetime) -> datetime
     INTERVAL is ignored for this first instance: "every 2 weeks on monday"
     starts next Monday, and the series counts its periods from there (the
     task's due is the anchor). Sub-daily rules count from `now`. None if UNTIL
-    has passed.
+    has passed or the calendar ends first. Raises RecurrenceTooExpensive when
+    the search exceeds the budget.
     """
     require_aware(now, "now")
-    parts, start = default_start(stored_parts(recurrence.rule), zone, now)
-    if not parts.freq.sub_daily:
-        parts = replace(parts, interval=1)
-    return next(iter_instances(parts, start, zone, after=now), None)
+    parts = stored_parts(recurrence.rule)
+    with metered(recurrence.rule):
+        try:
+            parts, start = default_start(parts, zone, now)
+            if not parts.freq.sub_daily:
+                parts = replace(parts, interval=1)
+            return next(iter_instances(parts, start, zone, after=now), None)
+        except OverflowError:  # `now` is at the very end of the calendar
+            return None

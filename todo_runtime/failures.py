@@ -35,6 +35,9 @@ _POSTGRES: Final = (
     asyncpg.DeadlockDetectedError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # asyncpg raises this for a connection the server dropped in the middle of an operation
+    # ("cannot switch to state ...; another operation is in progress").
+    asyncpg.InternalClientError,
 )
 _GRPC_TRANSIENT: Final = frozenset(
     {

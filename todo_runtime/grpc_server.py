@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import (
     _async as health_aio,
 )  # the public alias `health.aio` is invisible to type checkers
@@ -22,11 +23,12 @@ from grpc_reflection.v1alpha import reflection
 
 from todo_runtime import identity
 from todo_runtime.config import GrpcServerConfig
-from todo_runtime.errors import DomainError
+from todo_runtime.errors import DomainError, InvalidArgument
 from todo_runtime.failures import describe, is_transient
 
 log = logging.getLogger(__name__)
 
+_MAX_MESSAGE = 1000
 _PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
@@ -65,16 +67,17 @@ class _CallGuard(_Interceptor):
         metadata = {
             key: value for key, value in details.invocation_metadata or () if isinstance(value, str)
         }
+        deserializer = _tolerant(handler.request_deserializer)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(handler.unary_unary, metadata),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 self._stream(handler.unary_stream, metadata),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler  # client streaming is not part of any contract
@@ -92,6 +95,7 @@ class _CallGuard(_Interceptor):
             try:
                 token = identity.set_current_user(self._authenticate(metadata))
                 try:
+                    _require_decoded(request)
                     return await behavior(request, context)
                 finally:
                     identity.reset_current_user(token)
@@ -107,6 +111,7 @@ class _CallGuard(_Interceptor):
             try:
                 token = identity.set_current_user(self._authenticate(metadata))
                 try:
+                    _require_decoded(request)
                     async for response in behavior(request, context):
                         yield response
                 finally:
@@ -117,11 +122,41 @@ class _CallGuard(_Interceptor):
         return wrapped
 
 
+@dataclass(frozen=True)
+class _Undecodable:
+    """What the deserializer hands on for bytes that are not the request message."""
+
+    reason: str
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """Lets undecodable bytes reach the handler as `_Undecodable`, so they answer INVALID_ARGUMENT.
+
+    gRPC itself answers a deserializer failure with UNKNOWN and the exception's class name.
+    """
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except DecodeError as error:
+            return _Undecodable(str(error))
+
+    return decode
+
+
+def _require_decoded(request: Any) -> None:
+    if isinstance(request, _Undecodable):
+        raise InvalidArgument("request", f"cannot be decoded: {request.reason}")
+
+
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> None:
     if isinstance(error, grpc.aio.AbortError):
         raise error
     if isinstance(error, DomainError):
-        await context.abort(error.code, error.message)
+        # Messages quote user input: keep them far below gRPC's metadata size limit.
+        await context.abort(error.code, error.message[:_MAX_MESSAGE])
     if is_transient(error):
         log.debug(
             "dependency unavailable: %s", describe(error)

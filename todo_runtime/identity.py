@@ -14,6 +14,7 @@ import hmac
 import time
 
 from todo_runtime.errors import Unauthenticated
+from todo_runtime.validation import user_id_problem
 
 USER_KEY = "x-todo-user"
 SIGNATURE_KEY = "x-todo-signature"
@@ -32,7 +33,7 @@ def sign(secret: str, user_id: str, now: float | None = None) -> str:
 
 
 def identity_metadata(secret: str, user_id: str) -> tuple[tuple[str, str], tuple[str, str]]:
-    """Metadata for an outgoing call made on behalf of `user_id`."""
+    """Metadata for an outgoing call made on behalf of `user_id` (checked by `user_id_problem`)."""
     return ((USER_KEY, user_id), (SIGNATURE_KEY, sign(secret, user_id)))
 
 
@@ -47,6 +48,9 @@ def verify(
     """Returns the verified user id or raises Unauthenticated saying why."""
     if not user_id or not signature:
         raise Unauthenticated(f"missing {USER_KEY} or {SIGNATURE_KEY} metadata")
+    problem = user_id_problem(user_id)
+    if problem is not None:
+        raise Unauthenticated(f"{USER_KEY}: {problem}")
     parts = signature.split(".")
     if len(parts) != 3 or parts[0] != "v1" or not parts[1].isdigit():
         raise Unauthenticated(f"malformed {SIGNATURE_KEY}")

@@ -14,3 +14,6 @@ def configure_logging(component: str) -> None:
         format=f"%(asctime)s %(levelname)s {component} %(name)s: %(message)s",
         force=True,
     )
+    # asyncpg logs every failed attempt to refill its pool, with a traceback, all through a
+    # database outage; the service's database watch reports the outage once instead.
+    logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)

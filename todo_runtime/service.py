@@ -45,6 +45,7 @@ from todo_runtime.grpc_client import CallContext, open_channel
 from todo_runtime.grpc_server import GrpcServer, ServiceBinding, start_server
 from todo_runtime.logs import configure_logging
 from todo_runtime.migrations import MigrationSet, migrate
+from todo_runtime.offload import Offload
 from todo_runtime.outbox import OutboxRelay
 from todo_runtime.producer import EventProducer
 from todo_runtime.readiness import Readiness
@@ -119,7 +120,8 @@ class ServiceDefinition:
 
 
 class ServiceParts:
-    """What a service's `setup` builds on: settings, pool, producer, and ways to add parts."""
+    """What a service's `setup` builds on: settings, pool, producer, worker threads for CPU-bound
+    work (`offload`), and ways to add parts."""
 
     def __init__(
         self,
@@ -134,6 +136,8 @@ class ServiceParts:
         self.pool = pool
         self.producer = producer
         self.calls = CallContext(config.internal_secret, config.grpc_timeout)
+        self.offload = Offload(definition.name)
+        runner.stack.callback(self.offload.close)
         self._runner = runner
 
     def consume(

@@ -11,6 +11,8 @@ from typing import Final
 
 import jwt
 
+from todo_runtime.validation import user_id_problem
+
 # RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 MIN_HMAC_KEY_BYTES: Final = 32
 
@@ -20,8 +22,9 @@ def issue_token(secret: str, user_id: str, ttl_seconds: int, algorithm: str = "H
 
     secret: the HS256 key (at least 32 bytes) or, for RS256, a PEM private key.
     """
-    if not user_id:
-        raise ValueError("user_id must not be empty")
+    problem = user_id_problem(user_id)
+    if problem is not None:
+        raise ValueError(f"user_id {user_id!r}: {problem}")
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
     if algorithm == "HS256" and len(secret.encode()) < MIN_HMAC_KEY_BYTES:

@@ -21,7 +21,10 @@ class RecurrencePreview:
         description="What the next instance is measured from."
     )
     occurrences: list[datetime] = strawberry.field(
-        description="The next occurrences after now, in order, for a series starting now."
+        description="The dues of the series' tasks in order, starting with the due createTask "
+        "would give the first task (`dueAt` if given, else the first occurrence after now), "
+        "each next one as if every task were completed when due. Fewer when the series ends "
+        "sooner; empty when the rule has no occurrence after now."
     )
 
     @classmethod

@@ -15,6 +15,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from strawberry.types.scalar import ScalarDefinition
 
 from gateway.errors import BAD_USER_INPUT, GatewayError
+from todo_runtime import validation
+from todo_runtime.errors import InvalidArgument
+from todo_runtime.validation import RANGE_TEXT, shown
 
 _EXAMPLE = "2026-03-01T09:00:00+01:00"
 
@@ -35,21 +38,27 @@ def parse_datetime(value: object) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise GatewayError(
-            BAD_USER_INPUT, f"DateTime {value!r} is not ISO 8601; expected e.g. {_EXAMPLE}"
+            BAD_USER_INPUT, f"DateTime {shown(value)} is not ISO 8601; expected e.g. {_EXAMPLE}"
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise GatewayError(
             BAD_USER_INPUT,
-            f"DateTime {value!r} has no UTC offset; add one (e.g. {_EXAMPLE} or a trailing Z)",
+            f"DateTime {shown(value)} has no UTC offset; add one (e.g. {_EXAMPLE} or a trailing Z)",
         )
-    return parsed
+    try:
+        return validation.instant(parsed, "DateTime")
+    except InvalidArgument:
+        raise GatewayError(
+            BAD_USER_INPUT, f"DateTime {shown(value)} is out of range: it must be {RANGE_TEXT}"
+        ) from None
 
 
 DATETIME: Final[ScalarDefinition] = strawberry.scalar(
     name="DateTime",
     description=(
         "An instant as ISO 8601 with a UTC offset, e.g. 2026-03-01T09:00:00+01:00 or "
-        "2026-03-01T08:00:00Z. Values without an offset are rejected. Output is always in UTC."
+        "2026-03-01T08:00:00Z, between 1970-01-01T00:00:00Z and 9999-12-31T00:00:00Z. "
+        "Values without an offset are rejected. Output is always in UTC."
     ),
     specified_by_url="https://scalars.graphql.org/andimarek/date-time",
     serialize=serialize_datetime,

@@ -78,10 +78,20 @@ class Recurrence:
     basis: RecurrenceBasis = strawberry.field(
         description="What the next instance is measured from."
     )
+    final: bool = strawberry.field(
+        description="True when this task is the last of its series: completing it creates no "
+        "next one (COUNT or UNTIL reached, or the next date would pass 9999-12-31). For "
+        "completion-based rules it assumes completion when due."
+    )
 
     @classmethod
     def from_pb(cls, message: task_pb2.Recurrence) -> Recurrence:
-        return cls(rule=message.rule, text=message.text, basis=_BASIS_FROM_PB[message.basis])
+        return cls(
+            rule=message.rule,
+            text=message.text,
+            basis=_BASIS_FROM_PB[message.basis],
+            final=message.final,
+        )
 
 
 @strawberry.type(

@@ -66,15 +66,17 @@ async def test_unauthenticated_requests_get_unauthenticated(
     assert message in error["message"]
 
 
-async def test_unreachable_service_is_internal_without_details(app_client: GatewayClient) -> None:
+async def test_unreachable_service_is_unavailable_without_details(
+    app_client: GatewayClient,
+) -> None:
     for document in (QUERY, '{ parseRecurrence(text: "daily") { rule } }'):
         body = await app_client.execute(document)
         [error] = body["errors"]
         assert error == {
-            "message": "Internal server error.",
+            "message": "A service is temporarily unavailable; retry shortly.",
             "locations": error["locations"],
             "path": error["path"],
-            "extensions": {"code": "INTERNAL"},
+            "extensions": {"code": "UNAVAILABLE"},
         }
         assert "127.0.0.1" not in str(body)
 

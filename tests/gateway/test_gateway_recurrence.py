@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -62,3 +64,81 @@ async def test_unparseable_text_is_bad_user_input(client: GatewayClient) -> None
 async def test_bad_zone_is_bad_user_input(client: GatewayClient) -> None:
     body = await client.execute(PREVIEW, {"text": "daily", "zone": "Atlantis/Capital"})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+PLAN = """query($text: String!, $zone: String, $due: DateTime) {
+  parseRecurrence(text: $text, timeZone: $zone, dueAt: $due, count: 3) { rule occurrences }
+}"""
+CREATE_RECURRING = """mutation($text: String!, $zone: String, $due: DateTime) {
+  createTask(input: {title: "series", recurrence: $text, timeZone: $zone, dueAt: $due}) {
+    id dueAt recurrence { rule final }
+  }
+}"""
+RULES = [
+    "every weekday at 9am",
+    "every 2 weeks on monday and thursday",
+    "every month on the last friday",
+    "every 3 days after completion",
+    "every year on feb 29",
+    "daily until 2027-03-01",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+    "FREQ=HOURLY;INTERVAL=5;BYMINUTE=15",
+    "every day for 3 times",
+]
+
+
+@pytest.mark.parametrize("text", RULES)
+@pytest.mark.parametrize(
+    ("zone", "due"),
+    [("Europe/Berlin", None), ("Australia/Lord_Howe", "2027-10-03T02:15:00+10:30")],
+)
+async def test_preview_and_create_agree_on_the_first_due(
+    client: GatewayClient, text: str, zone: str, due: str | None
+) -> None:
+    variables = {"text": text, "zone": zone, "due": due}
+    preview = (await client.data(PLAN, variables))["parseRecurrence"]
+    created = (await client.data(CREATE_RECURRING, variables))["createTask"]
+    assert created["dueAt"] == preview["occurrences"][0]
+    assert created["recurrence"]["rule"] == preview["rule"]
+    assert created["recurrence"]["final"] is (len(preview["occurrences"]) < 2)
+
+
+async def test_a_rule_too_expensive_to_expand_is_bad_user_input_and_others_are_served(
+    client: GatewayClient,
+) -> None:
+    hostile = "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;BYHOUR=23;BYMINUTE=59;BYSECOND=7,8"
+    storm = [
+        asyncio.create_task(client.execute(CREATE_RECURRING, {"text": hostile}, user="mallory"))
+        for _ in range(6)
+    ]
+    started = time.monotonic()
+    listed = await client.data("{ tasks(first: 5) { totalCount } }")  # another user, meanwhile
+    waited = time.monotonic() - started
+    answers = await asyncio.gather(*storm)
+    print(f"another user's list answered in {waited * 1000:.0f} ms during the storm")
+    assert listed["tasks"]["totalCount"] == 0
+    for body in answers:
+        if "errors" in body:
+            [error] = body["errors"]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+            assert "search budget" in error["message"]
+
+
+async def test_a_series_at_the_end_of_the_calendar_is_final_and_ends_cleanly(
+    client: GatewayClient,
+) -> None:
+    created = (
+        await client.data(
+            CREATE_RECURRING,
+            {
+                "text": "every year",
+                "zone": "Pacific/Kiritimati",
+                "due": "9999-06-01T09:00:00+14:00",
+            },
+        )
+    )["createTask"]
+    assert created["recurrence"]["final"] is True
+    done = await client.data(
+        "mutation($id: ID!) { completeTask(id: $id) { status } }", {"id": created["id"]}
+    )
+    assert done["completeTask"]["status"] == "COMPLETED"

@@ -83,7 +83,7 @@ async def test_operations_run_as_the_acknowledged_user(ws_url: str) -> None:
         )
         result = json.loads(await connection.recv())
         assert result["type"] == "next"
-        assert result["payload"]["errors"][0]["extensions"] == {"code": "INTERNAL"}
+        assert result["payload"]["errors"][0]["extensions"] == {"code": "UNAVAILABLE"}
 
 
 async def test_cross_site_pages_cannot_open_a_socket(ws_url: str) -> None:

@@ -21,10 +21,12 @@ from hypothesis import strategies as st
 from todo_recurrence import (
     CatchUp,
     Recurrence,
+    first_due,
     next_instance,
     occurrences,
     parse_recurrence,
     pin_rule,
+    plan_series,
 )
 
 ZONES = [
@@ -305,3 +307,50 @@ def test_description_reads_back_to_the_same_rule(spec: Spec, zone_name: str) -> 
     zone = ZoneInfo(zone_name)
     recurrence = parse_recurrence(spec.text, zone)
     assert parse_recurrence(recurrence.text, zone) == recurrence
+
+
+def walk(recurrence: Recurrence, zone: ZoneInfo, due: datetime, count: int) -> list[datetime]:
+    """`due` and the dues that completing each task when due gives, `count` in all at most."""
+    dues = [due]
+    while len(dues) < count:
+        step = next_instance(
+            recurrence, zone, previous_due=dues[-1], completed_at=dues[-1], now=dues[-1],
+            catch_up=CatchUp.NEXT_AFTER_DUE,
+        )  # fmt: skip
+        if step is None:
+            break
+        dues.append(step.due)
+        recurrence = step.recurrence
+    return dues
+
+
+@SETTINGS
+@given(spec=specs(), where=starts(), completion=st.booleans(), count=st.integers(1, 6))
+def test_the_plan_starts_with_the_due_creation_stores(
+    spec: Spec, where: tuple[ZoneInfo, datetime], completion: bool, count: int
+) -> None:
+    zone, now = where
+    text = spec.text + (" after completion" if completion else "")
+    recurrence = parse_recurrence(text, zone)
+    due = first_due(recurrence, zone, now)  # what creating the task without a due stores
+    assert due is not None
+    plan = plan_series(text, zone, now, count=count)
+    assert plan.occurrences[0] == plan.first_due == due
+    assert plan.recurrence == pin_rule(recurrence, due)
+    # The preview used to list the pinned series from that due: it starts with it too.
+    before = due - timedelta(seconds=1)
+    assert occurrences(plan.recurrence, due, zone, after=before, count=1) == [due]
+    assert list(plan.occurrences) == walk(plan.recurrence, zone, due, count)
+
+
+@SETTINGS
+@given(spec=specs(), where=starts(), shift=st.integers(-3000, 3000))
+def test_a_given_due_is_the_plans_first(
+    spec: Spec, where: tuple[ZoneInfo, datetime], shift: int
+) -> None:
+    zone, now = where
+    due = (now + timedelta(hours=shift)).astimezone(zone)
+    plan = plan_series(spec.text, zone, now, due=due, count=4)
+    assert plan.occurrences[0] == plan.first_due == due
+    assert plan.recurrence == pin_rule(parse_recurrence(spec.text, zone), due)
+    assert list(plan.occurrences) == walk(plan.recurrence, zone, due, 4)

@@ -143,3 +143,11 @@ def test_unusable_rules_are_poison() -> None:
         plan_next(completed("FREQ=SOMETIMES", due, due), CatchUp.NEXT_AFTER_NOW)
     with pytest.raises(UnusableEvent):
         plan_next(completed("FREQ=DAILY", due, due, zone="Nowhere/Land"), CatchUp.NEXT_AFTER_NOW)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_a_series_at_the_end_of_the_calendar_ends_instead_of_failing(zone: str) -> None:
+    due = datetime(9999, 6, 1, 9, tzinfo=UTC)
+    event = completed("FREQ=YEARLY", due, due, zone=zone)
+    assert plan_next(event, CatchUp.NEXT_AFTER_DUE) is None
+    assert plan_next(event, CatchUp.NEXT_AFTER_NOW) is None

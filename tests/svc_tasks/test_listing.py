@@ -8,6 +8,7 @@ import pytest
 from svc_tasks import listing
 from svc_tasks.listing import OrderField, OrderKey, TaskQuery
 from todo_runtime.errors import InvalidArgument
+from todo_runtime.page_tokens import PageTokens
 
 
 def test_page_size_follows_aip_158() -> None:
@@ -32,21 +33,40 @@ def test_order_rejects_unspecified_and_repeated_fields() -> None:
     assert caught.value.field == "order_by[1].field"
 
 
-def test_page_token_round_trips_and_is_tied_to_the_query() -> None:
+TOKENS = PageTokens("test-internal-secret-0123456789", "todo.tasks.v1.ListTasks")
+
+
+def test_page_token_round_trips_and_is_tied_to_the_query_and_the_user() -> None:
     query = TaskQuery(owner_id="alice", tags=("home",))
     moment = datetime(2027, 3, 1, 12, tzinfo=UTC)
     last = uuid.uuid4()
-    token = listing.encode_token(query, [moment], last)
-    assert listing.decode_token(query, token) == ([moment], last)
-    with pytest.raises(InvalidArgument) as caught:
-        listing.decode_token(TaskQuery(owner_id="alice", tags=("work",)), token)
+    token = listing.encode_token(TOKENS, query, ([moment], last))
+    assert listing.decode_token(TOKENS, query, token) == ([moment], last)
+    with pytest.raises(InvalidArgument, match="different filter") as caught:
+        listing.decode_token(TOKENS, TaskQuery(owner_id="alice", tags=("work",)), token)
     assert caught.value.field == "page_token"
+    with pytest.raises(InvalidArgument, match="not a token"):
+        listing.decode_token(TOKENS, TaskQuery(owner_id="bob", tags=("home",)), token)
+    other_key = PageTokens("another-internal-secret-012345", "todo.tasks.v1.ListTasks")
+    with pytest.raises(InvalidArgument, match="not a token"):
+        listing.decode_token(other_key, query, token)
 
 
-@pytest.mark.parametrize("token", ["garbage", "e30", "!!!", "eyJ2IjoxfQ"])
+def test_a_token_changed_in_any_character_is_refused() -> None:
+    query = TaskQuery(owner_id="alice")
+    token = listing.encode_token(TOKENS, query, ([datetime(2027, 3, 1, tzinfo=UTC)], uuid.uuid4()))
+    for index in range(len(token)):
+        forged = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1 :]
+        with pytest.raises(InvalidArgument):
+            listing.decode_token(TOKENS, query, forged)
+
+
+@pytest.mark.parametrize(
+    "token", ["garbage", "e30", "!!!", "eyJ2IjoxfQ", "a.b", "x" * 5000, "\x00.\x00"]
+)
 def test_malformed_page_tokens_are_invalid_argument(token: str) -> None:
     with pytest.raises(InvalidArgument):
-        listing.decode_token(TaskQuery(owner_id="alice"), token)
+        listing.decode_token(TOKENS, TaskQuery(owner_id="alice"), token)
 
 
 def test_mixed_directions_expand_the_keyset_predicate() -> None:

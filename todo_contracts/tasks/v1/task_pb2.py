@@ -25,25 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18todo/tasks/v1/task.proto\x12\rtodo.tasks.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"W\n\nRecurrence\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12-\n\x05\x62\x61sis\x18\x03 \x01(\x0e\x32\x1e.todo.tasks.v1.RecurrenceBasis\"k\n\x08Reminder\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x0eminutes_before\x18\x02 \x01(\x05H\x00\x12\x31\n\x0bremind_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x42\x06\n\x04when\"\xc8\x04\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12)\n\x06status\x18\x05 \x01(\x0e\x32\x19.todo.tasks.v1.TaskStatus\x12)\n\x08priority\x18\x06 \x01(\x0e\x32\x17.todo.tasks.v1.Priority\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12,\n\x08\x64ue_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\t \x01(\t\x12-\n\nrecurrence\x18\n \x01(\x0b\x32\x19.todo.tasks.v1.Recurrence\x12*\n\treminders\x18\x0b \x03(\x0b\x32\x17.todo.tasks.v1.Reminder\x12\x11\n\tseries_id\x18\x0c \x01(\t\x12\x14\n\x0cseries_index\x18\r \x01(\x05\x12\x0f\n\x07version\x18\x0e \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65lete_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_STATUS_OPEN\x10\x01\x12\x19\n\x15TASK_STATUS_COMPLETED\x10\x02*\x86\x01\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x11\n\rPRIORITY_NONE\x10\x01\x12\x10\n\x0cPRIORITY_LOW\x10\x02\x12\x13\n\x0fPRIORITY_MEDIUM\x10\x03\x12\x11\n\rPRIORITY_HIGH\x10\x04\x12\x13\n\x0fPRIORITY_URGENT\x10\x05*s\n\x0fRecurrenceBasis\x12 \n\x1cRECURRENCE_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n\x19RECURRENCE_BASIS_SCHEDULE\x10\x01\x12\x1f\n\x1bRECURRENCE_BASIS_COMPLETION\x10\x02*\xa9\x01\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANGE_KIND_CREATED\x10\x01\x12\x17\n\x13\x43HANGE_KIND_UPDATED\x10\x02\x12\x19\n\x15\x43HANGE_KIND_COMPLETED\x10\x03\x12\x18\n\x14\x43HANGE_KIND_REOPENED\x10\x04\x12\x17\n\x13\x43HANGE_KIND_DELETED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18todo/tasks/v1/task.proto\x12\rtodo.tasks.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"f\n\nRecurrence\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12-\n\x05\x62\x61sis\x18\x03 \x01(\x0e\x32\x1e.todo.tasks.v1.RecurrenceBasis\x12\r\n\x05\x66inal\x18\x04 \x01(\x08\"k\n\x08Reminder\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x0eminutes_before\x18\x02 \x01(\x05H\x00\x12\x31\n\x0bremind_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x42\x06\n\x04when\"\xc8\x04\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12)\n\x06status\x18\x05 \x01(\x0e\x32\x19.todo.tasks.v1.TaskStatus\x12)\n\x08priority\x18\x06 \x01(\x0e\x32\x17.todo.tasks.v1.Priority\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12,\n\x08\x64ue_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\t \x01(\t\x12-\n\nrecurrence\x18\n \x01(\x0b\x32\x19.todo.tasks.v1.Recurrence\x12*\n\treminders\x18\x0b \x03(\x0b\x32\x17.todo.tasks.v1.Reminder\x12\x11\n\tseries_id\x18\x0c \x01(\t\x12\x14\n\x0cseries_index\x18\r \x01(\x05\x12\x0f\n\x07version\x18\x0e \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65lete_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_STATUS_OPEN\x10\x01\x12\x19\n\x15TASK_STATUS_COMPLETED\x10\x02*\x86\x01\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x11\n\rPRIORITY_NONE\x10\x01\x12\x10\n\x0cPRIORITY_LOW\x10\x02\x12\x13\n\x0fPRIORITY_MEDIUM\x10\x03\x12\x11\n\rPRIORITY_HIGH\x10\x04\x12\x13\n\x0fPRIORITY_URGENT\x10\x05*s\n\x0fRecurrenceBasis\x12 \n\x1cRECURRENCE_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n\x19RECURRENCE_BASIS_SCHEDULE\x10\x01\x12\x1f\n\x1bRECURRENCE_BASIS_COMPLETION\x10\x02*\xa9\x01\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANGE_KIND_CREATED\x10\x01\x12\x17\n\x13\x43HANGE_KIND_UPDATED\x10\x02\x12\x19\n\x15\x43HANGE_KIND_COMPLETED\x10\x03\x12\x18\n\x14\x43HANGE_KIND_REOPENED\x10\x04\x12\x17\n\x13\x43HANGE_KIND_DELETED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'todo.tasks.v1.task_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASKSTATUS']._serialized_start=861
-  _globals['_TASKSTATUS']._serialized_end=951
-  _globals['_PRIORITY']._serialized_start=954
-  _globals['_PRIORITY']._serialized_end=1088
-  _globals['_RECURRENCEBASIS']._serialized_start=1090
-  _globals['_RECURRENCEBASIS']._serialized_end=1205
-  _globals['_CHANGEKIND']._serialized_start=1208
-  _globals['_CHANGEKIND']._serialized_end=1377
+  _globals['_TASKSTATUS']._serialized_start=876
+  _globals['_TASKSTATUS']._serialized_end=966
+  _globals['_PRIORITY']._serialized_start=969
+  _globals['_PRIORITY']._serialized_end=1103
+  _globals['_RECURRENCEBASIS']._serialized_start=1105
+  _globals['_RECURRENCEBASIS']._serialized_end=1220
+  _globals['_CHANGEKIND']._serialized_start=1223
+  _globals['_CHANGEKIND']._serialized_end=1392
   _globals['_RECURRENCE']._serialized_start=76
-  _globals['_RECURRENCE']._serialized_end=163
-  _globals['_REMINDER']._serialized_start=165
-  _globals['_REMINDER']._serialized_end=272
-  _globals['_TASK']._serialized_start=275
-  _globals['_TASK']._serialized_end=859
+  _globals['_RECURRENCE']._serialized_end=178
+  _globals['_REMINDER']._serialized_start=180
+  _globals['_REMINDER']._serialized_end=287
+  _globals['_TASK']._serialized_start=290
+  _globals['_TASK']._serialized_end=874
 # @@protoc_insertion_point(module_scope)

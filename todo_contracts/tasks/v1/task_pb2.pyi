@@ -59,14 +59,16 @@ CHANGE_KIND_REOPENED: ChangeKind
 CHANGE_KIND_DELETED: ChangeKind
 
 class Recurrence(_message.Message):
-    __slots__ = ("rule", "text", "basis")
+    __slots__ = ("rule", "text", "basis", "final")
     RULE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     BASIS_FIELD_NUMBER: _ClassVar[int]
+    FINAL_FIELD_NUMBER: _ClassVar[int]
     rule: str
     text: str
     basis: RecurrenceBasis
-    def __init__(self, rule: _Optional[str] = ..., text: _Optional[str] = ..., basis: _Optional[_Union[RecurrenceBasis, str]] = ...) -> None: ...
+    final: bool
+    def __init__(self, rule: _Optional[str] = ..., text: _Optional[str] = ..., basis: _Optional[_Union[RecurrenceBasis, str]] = ..., final: _Optional[bool] = ...) -> None: ...
 
 class Reminder(_message.Message):
     __slots__ = ("id", "minutes_before", "remind_time")

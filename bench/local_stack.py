@@ -1,0 +1,79 @@
+"""The whole stack as `todo up` runs it (every part its own process), for benchmarks under load."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from todo_cli.broker import free_port
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """A running `todo up`: where its gateway listens and how to sign in."""
+
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's origin; GraphQL is at /graphql."""
+        return f"http://127.0.0.1:{self.env['TODO_GATEWAY_PORT']}"
+
+    def token(self, user: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "todo_cli", "token", user],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+
+@contextmanager
+def local_stack(**settings: str) -> Iterator[LocalStack]:
+    """`todo up` on free ports in a scratch data directory; `settings` are more variables."""
+    with tempfile.TemporaryDirectory(prefix="todo-bench-stack-") as data:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
+        env.pop("DATABASE_URL", None)
+        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+        env.update(
+            TODO_DATA_DIR=str(Path(data) / "data"),
+            TODO_BROKER_PORT=str(free_port()),
+            TODO_TASKS_PORT=str(free_port()),
+            TODO_RECUR_PORT=str(free_port()),
+            TODO_GATEWAY_PORT=str(free_port()),
+            TODO_LOG_LEVEL="WARNING",
+            **settings,
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "todo_cli", "up"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            for line in process.stdout or []:
+                if "todo stack ready" in line:
+                    break
+                if "not ready" in line:
+                    raise RuntimeError(f"todo up did not become ready: {line}")
+            else:
+                raise RuntimeError("todo up exited before it was ready")
+            # Keep reading its output, so a chatty stack never blocks on a full pipe.
+            threading.Thread(
+                target=lambda: [None for _ in process.stdout or []], daemon=True
+            ).start()
+            yield LocalStack(env, process)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(60)

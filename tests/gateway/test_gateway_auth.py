@@ -167,3 +167,22 @@ def test_bearer_token_and_connection_params() -> None:
     assert authorization_param({"authorization": 42}) is None
     assert authorization_param({}) is None
     assert authorization_param(None) is None
+
+
+@pytest.mark.parametrize(
+    "subject", ["a\nb", "ümlaut", "with space", "x" * 129, "tab\there", "a\x00b", "é"]
+)
+async def test_a_signed_token_whose_subject_is_no_user_id_is_refused(subject: str) -> None:
+    token = jwt.encode(
+        {"sub": subject, "exp": int(time.time()) + 60}, JWT_SECRET, algorithm="HS256"
+    )
+    with pytest.raises(AuthError, match="not a user id"):
+        await TokenVerifier(make_config()).user_id(f"Bearer {token}")
+
+
+@pytest.mark.parametrize("subject", ["alice", "auth0|5f7c8ec7", "google-oauth2:1234", "a.b@c.de"])
+async def test_user_ids_from_common_identity_providers_are_accepted(subject: str) -> None:
+    token = jwt.encode(
+        {"sub": subject, "exp": int(time.time()) + 60}, JWT_SECRET, algorithm="HS256"
+    )
+    assert await TokenVerifier(make_config()).user_id(f"Bearer {token}") == subject

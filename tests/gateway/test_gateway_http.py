@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 
+import httpx
 import jwt
 import pytest
 
@@ -13,6 +15,7 @@ from tests.gateway.gateway_harness import (
     GatewayClient,
     make_config,
     running_client,
+    serving,
     token_for,
 )
 
@@ -183,3 +186,82 @@ async def test_cors_allows_only_configured_origins() -> None:
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert refused.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"query": "\xff\xfe"}', "not valid UTF-8"),
+        (b'"just a string"', "must be a JSON object"),
+        (b"42", "must be a JSON object"),
+        (b'{"query": "{ __typename }", "variables": ' + b'{"a":' * 40 + b"1" + b"}" * 41, "nested"),
+        (b'{"query": "{ __typename }", "variables": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested"),
+        (b'{"query":', "Unable to parse"),
+    ],
+)
+async def test_malformed_bodies_are_400_and_the_connection_stays_usable(
+    body: bytes, message: str
+) -> None:
+    async with serving(make_config()) as ws_url:
+        base = ws_url.replace("ws://", "http://")
+        async with httpx.AsyncClient(timeout=10) as http:  # one keep-alive connection
+            refused = await http.post(
+                base, content=body, headers={"content-type": "application/json"}
+            )
+            assert refused.status_code == 400
+            assert message in refused.text
+            fine = await http.post(base, json={"query": "{ __typename }"})
+            assert fine.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_several_operations_need_an_operation_name(app_client: GatewayClient) -> None:
+    document = "query A { __typename } query B { __typename }"
+    body = await app_client.execute(document)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "operationName" in error["message"]
+    named = await app_client.http.post(
+        "/graphql",
+        json={"query": document, "operationName": "B"},
+        headers={"Authorization": f"Bearer {token_for('alice')}"},
+    )
+    assert named.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(
+    ("variables", "path"),
+    [
+        ({"input": {"title": "a\x00b"}}, "variables.input.title"),
+        ({"input": {"title": "ok", "tags": ["fine", "\ud800"]}}, "variables.input.tags[1]"),
+    ],
+)
+async def test_unstorable_text_is_refused_before_any_call(
+    app_client: GatewayClient, variables: dict[str, object], path: str
+) -> None:
+    query = "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }"
+    response = await app_client.http.post(
+        "/graphql",
+        content=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={
+            "content-type": "application/json",
+            "Authorization": f"Bearer {token_for('alice')}",
+        },
+    )
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["message"].startswith(path)
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1969-12-31T23:59:59Z"],
+)
+async def test_instants_out_of_range_are_bad_input(app_client: GatewayClient, instant: str) -> None:
+    body = await app_client.execute(
+        'mutation($d: DateTime) { createTask(input: {title: "x", dueAt: $d}) { id } }',
+        {"d": instant},
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "1970-01-01" in error["message"]

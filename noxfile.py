@@ -18,12 +18,16 @@ def tests(session: nox.Session) -> None:
 
 @nox.session  # the Python that runs nox (3.11 or newer)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict on our code (generated stubs are excluded)."""
+    """ruff, mypy --strict, the import layering, and GraphQL schema compatibility.
+
+    Posargs go to the schema check (e.g. `-- --against HEAD~1`).
+    """
     session.install("-e", ".[dev]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     session.run("lint-imports")
+    session.run("python", "-m", "gateway.schema_check", *session.posargs)
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)

@@ -8,6 +8,7 @@ import strawberry
 
 from gateway.context import GatewayContext
 from gateway.errors import rpc
+from gateway.nodes import about, task_id_of
 from gateway.types.task import Task
 from gateway.types.task_inputs import CreateTaskInput, UpdateTaskInput, given
 from todo_contracts.tasks.v1 import tasks_service_pb2
@@ -37,30 +38,36 @@ async def update_task(
     ] = strawberry.UNSET,
 ) -> Task:
     context = info.context
-    request = input.to_pb(id, expected_version if given(expected_version) else None)
+    request = input.to_pb("", expected_version if given(expected_version) else None)
+    request.task.id = task_id_of(id)  # after the input's own checks, which need no task
     call = context.tasks.UpdateTask(request, metadata=context.metadata(), timeout=context.timeout)
-    return Task.from_pb((await rpc(call)).task)
+    with about(id):
+        return Task.from_pb((await rpc(call)).task)
 
 
 async def complete_task(info: Info, id: TaskId) -> Task:
     context = info.context
-    request = tasks_service_pb2.CompleteTaskRequest(id=id)
+    request = tasks_service_pb2.CompleteTaskRequest(id=task_id_of(id))
     call = context.tasks.CompleteTask(request, metadata=context.metadata(), timeout=context.timeout)
-    return Task.from_pb((await rpc(call)).task)
+    with about(id):
+        return Task.from_pb((await rpc(call)).task)
 
 
 async def reopen_task(info: Info, id: TaskId) -> Task:
     context = info.context
-    request = tasks_service_pb2.ReopenTaskRequest(id=id)
+    request = tasks_service_pb2.ReopenTaskRequest(id=task_id_of(id))
     call = context.tasks.ReopenTask(request, metadata=context.metadata(), timeout=context.timeout)
-    return Task.from_pb((await rpc(call)).task)
+    with about(id):
+        return Task.from_pb((await rpc(call)).task)
 
 
 async def delete_task(info: Info, id: TaskId) -> strawberry.ID:
     context = info.context
-    request = tasks_service_pb2.DeleteTaskRequest(id=id)
+    request = tasks_service_pb2.DeleteTaskRequest(id=task_id_of(id))
     call = context.tasks.DeleteTask(request, metadata=context.metadata(), timeout=context.timeout)
-    return strawberry.ID((await rpc(call)).id)
+    with about(id):
+        await rpc(call)
+    return id
 
 
 @strawberry.type(description="Writes. Every field needs `Authorization: Bearer <jwt>`.")

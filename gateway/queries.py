@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from gateway.context import GatewayContext
-from gateway.errors import bad_input, rpc
+from gateway.errors import GatewayError, bad_input, rpc
+from gateway.nodes import fetch_task, selects
+from gateway.types.node import Node
 from gateway.types.recurrence import RecurrencePreview
 from gateway.types.scalars import to_timestamp
 from gateway.types.task import Task, TaskConnection
@@ -20,12 +23,14 @@ Info = strawberry.Info[GatewayContext, None]
 TaskId = Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
 
 DEFAULT_PAGE_SIZE = 50
+MAX_NODES = 100
 DEFAULT_PREVIEW_COUNT = 5
 MAX_PREVIEW_COUNT = 100
 
 
 async def list_tasks(
     info: Info,
+    *,
     filter: Annotated[
         TaskFilter | None, strawberry.argument(description="Which tasks; all of yours when null.")
     ] = strawberry.UNSET,
@@ -34,18 +39,41 @@ async def list_tasks(
         strawberry.argument(description="Sort keys in priority order; default newest first."),
     ] = strawberry.UNSET,
     first: Annotated[
-        int | None, strawberry.argument(description="Page size, 1..200 (the configured maximum).")
-    ] = DEFAULT_PAGE_SIZE,
+        int | None,
+        strawberry.argument(
+            description="Forward paging: the first N tasks (after `after`), 1..200 (the "
+            "configured maximum). Default 50 when neither first nor last is given."
+        ),
+    ] = strawberry.UNSET,
     after: Annotated[
         str | None,
-        strawberry.argument(description="`pageInfo.endCursor` of the previous page; null = start."),
+        strawberry.argument(description="An edge's cursor: only the tasks after that edge."),
+    ] = strawberry.UNSET,
+    last: Annotated[
+        int | None,
+        strawberry.argument(
+            description="Backward paging: the last N tasks (before `before`), 1..200."
+        ),
+    ] = strawberry.UNSET,
+    before: Annotated[
+        str | None,
+        strawberry.argument(description="An edge's cursor: only the tasks before that edge."),
     ] = strawberry.UNSET,
 ) -> TaskConnection:
     context = info.context
-    first = DEFAULT_PAGE_SIZE if first is None else first
-    if not 1 <= first <= context.max_page_size:
-        raise bad_input("first", f"must be between 1 and {context.max_page_size}, got {first}")
-    request = tasks_service_pb2.ListTasksRequest(page_size=first, page_token=after or "")
+    if given(first) and given(last):
+        raise bad_input("last", "give first or last, not both")
+    size = last if given(last) else first if given(first) else DEFAULT_PAGE_SIZE
+    name = "last" if given(last) else "first"
+    if not 1 <= size <= context.max_page_size:
+        raise bad_input(name, f"must be between 1 and {context.max_page_size}, got {size}")
+    request = tasks_service_pb2.ListTasksRequest(
+        page_size=size,
+        page_token=after or "",
+        before_page_token=before or "",
+        from_end=given(last),
+        skip_total_size=not selects(info, "totalCount"),
+    )
     if given(filter):
         request.filter.CopyFrom(filter.to_pb())
     request.order_by.extend(order.to_pb() for order in order_by or ())
@@ -54,10 +82,34 @@ async def list_tasks(
 
 
 async def get_task(info: Info, id: TaskId) -> Task | None:
-    context = info.context
-    request = tasks_service_pb2.GetTaskRequest(id=id)
-    call = context.tasks.GetTask(request, metadata=context.metadata(), timeout=context.timeout)
-    return Task.from_pb((await rpc(call)).task)
+    return await fetch_task(info.context, id)
+
+
+async def get_node(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="Any object's global id.")],
+) -> Node | None:
+    return await fetch_task(info.context, id)  # Task is the only Node type so far
+
+
+async def get_nodes(
+    info: Info,
+    ids: Annotated[
+        list[strawberry.ID],
+        strawberry.argument(description=f"Global ids, at most {MAX_NODES}."),
+    ],
+) -> list[Node | None]:
+    if len(ids) > MAX_NODES:
+        raise bad_input("ids", f"at most {MAX_NODES} ids, got {len(ids)}")
+
+    async def one(global_id: strawberry.ID) -> Node | GatewayError:
+        try:
+            return await fetch_task(info.context, global_id)
+        except GatewayError as error:  # becomes this item's null and error
+            return error
+
+    found: list[Any] = list(await asyncio.gather(*(one(global_id) for global_id in ids)))
+    return found
 
 
 async def parse_recurrence(
@@ -102,13 +154,23 @@ async def parse_recurrence(
 class Query:
     tasks: TaskConnection = strawberry.field(
         resolver=list_tasks,
-        description="The caller's tasks, filtered and ordered (default: newest first), a page at "
-        "a time; `first` is 1..200 (the configured maximum). Cursors are page-granular: `after` "
-        "takes `pageInfo.endCursor` (or any edge's cursor of that page) and returns the next page.",
+        description="The caller's tasks, filtered and ordered (default: newest first), as a "
+        "Relay cursor connection: `first`/`after` page forwards, `last`/`before` backwards, and "
+        "every edge's cursor is a position.",
     )
     task: Task | None = strawberry.field(
         resolver=get_task,
         description="One task. Null with a NOT_FOUND error when it does not exist or is not yours.",
+    )
+    node: Node | None = strawberry.field(
+        resolver=get_node,
+        description="Any object by its global id. Null with a NOT_FOUND error for an unknown, "
+        "malformed or foreign id.",
+    )
+    nodes: list[Node | None] | None = strawberry.field(
+        resolver=get_nodes,
+        description="Objects by global id, in the order asked; each unknown, malformed or "
+        "foreign id is null with a NOT_FOUND error at its index.",
     )
     parse_recurrence: RecurrencePreview = strawberry.field(
         resolver=parse_recurrence,

@@ -91,6 +91,8 @@ class TaskQuery:
     order: tuple[OrderKey, ...] = (OrderKey(OrderField.CREATE_TIME, descending=True),)
     page_size: int = DEFAULT_PAGE_SIZE
     after: Position | None = field(default=None, compare=False)
+    before: Position | None = field(default=None, compare=False)
+    from_end: bool = False
 
     def fingerprint(self) -> str:
         """Identifies the filter and order a page token belongs to."""
@@ -185,45 +187,74 @@ def _where(query: TaskQuery, params: _Params) -> list[str]:
     return clauses
 
 
-def _after(
-    keys: tuple[OrderKey, ...], values: list[Any], last_id: uuid.UUID, params: _Params
+def _beyond(
+    keys: tuple[OrderKey, ...], position: Position, params: _Params, *, before: bool
 ) -> str:
-    """Rows strictly after the cursor in (keys..., id) order, id following the first key's direction."""
+    """Rows strictly after (`before`: strictly before) `position` in (keys..., id) order.
+
+    The id follows the first key's direction.
+    """
+    values, last_id = position
     columns = [key.expression for key in keys] + ["id"]
-    descending = [key.descending for key in keys] + [keys[0].descending]
+    descending = [key.descending != before for key in keys] + [keys[0].descending != before]
     placeholders = [params.add(value) for value in values] + [params.add(last_id)]
     if len(set(descending)) == 1:  # one direction: a row comparison the index can serve
         op = "<" if descending[0] else ">"
         return f"({', '.join(columns)}) {op} ({', '.join(placeholders)})"
     alternatives = []
-    for position in range(len(columns)):
-        equal = [f"{columns[i]} = {placeholders[i]}" for i in range(position)]
-        op = "<" if descending[position] else ">"
-        alternatives.append(
-            " AND ".join([*equal, f"{columns[position]} {op} {placeholders[position]}"])
-        )
+    for index in range(len(columns)):
+        equal = [f"{columns[i]} = {placeholders[i]}" for i in range(index)]
+        op = "<" if descending[index] else ">"
+        alternatives.append(" AND ".join([*equal, f"{columns[index]} {op} {placeholders[index]}"]))
     return "(" + " OR ".join(f"({alt})" for alt in alternatives) + ")"
 
 
-def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
-    """SELECT of one page (page_size + 1 rows, to know whether another page follows).
-
-    The order-key values are selected as columns k0..kn for the next page token.
-    """
-    params = _Params()
+def _window(query: TaskQuery, params: _Params) -> list[str]:
+    """The filter, narrowed to the rows between the query's `after` and `before` positions."""
     clauses = _where(query, params)
     if query.after is not None:
-        clauses.append(_after(query.order, query.after[0], query.after[1], params))
-    id_direction = "DESC" if query.order[0].descending else "ASC"
+        clauses.append(_beyond(query.order, query.after, params, before=False))
+    if query.before is not None:
+        clauses.append(_beyond(query.order, query.before, params, before=True))
+    return clauses
+
+
+def _direction(descending: bool) -> str:
+    return "DESC" if descending else "ASC"
+
+
+def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
+    """SELECT of one page: page_size + 1 rows of the window (to know whether more follow).
+
+    `from_end` takes them from the window's end, so they come back in reverse
+    order (the caller turns them round). The order-key values are selected as
+    columns k0..kn for the rows' positions.
+    """
+    params = _Params()
+    where = " AND ".join(_window(query, params))
+    flip = query.from_end
     order_sql = ", ".join(
-        f"{key.expression} {'DESC' if key.descending else 'ASC'}" for key in query.order
+        f"{key.expression} {_direction(key.descending != flip)}" for key in query.order
     )
+    id_direction = _direction(query.order[0].descending != flip)
     keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
-    where = " AND ".join(clauses)
     limit = params.add(query.page_size + 1)
     # Only code-defined expressions are interpolated; every value is a parameter.
     sql = f"SELECT *, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql}, id {id_direction} LIMIT {limit}"  # noqa: S608
     return sql, params.values
+
+
+def beyond_window_sql(query: TaskQuery, *, before: bool) -> tuple[str, list[Any]] | None:
+    """Whether matching rows lie before the window's `after` position (`before` True) or after
+    its `before` position; None when that side of the window is open (the page tells)."""
+    position = query.after if before else query.before
+    if position is None:
+        return None
+    params = _Params()
+    clauses = _where(query, params)
+    clauses.append(f"NOT {_beyond(query.order, position, params, before=not before)}")
+    where = " AND ".join(clauses)
+    return f"SELECT EXISTS (SELECT 1 FROM tasks WHERE {where})", params.values  # noqa: S608
 
 
 def count_sql(query: TaskQuery) -> tuple[str, list[Any]]:
@@ -251,18 +282,21 @@ def encode_token(tokens: PageTokens, query: TaskQuery, position: Position) -> st
     return tokens.encode(query.owner_id, payload)
 
 
-def decode_token(tokens: PageTokens, query: TaskQuery, token: str) -> Position:
-    """The cursor in `token`; INVALID_ARGUMENT when it is forged, another user's, or from another query."""
-    payload = tokens.decode(query.owner_id, token)
+def decode_token(
+    tokens: PageTokens, query: TaskQuery, token: str, field: str = "page_token"
+) -> Position:
+    """The position in `token`; INVALID_ARGUMENT naming `field` when the token is forged, another
+    user's, or from another filter or order."""
+    payload = tokens.decode(query.owner_id, token, field)
     if payload.get("q") != query.fingerprint():
         raise InvalidArgument(
-            "page_token", "belongs to a different filter or order; start again without it"
+            field, "belongs to a different filter or order; start again without it"
         )
     try:
         values = [_decode_value(v) for v in payload["k"]]
         last_id = uuid.UUID(payload["id"])
     except (ValueError, KeyError, TypeError):
-        raise InvalidArgument("page_token", "is not a token this list returned") from None
+        raise InvalidArgument(field, "is not a token this list returned") from None
     if len(values) != len(query.order):
-        raise InvalidArgument("page_token", "is not a token this list returned")
+        raise InvalidArgument(field, "is not a token this list returned")
     return values, last_id

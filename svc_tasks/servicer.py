@@ -159,9 +159,16 @@ def _task_query(
         order=listing.order_keys([(key.field, key.direction) for key in request.order_by]),
         page_size=listing.page_size(request.page_size),
     )
-    if request.page_token:
-        return replace(query, after=listing.decode_token(tokens, query, request.page_token))
-    return query
+    return replace(
+        query,
+        after=listing.decode_token(tokens, query, request.page_token, "page_token")
+        if request.page_token
+        else None,
+        before=listing.decode_token(tokens, query, request.before_page_token, "before_page_token")
+        if request.before_page_token
+        else None,
+        from_end=request.from_end,
+    )
 
 
 def _changes_start(
@@ -214,10 +221,15 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         self, request: tasks_service_pb2.ListTasksRequest, context: Context
     ) -> tasks_service_pb2.ListTasksResponse:
         query = _task_query(request, current_user(), self._list_tokens)
-        tasks, position, total = await self._store.page(query)
-        token = listing.encode_token(self._list_tokens, query, position) if position else ""
+        page = await self._store.page(query, count=not request.skip_total_size)
+        cursors = [listing.encode_token(self._list_tokens, query, p) for p in page.positions]
         return tasks_service_pb2.ListTasksResponse(
-            tasks=tasks, next_page_token=token, total_size=total
+            tasks=page.tasks,
+            next_page_token=cursors[-1] if cursors and page.has_next else "",
+            total_size=page.total,
+            cursors=cursors,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
         )
 
     async def UpdateTask(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -37,6 +38,17 @@ _NEXT_SEQUENCE = """
 INSERT INTO user_sequences (owner_id, last_sequence) VALUES ($1, 1)
 ON CONFLICT (owner_id) DO UPDATE SET last_sequence = user_sequences.last_sequence + 1
 RETURNING last_sequence"""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of tasks in order, the position of each, and whether matching tasks lie beyond it."""
+
+    tasks: list[task_pb2.Task]
+    positions: list[listing.Position]
+    has_next: bool
+    has_previous: bool
+    total: int
 
 
 def _not_found(task_id: uuid.UUID) -> NotFound:
@@ -100,21 +112,31 @@ class TaskStore:
             raise _not_found(task_id)
         return task_from_row(row)
 
-    async def page(
-        self, query: listing.TaskQuery
-    ) -> tuple[list[task_pb2.Task], listing.Position | None, int]:
-        """One page, the position of its last row when more follow (else None), and the total."""
+    async def page(self, query: listing.TaskQuery, *, count: bool = True) -> Page:
+        """One page of the query's window, each task's position, what lies beyond, and the total."""
         page_sql, page_params = listing.page_sql(query)
-        count_sql, count_params = listing.count_sql(query)
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(page_sql, *page_params)
-            total = await conn.fetchval(count_sql, *count_params)
-        position = None
-        if len(rows) > query.page_size:
+            rows = list(await conn.fetch(page_sql, *page_params))
+            more = len(rows) > query.page_size
             rows = rows[: query.page_size]
-            last = rows[-1]
-            position = ([last[f"k{i}"] for i in range(len(query.order))], last["id"])
-        return [task_from_row(row) for row in rows], position, int(total)
+            beyond = listing.beyond_window_sql(query, before=not query.from_end)
+            other_side = bool(await conn.fetchval(beyond[0], *beyond[1])) if beyond else False
+            total = 0
+            if count:
+                count_sql, count_params = listing.count_sql(query)
+                total = int(await conn.fetchval(count_sql, *count_params))
+        if query.from_end:
+            rows.reverse()
+        positions: list[listing.Position] = [
+            ([row[f"k{i}"] for i in range(len(query.order))], row["id"]) for row in rows
+        ]
+        return Page(
+            tasks=[task_from_row(row) for row in rows],
+            positions=positions,
+            has_next=other_side if query.from_end else more,
+            has_previous=more if query.from_end else other_side,
+            total=total,
+        )
 
     async def update(
         self,

@@ -11,8 +11,10 @@ free port, so no test sees another's records.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -33,18 +35,23 @@ def url_for_database(url: str, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server where tests create their databases: TEST_DATABASE_URL, else an embedded one."""
+def postgres_admin_url() -> Iterator[str]:
+    """A server where tests create their databases: TEST_DATABASE_URL, else an embedded one.
+
+    Its files live in a directory of its own, not pytest's basetemp: pytest deletes old
+    basetemps, and a second test session running meanwhile would delete a live server's.
+    """
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         yield external
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"))
-    server.start(log_path=server.pgdata.parent / "postgres.log")
-    try:
-        yield server.url("postgres")
-    finally:
-        server.stop()
+    with tempfile.TemporaryDirectory(prefix="todo-test-postgres-") as directory:
+        server = EmbeddedPostgres(Path(directory))
+        server.start(log_path=Path(directory) / "postgres.log")
+        try:
+            yield server.url("postgres")
+        finally:
+            server.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from typing import Final
 
 import strawberry
 
+from gateway import ids
+from gateway.types.node import Node, PageInfo
 from gateway.types.scalars import from_timestamp, optional_timestamp
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 
@@ -99,24 +101,27 @@ class Recurrence:
 )
 class Reminder:
     id: strawberry.ID = strawberry.field(
-        description="Stable within the task: 'before-<minutes>' or 'at-<unix seconds>'."
+        description="Global and stable: the same reminder of the same task keeps its id."
     )
     minutes_before: int | None = strawberry.field(description="Minutes before the due time.")
     at: datetime | None = strawberry.field(description="An absolute instant.")
 
     @classmethod
-    def from_pb(cls, message: task_pb2.Reminder) -> Reminder:
+    def from_pb(cls, message: task_pb2.Reminder, task_id: str) -> Reminder:
         kind = message.WhichOneof("when")
         return cls(
-            id=strawberry.ID(message.id),
+            id=ids.encode(ids.REMINDER, f"{task_id}:{message.id}"),
             minutes_before=message.minutes_before if kind == "minutes_before" else None,
             at=from_timestamp(message.remind_time) if kind == "remind_time" else None,
         )
 
 
 @strawberry.type(description="A unit of work owned by the signed-in user.")
-class Task:
-    id: strawberry.ID = strawberry.field(description="Server-assigned UUID.")
+class Task(Node):
+    id: strawberry.ID = strawberry.field(
+        description="Global id (refetch with `node(id:)`); the services' task id is the UUID "
+        "inside it: base64url('Task:<uuid>')."
+    )
     title: str = strawberry.field(description="1..500 characters, trimmed.")
     description: str = strawberry.field(
         description="Free text up to 10000 characters; empty = none."
@@ -136,7 +141,8 @@ class Task:
     recurrence: Recurrence | None = strawberry.field(description="Null for a one-off task.")
     reminders: list[Reminder] = strawberry.field(description="At most 10.")
     series_id: strawberry.ID | None = strawberry.field(
-        description="Shared by every instance of a recurring series; null for a one-off task."
+        description="Shared by every instance of a recurring series (a global id of the series); "
+        "null for a one-off task."
     )
     series_index: int | None = strawberry.field(
         description="1-based position of this instance in its series; null for a one-off task."
@@ -152,7 +158,7 @@ class Task:
     @classmethod
     def from_pb(cls, message: task_pb2.Task) -> Task:
         return cls(
-            id=strawberry.ID(message.id),
+            id=ids.encode(ids.TASK, message.id),
             title=message.title,
             description=message.description,
             status=_STATUS_FROM_PB[message.status],
@@ -163,8 +169,8 @@ class Task:
             recurrence=Recurrence.from_pb(message.recurrence)
             if message.HasField("recurrence")
             else None,
-            reminders=[Reminder.from_pb(reminder) for reminder in message.reminders],
-            series_id=strawberry.ID(message.series_id) if message.series_id else None,
+            reminders=[Reminder.from_pb(reminder, message.id) for reminder in message.reminders],
+            series_id=ids.encode(ids.SERIES, message.series_id) if message.series_id else None,
             series_index=message.series_index or None,
             version=message.version,
             created_at=from_timestamp(message.create_time),
@@ -176,34 +182,34 @@ class Task:
 @strawberry.type(description="One task in a TaskConnection page.")
 class TaskEdge:
     cursor: str = strawberry.field(
-        description="Page-granular: pass it as `after` to get the page after the one this edge "
-        "is on (the same value as that page's `pageInfo.endCursor`). Empty on the last page."
+        description="This task's position in the list: `after` it gives exactly the tasks that "
+        "follow it, `before` it the ones that precede it (same filter and order; signed, "
+        "opaque, yours only)."
     )
     node: Task = strawberry.field(description="The task.")
 
 
-@strawberry.type(description="Where a page sits in the whole list.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="True when another page follows.")
-    end_cursor: str | None = strawberry.field(
-        description="Pass as `after` for the next page; null on the last page."
-    )
-
-
-@strawberry.type(description="A page of tasks.")
+@strawberry.type(description="A page of tasks (Relay cursor connection).")
 class TaskConnection:
     edges: list[TaskEdge] = strawberry.field(description="This page's tasks, in order.")
-    page_info: PageInfo = strawberry.field(description="How to get the next page.")
-    total_count: int = strawberry.field(description="Tasks matching the filter, across all pages.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(
+        description="Tasks matching the filter, across all pages (counted only when selected)."
+    )
 
     @classmethod
     def from_pb(cls, response: tasks_service_pb2.ListTasksResponse) -> TaskConnection:
-        end_cursor = response.next_page_token or None
+        edges = [
+            TaskEdge(cursor=cursor, node=Task.from_pb(task))
+            for cursor, task in zip(response.cursors, response.tasks, strict=True)
+        ]
         return cls(
-            edges=[
-                TaskEdge(cursor=end_cursor or "", node=Task.from_pb(task))
-                for task in response.tasks
-            ],
-            page_info=PageInfo(has_next_page=end_cursor is not None, end_cursor=end_cursor),
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=response.has_next_page,
+                has_previous_page=response.has_previous_page,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
             total_count=response.total_size,
         )

@@ -8,6 +8,7 @@ import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -19,7 +20,8 @@ from graphql import (
 from gateway import export_schema
 from gateway.schema import build_schema as build_gateway_schema
 
-# DESIGN.md §6 as served now (audit, notifications, subscriptions come with their services).
+# DESIGN.md §6 as served now (audit, notifications, subscriptions and the change cursor come
+# with their services).
 CONTRACT = """
 scalar DateTime
 enum Priority { NONE LOW MEDIUM HIGH URGENT }
@@ -27,7 +29,8 @@ enum TaskStatus { OPEN COMPLETED }
 enum RecurrenceBasis { SCHEDULE COMPLETION }
 type Recurrence { rule: String! text: String! basis: RecurrenceBasis! }
 type Reminder { id: ID! minutesBefore: Int at: DateTime }
-type Task {
+interface Node { id: ID! }
+type Task implements Node {
   id: ID! title: String! description: String! status: TaskStatus! priority: Priority!
   tags: [String!]! dueAt: DateTime timeZone: String! recurrence: Recurrence
   reminders: [Reminder!]! seriesId: ID version: Int!
@@ -53,14 +56,18 @@ enum TaskOrderField { DUE_AT PRIORITY TITLE CREATED_AT UPDATED_AT }
 enum OrderDirection { ASC DESC }
 input TaskOrder { field: TaskOrderField! direction: OrderDirection }
 type TaskEdge { cursor: String! node: Task! }
-type PageInfo { hasNextPage: Boolean! endCursor: String }
+type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
 type TaskConnection { edges: [TaskEdge!]! pageInfo: PageInfo! totalCount: Int! }
 enum ChangeKind { CREATED UPDATED COMPLETED REOPENED DELETED }
 type RecurrencePreview {
   rule: String! text: String! basis: RecurrenceBasis! occurrences: [DateTime!]!
 }
 type Query {
-  tasks(filter: TaskFilter, orderBy: [TaskOrder!], first: Int = 50, after: String): TaskConnection!
+  tasks(
+    filter: TaskFilter, orderBy: [TaskOrder!], first: Int, after: String, last: Int, before: String
+  ): TaskConnection!
+  node(id: ID!): Node
+  nodes(ids: [ID!]!): [Node]
   task(id: ID!): Task
   parseRecurrence(text: String!, timeZone: String, count: Int = 5): RecurrencePreview!
 }
@@ -103,8 +110,9 @@ def test_contract_type_is_served_unchanged(contract_type: GraphQLNamedType) -> N
         assert list(ours.values) == list(contract_type.values)
     elif isinstance(contract_type, GraphQLScalarType):
         assert isinstance(ours, GraphQLScalarType)
-    elif isinstance(contract_type, GraphQLObjectType):
-        assert isinstance(ours, GraphQLObjectType)
+    elif isinstance(contract_type, GraphQLObjectType | GraphQLInterfaceType):
+        assert isinstance(ours, GraphQLObjectType | GraphQLInterfaceType)
+        assert [i.name for i in ours.interfaces] == [i.name for i in contract_type.interfaces]
         for name, field in contract_type.fields.items():
             assert name in ours.fields, f"{contract_type.name}.{name} is missing"
             assert str(ours.fields[name].type) == str(field.type), f"{contract_type.name}.{name}"

@@ -8,6 +8,7 @@ import pytest
 import strawberry
 
 from gateway.errors import GatewayError
+from gateway.ids import encode
 from gateway.types.scalars import to_timestamp
 from gateway.types.task import Priority, RecurrenceBasis, Task, TaskConnection, TaskStatus
 from gateway.types.task_inputs import (
@@ -48,7 +49,7 @@ def _task(**fields: object) -> task_pb2.Task:
 
 def test_one_off_task_has_nulls_for_unset_fields() -> None:
     task = Task.from_pb(_task())
-    assert (task.id, task.title, task.description) == ("t1", "Pay rent", "")
+    assert (task.id, task.title, task.description) == (encode("Task", "t1"), "Pay rent", "")
     assert (task.status, task.priority, task.version) == (TaskStatus.OPEN, Priority.HIGH, 3)
     assert task.due_at is None
     assert task.recurrence is None
@@ -84,32 +85,38 @@ def test_recurring_task_with_reminders() -> None:
         RecurrenceBasis.COMPLETION,
     )
     assert [(r.id, r.minutes_before, r.at) for r in task.reminders] == [
-        ("before-0", 0, None),
-        ("at-1772438400", None, CREATED),
+        (encode("Reminder", "t1:before-0"), 0, None),
+        (encode("Reminder", "t1:at-1772438400"), None, CREATED),
     ]
-    assert (task.series_id, task.series_index) == ("s1", 2)
+    assert (task.series_id, task.series_index) == (encode("Series", "s1"), 2)
     assert task.status == TaskStatus.COMPLETED
     assert task.completed_at == CREATED
     assert task.tags == ["home", "money"]
 
 
-def test_connection_cursors_are_the_next_page_token() -> None:
+def test_connection_edges_carry_their_own_cursors_and_page_info() -> None:
     page = TaskConnection.from_pb(
         tasks_service_pb2.ListTasksResponse(
-            tasks=[_task(), _task(id="t2")], next_page_token="tok", total_size=5
+            tasks=[_task(), _task(id="t2")],
+            cursors=["c1", "c2"],
+            next_page_token="c2",
+            has_next_page=True,
+            total_size=5,
         )
     )
-    assert [edge.cursor for edge in page.edges] == ["tok", "tok"]
-    assert (page.page_info.has_next_page, page.page_info.end_cursor, page.total_count) == (
+    assert [edge.cursor for edge in page.edges] == ["c1", "c2"]
+    info = page.page_info
+    assert (info.has_next_page, info.has_previous_page, info.start_cursor, info.end_cursor) == (
         True,
-        "tok",
-        5,
+        False,
+        "c1",
+        "c2",
     )
-    last = TaskConnection.from_pb(
-        tasks_service_pb2.ListTasksResponse(tasks=[_task()], total_size=1)
-    )
-    assert [edge.cursor for edge in last.edges] == [""]
-    assert (last.page_info.has_next_page, last.page_info.end_cursor) == (False, None)
+    assert page.total_count == 5
+    empty = TaskConnection.from_pb(tasks_service_pb2.ListTasksResponse(has_previous_page=True))
+    assert empty.edges == []
+    assert (empty.page_info.start_cursor, empty.page_info.end_cursor) == (None, None)
+    assert empty.page_info.has_previous_page
 
 
 def test_create_input_sets_only_what_was_given() -> None:

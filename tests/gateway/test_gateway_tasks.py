@@ -193,7 +193,7 @@ async def test_other_users_tasks_are_invisible(gateway_client: GatewayClient) ->
             body = await gateway_client.execute(document, {"id": task_id}, user=bob)
             [error] = body["errors"]
             assert error["extensions"] == {"code": "NOT_FOUND"}, document
-            assert error["message"].replace(task_id, "<id>") == "task <id> not found"
+            assert error["message"].replace(task_id, "<id>") == "no object with id '<id>'"
             assert body["data"] in (None, {"task": None})
     for task_id in (task["id"], missing):
         body = await gateway_client.execute(

@@ -1,0 +1,61 @@
+"""Global object ids: one opaque scheme for every id the API hands out.
+
+A GraphQL id is the Relay convention, unpadded base64url of `<Type>:<local id>`
+(`Task:0b5e…` for the task the services call `0b5e…`), so an id names one
+object of one type across the whole API and a client may cache by it alone.
+`decode` refuses anything else (another type's id, a service's raw id, junk)
+by returning None, and callers answer that exactly as they answer a missing
+object: NOT_FOUND, revealing nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Final
+
+import strawberry
+
+TASK: Final = "Task"
+SERIES: Final = "Series"
+REMINDER: Final = "Reminder"
+_MAX_ID_LENGTH: Final = 200
+
+
+def encode(type_name: str, local_id: str) -> strawberry.ID:
+    raw = f"{type_name}:{local_id}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def decode(global_id: str, type_name: str) -> str | None:
+    """The local id inside `global_id` when it is an id of `type_name`, else None."""
+    if len(global_id) > _MAX_ID_LENGTH:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    found, _, local_id = raw.partition(":")
+    if found != type_name or not local_id or encode(type_name, local_id) != global_id:
+        return None  # not canonical: one object has exactly one id
+    return local_id
+
+
+def type_of(global_id: str) -> str | None:
+    """The type an id names, or None for anything that is not one of ours."""
+    for type_name in (TASK,):
+        if decode(global_id, type_name) is not None:
+            return type_name
+    return None
+
+
+def task_id(global_id: str) -> str | None:
+    """The service's task id (a UUID) inside a Task id, else None."""
+    local_id = decode(global_id, TASK)
+    if local_id is None:
+        return None
+    try:
+        return str(uuid.UUID(local_id))
+    except ValueError:
+        return None

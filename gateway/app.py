@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
@@ -22,6 +21,7 @@ from strawberry.types.unset import UnsetType
 from gateway.auth import AuthError, TokenVerifier, authorization_param
 from gateway.config import GatewayConfig
 from gateway.context import GatewayContext, Services
+from gateway.http_view import GraphQLOverHTTP
 from gateway.request_body import decode_request_json
 from gateway.schema import build_schema
 
@@ -33,8 +33,8 @@ RUN_ID_HEADER = "x-todo-run-id"
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class GatewayGraphQL(GraphQL[GatewayContext, None]):
-    """Strawberry's ASGI view plus authentication.
+class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
+    """The GraphQL-over-HTTP view (media types, statuses, persisted queries) plus authentication.
 
     HTTP reads the `Authorization` header; WebSocket reads the `connection_init` payload.
     """
@@ -45,6 +45,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 max_depth=config.max_depth,
                 max_tokens=config.max_tokens,
                 max_aliases=config.max_aliases,
+                max_cost=config.max_cost,
             ),
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=10),
@@ -97,7 +98,7 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services.open()
+        await services.open()
         log.info(
             "gateway ready: tasks at %s, recur at %s", config.tasks_address, config.recur_address
         )

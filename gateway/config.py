@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from todo_runtime import endpoints
-from todo_runtime.config import RUN_ID_ENV, ConfigError, Env, internal_secret
+from todo_runtime.config import RUN_ID_ENV, ConfigError, DatabaseConfig, Env, internal_secret
 from todo_runtime.tokens import MIN_HMAC_KEY_BYTES
 
 DEFAULT_MAX_DEPTH = 10
 DEFAULT_MAX_TOKENS = 2000
 DEFAULT_MAX_ALIASES = 15
 DEFAULT_MAX_PAGE_SIZE = 200
+DEFAULT_MAX_COST = 5000
+DEFAULT_RATE_POINTS = 10_000
+DEFAULT_RATE_RESTORE = 500.0
 # svc_tasks caps page_size at 200: a larger gateway limit would silently return shorter pages.
 SERVICE_MAX_PAGE_SIZE = 200
 SUPPORTED_ALGORITHMS = ("HS256", "RS256")
@@ -31,6 +34,10 @@ class GatewayConfig:
     allowed_origins: browser origins (besides the gateway's own) that may call
         /graphql over HTTP (CORS) and WebSocket; empty = same origin only.
     run_id: set by `todo up`; /readyz echoes it so its probe knows it reached its own gateway.
+    max_cost: the most one operation may cost (see `query_cost`).
+    database: where the per-user rate-limit buckets live, shared by every replica; None = no
+        rate limit.
+    rate_points, rate_restore: each user's bucket size, and the points it regains per second.
     """
 
     jwt_secret: str | None
@@ -50,6 +57,10 @@ class GatewayConfig:
     port: int = 8000
     allowed_origins: tuple[str, ...] = ()
     run_id: str = ""
+    max_cost: int = DEFAULT_MAX_COST
+    database: DatabaseConfig | None = None
+    rate_points: int = DEFAULT_RATE_POINTS
+    rate_restore: float = DEFAULT_RATE_RESTORE
 
     def __post_init__(self) -> None:
         if self.jwt_algorithm not in SUPPORTED_ALGORITHMS:
@@ -76,6 +87,12 @@ class GatewayConfig:
             )
         if self.grpc_timeout <= 0:
             raise ConfigError("environment variable TODO_GRPC_TIMEOUT_SECONDS must be positive")
+        if not 1 <= self.max_cost <= self.rate_points:
+            raise ConfigError(
+                "TODO_GRAPHQL_MAX_COST must be at least 1 and at most TODO_RATE_LIMIT_POINTS"
+            )
+        if self.rate_restore <= 0:
+            raise ConfigError("environment variable TODO_RATE_LIMIT_RESTORE must be positive")
 
     @classmethod
     def from_env(cls, env: Env) -> GatewayConfig:
@@ -102,4 +119,8 @@ class GatewayConfig:
                 if origin.strip()
             ),
             run_id=env.text(RUN_ID_ENV, ""),
+            max_cost=env.integer("TODO_GRAPHQL_MAX_COST", DEFAULT_MAX_COST),
+            database=DatabaseConfig.from_env(env) if env.text("DATABASE_URL", "") else None,
+            rate_points=env.integer("TODO_RATE_LIMIT_POINTS", DEFAULT_RATE_POINTS),
+            rate_restore=env.number("TODO_RATE_LIMIT_RESTORE", DEFAULT_RATE_RESTORE),
         )

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gateway import rate_limit
 from gateway.config import GatewayConfig
 from gateway.errors import unauthenticated
+from gateway.rate_limit import RateLimiter
 from todo_contracts.recur.v1.recurrence_service_pb2_grpc import RecurrenceServiceStub
 from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceStub
+from todo_runtime.backoff import Backoff
+from todo_runtime.config import DatabaseConfig
+from todo_runtime.db import create_pool
+from todo_runtime.failures import describe, is_transient
 from todo_runtime.grpc_client import CallContext, open_channel
+from todo_runtime.migrations import migrate
 
 if TYPE_CHECKING:
     from todo_contracts.recur.v1.recurrence_service_pb2_grpc import RecurrenceServiceAsyncStub
@@ -23,10 +32,10 @@ log = logging.getLogger(__name__)
 
 
 class Services:
-    """The gRPC channels every request shares.
+    """The gRPC channels every request shares, and the rate limiter's database pool.
 
-    Channels belong to the event loop that serves requests, so they are opened
-    in the app's lifespan (`open`) rather than at construction.
+    They belong to the event loop that serves requests, so they are opened in
+    the app's lifespan (`open`) rather than at construction.
     """
 
     def __init__(self, config: GatewayConfig) -> None:
@@ -34,8 +43,36 @@ class Services:
         self.call = CallContext(config.internal_secret, config.grpc_timeout)
         self._channels: list[grpc.aio.Channel] = []
         self._stubs: _Stubs | None = None
+        self._pool: asyncpg.Pool[Any] | None = None
+        self._limiter_task: asyncio.Task[None] | None = None
+        self.rate_limiter: RateLimiter | None = None
 
-    def open(self) -> None:
+    async def _connect_limiter(self, database: DatabaseConfig) -> bool:
+        """Prepares the rate limiter's buckets; False while the database is unreachable."""
+        try:
+            await migrate(database.url, rate_limit.SCHEMA, [rate_limit.MIGRATIONS])
+            self._pool = await create_pool(database, rate_limit.SCHEMA)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("rate limits off until the database is reachable: %s", describe(error))
+            return False
+        self.rate_limiter = RateLimiter(
+            self._pool, self._config.rate_points, self._config.rate_restore
+        )
+        log.info("rate limits on")
+        return True
+
+    async def _retry_limiter(self, database: DatabaseConfig) -> None:
+        backoff = Backoff(1.0, 30.0)
+        while not await self._connect_limiter(database):
+            await backoff.wait()
+
+    async def open(self) -> None:
+        database = self._config.database
+        if database is not None and not await self._connect_limiter(database):
+            # The database is down: serve meanwhile (without limits) and keep trying.
+            self._limiter_task = asyncio.create_task(self._retry_limiter(database))
         tasks_channel = open_channel(self._config.tasks_address)
         recur_channel = open_channel(self._config.recur_address)
         self._channels = [tasks_channel, recur_channel]
@@ -46,9 +83,16 @@ class Services:
         )
 
     async def close(self) -> None:
+        if self._limiter_task is not None:
+            self._limiter_task.cancel()
+            await asyncio.gather(self._limiter_task, return_exceptions=True)
+            self._limiter_task = None
         channels, self._channels, self._stubs = self._channels, [], None
         for channel in channels:
             await channel.close(None)
+        pool, self._pool, self.rate_limiter = self._pool, None, None
+        if pool is not None:
+            await pool.close()
 
     @property
     def tasks(self) -> TaskServiceAsyncStub:

@@ -1,7 +1,9 @@
 """Every error a client sees carries `extensions.code`; this module alone decides which.
 
-Codes: NOT_FOUND, BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL, and
-UNAVAILABLE (a service or its database is down for now: retry with backoff).
+Codes: NOT_FOUND, BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL,
+UNAVAILABLE (a service or its database is down for now: retry with backoff), and the two that
+come with their protocols: RATE_LIMITED (`cost_limits`) and PERSISTED_QUERY_NOT_FOUND
+(`persisted_queries`).
 gRPC statuses from the services map through `rpc()`; anything unexpected is
 masked to INTERNAL by `ErrorMasking` with no message or trace of the cause.
 """
@@ -151,13 +153,20 @@ class ErrorMasking(MaskErrors):
         super().__init__(should_mask_error=lambda error: "code" not in (error.extensions or {}))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        unexpected = is_unexpected(error)
-        return GraphQLError(
-            message=INTERNAL_MESSAGE if unexpected else error.message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions={"code": INTERNAL if unexpected else BAD_USER_INPUT},
-        )
+        return anonymised(error)
+
+
+def anonymised(error: GraphQLError) -> GraphQLError:
+    """`error` as a client may see it: with a code, and nothing of a fault of ours."""
+    if "code" in (error.extensions or {}):
+        return error
+    unexpected = is_unexpected(error)
+    return GraphQLError(
+        message=INTERNAL_MESSAGE if unexpected else error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={"code": INTERNAL if unexpected else BAD_USER_INPUT},
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -15,11 +16,17 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
-from gateway.config import DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TOKENS
+from gateway.config import (
+    DEFAULT_MAX_ALIASES,
+    DEFAULT_MAX_COST,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_TOKENS,
+)
+from gateway.cost_limits import CostLimits
 from gateway.edge_checks import EdgeChecks
-from gateway.errors import ErrorMasking, is_unexpected
+from gateway.errors import ErrorMasking, anonymised, is_unexpected
 from gateway.mutations import Mutation
 from gateway.queries import Query
 from gateway.types.scalars import SCALAR_MAP
@@ -32,8 +39,15 @@ class GatewaySchema(strawberry.Schema):
     """Logs only our own faults, with their traceback; client errors (bad input...) are not logged.
 
     Strawberry calls `process_errors` before ErrorMasking hides the details, so
-    the log keeps what the client never sees.
+    the log keeps what the client never sees. An exception raised by a schema
+    extension's hook skips ErrorMasking, so `execute` masks once more.
     """
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [anonymised(error) for error in result.errors]
+        return result
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -48,6 +62,7 @@ def schema_extensions(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     max_aliases: int = DEFAULT_MAX_ALIASES,
+    max_cost: int = DEFAULT_MAX_COST,
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories (one fresh extension per operation) for the document limits and error masking."""
     return [
@@ -55,6 +70,7 @@ def schema_extensions(
         functools.partial(QueryDepthLimiter, max_depth=max_depth),
         functools.partial(MaxAliasesLimiter, max_alias_count=max_aliases),
         EdgeChecks,
+        functools.partial(CostLimits, max_cost=max_cost),
         ErrorMasking,
     ]
 
@@ -64,6 +80,7 @@ def build_schema(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     max_aliases: int = DEFAULT_MAX_ALIASES,
+    max_cost: int = DEFAULT_MAX_COST,
 ) -> strawberry.Schema:
     """The gateway schema; the limits do not change its SDL."""
     return GatewaySchema(
@@ -72,7 +89,7 @@ def build_schema(
         # Reachable from no root field until subscriptions land; listed so clients can use it now.
         types=[ChangeKind],
         extensions=schema_extensions(
-            max_depth=max_depth, max_tokens=max_tokens, max_aliases=max_aliases
+            max_depth=max_depth, max_tokens=max_tokens, max_aliases=max_aliases, max_cost=max_cost
         ),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
+from gateway import ids
 from gateway.app import create_app
 from svc_tasks.service import SERVICE as TASKS
 from tests.gateway.gateway_harness import make_config, token_for
@@ -122,7 +123,7 @@ async def test_killed_database_is_reported_healed_and_loses_no_acknowledged_writ
         stored = {str(r["id"]) for r in await conn.fetch("SELECT id FROM tasks.tasks")}
     finally:
         await conn.close()
-    assert set(acknowledged) <= stored
+    assert {ids.task_id(global_id) for global_id in acknowledged} <= stored
     messages = [r.getMessage() for r in caplog.records if r.name == "todo_runtime.db_watch"]
     assert sum("connection lost" in m or "unavailable" in m for m in messages) == 1, messages
     assert sum("available again" in m for m in messages) == 1, messages

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 
 from gateway.errors import (
     BAD_USER_INPUT,
@@ -19,6 +21,7 @@ from gateway.errors import (
     UNAUTHENTICATED,
     UNAVAILABLE,
     UNAVAILABLE_MESSAGE,
+    ErrorMasking,
     GatewayError,
     from_rpc_error,
     graphql_field,
@@ -178,3 +181,23 @@ async def test_client_errors_pass_through_with_their_code(caplog: pytest.LogCapt
 
 def test_gateway_errors_are_graphql_errors() -> None:
     assert isinstance(GatewayError(NOT_FOUND, "x"), GraphQLError)
+
+
+async def test_a_fault_in_an_extension_is_masked_too() -> None:
+    """Strawberry hands an extension's exception past MaskErrors; the schema masks it anyway."""
+
+    class Faulty(SchemaExtension):
+        async def on_execute(self) -> AsyncIterator[None]:
+            raise RuntimeError("connection string postgres://secret@db")
+            yield  # pragma: no cover - a generator that fails before yielding
+
+    @strawberry.type
+    class Query:
+        fine: int = 1
+
+    schema = GatewaySchema(query=Query, extensions=[Faulty, ErrorMasking])
+    result = await schema.execute("{ fine }")
+    assert result.errors is not None
+    [error] = result.errors
+    assert (error.message, error.extensions) == (INTERNAL_MESSAGE, {"code": INTERNAL})
+    assert "secret" not in str(result)

@@ -90,7 +90,12 @@ async def test_query_via_get_works_and_mutation_via_get_is_refused(
     response = await app_client.http.get("/graphql", params={"query": "{ __typename }"})
     assert response.json() == {"data": {"__typename": "Query"}}
     refused = await app_client.http.get("/graphql", params={"query": MUTATION})
-    assert refused.status_code == 400
+    assert (refused.status_code, refused.headers["allow"]) == (405, "POST")
+    [error] = refused.json()["errors"]
+    assert error == {
+        "message": "mutations are not allowed when using GET",
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
 
 
 async def test_too_many_aliases_are_rejected(app_client: GatewayClient) -> None:

@@ -249,6 +249,6 @@ async def test_websocket_operations_use_the_connection_user(tasks_service: Runni
             )
         )
         result = json.loads(await ws.recv())
-        assert result["payload"] == {
-            "data": {"tasks": {"totalCount": 1, "edges": [{"node": {"title": "mine"}}]}}
+        assert result["payload"]["data"] == {
+            "tasks": {"totalCount": 1, "edges": [{"node": {"title": "mine"}}]}
         }

@@ -1,4 +1,4 @@
-"""Developer sessions: tests, lint, proto, up, bench. Each installs what it needs from scratch."""
+"""Developer sessions: tests, lint, proto, assets, up, bench. Each installs what it needs from scratch."""
 
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ def proto(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("python", "-m", "todo_contracts.generate")
     session.run("python", "-m", "gateway.export_schema")
+
+
+@nox.session  # the Python that runs nox (3.11 or newer)
+def assets(session: nox.Session) -> None:
+    """Rebuilds the playground's files (gateway/static/playground/) from pinned npm packages
+    (commit the result)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "gateway.playground_assets")
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -76,6 +77,22 @@ def graphql(port: str, token: str, query: str) -> dict[str, object]:
     return body
 
 
+def check_playground(port: str) -> None:
+    """GraphiQL's page and every asset it names come from the installed package (offline)."""
+    base = f"http://127.0.0.1:{port}/"
+    page = urllib.request.Request(f"{base}graphql", headers={"Accept": "text/html"})
+    with urllib.request.urlopen(page, timeout=10) as response:
+        html = response.read().decode()
+    assets = re.findall(r'(?:src|href)="(graphql/assets/[^"]+)"', html)
+    if not assets:
+        raise SystemExit(f"the playground page names no assets: {html[:300]}")
+    for asset in assets:
+        with urllib.request.urlopen(base + asset, timeout=10) as response:
+            if not response.read():
+                raise SystemExit(f"empty playground asset {asset}")
+    print(f"playground page and its {len(assets)} assets served", flush=True)
+
+
 def fresh_environment(home: str) -> tuple[dict[str, str], dict[str, str]]:
     """A new user's environment (fresh HOME, nothing of ours set) with every port moved."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
@@ -84,7 +101,13 @@ def fresh_environment(home: str) -> tuple[dict[str, str], dict[str, str]]:
     env["HOME"] = home
     ports = {
         name: str(free_port())
-        for name in ("TODO_BROKER_PORT", "TODO_TASKS_PORT", "TODO_RECUR_PORT", "TODO_GATEWAY_PORT")
+        for name in (
+            "TODO_BROKER_PORT",
+            "TODO_TASKS_PORT",
+            "TODO_NOTIFY_PORT",
+            "TODO_RECUR_PORT",
+            "TODO_GATEWAY_PORT",
+        )
     }
     return env | ports, ports
 
@@ -157,7 +180,9 @@ def main() -> None:
         if listed["data"] != {"tasks": {"totalCount": 1}}:
             stack.kill()
             raise SystemExit(f"unexpected listing: {listed}")
-        print("GraphQL mutation and query answered", flush=True)
+        graphql(port, token, "{ notifications(first: 1) { totalCount } }")
+        print("GraphQL mutation and queries answered (svc_tasks, svc_notify)", flush=True)
+        check_playground(port)
         stop_cleanly(stack, errors, ports)
 
 

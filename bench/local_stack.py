@@ -50,6 +50,7 @@ def local_stack(**settings: str) -> Iterator[LocalStack]:
             TODO_BROKER_PORT=str(free_port()),
             TODO_TASKS_PORT=str(free_port()),
             TODO_RECUR_PORT=str(free_port()),
+            TODO_NOTIFY_PORT=str(free_port()),
             TODO_GATEWAY_PORT=str(free_port()),
             TODO_LOG_LEVEL="WARNING",
             **settings,

@@ -8,8 +8,9 @@ import os
 import platform
 import statistics
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,14 +71,24 @@ def service_config(
 
 
 @asynccontextmanager
+async def scratch_database(admin_url: str) -> AsyncIterator[str]:
+    """A throwaway database on the server of `admin_url`: its URL, dropped afterwards."""
+    name = f"todo_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@asynccontextmanager
 async def scratch_stack() -> AsyncIterator[Stack]:
     """A throwaway database, a Tansu broker and svc_tasks on free ports."""
-    async with postgres_server() as admin_url:
-        name = f"todo_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    async with postgres_server() as admin_url, scratch_database(admin_url) as url:
         broker = EmbeddedBroker(port=free_port())
         broker.start()
         config = service_config(endpoints.TASKS, url, broker.bootstrap_servers)
@@ -87,9 +98,6 @@ async def scratch_stack() -> AsyncIterator[Stack]:
         finally:
             await service.stop()
             broker.stop()
-            admin = await asyncpg.connect(admin_url)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
 
 
 def summary(samples_ms: list[float]) -> dict[str, float]:
@@ -112,3 +120,12 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     }
     path.write_text(json.dumps(payload, indent=2))
     return path
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
+    """Polls `check` until it holds; RuntimeError naming `what` after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not within {within} s")
+        await asyncio.sleep(0.1)

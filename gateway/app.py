@@ -1,4 +1,4 @@
-"""The Starlette app: /graphql (GraphiQL, HTTP, graphql-transport-ws), /healthz and /readyz."""
+"""The Starlette app: /graphql (GraphiQL, HTTP, graphql-transport-ws) and its assets, /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from gateway.auth import AuthError, TokenVerifier, authorization_param
 from gateway.config import GatewayConfig
 from gateway.context import GatewayContext, Services
 from gateway.http_view import GraphQLOverHTTP
+from gateway.playground import Playground
 from gateway.request_body import decode_request_json
 from gateway.schema import build_schema
 
@@ -54,6 +55,11 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
         self._services = services
         self._verifier = verifier
         self._max_page_size = config.max_page_size
+        self.playground = Playground()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the gateway's own files (`playground`), not Strawberry's page off a CDN."""
+        return self.playground.page(request)
 
     def decode_json(self, data: str | bytes) -> object:
         """A request body (or GET variables) as JSON, refusing what would otherwise be a 500."""
@@ -121,6 +127,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         routes=[
             Route("/graphql", graphql, max_body_size=MAX_BODY_BYTES),
             WebSocketRoute("/graphql", graphql),
+            graphql.playground.assets,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -57,6 +57,7 @@ class GatewayConfig:
     port: int = 8000
     allowed_origins: tuple[str, ...] = ()
     run_id: str = ""
+    notify_address: str = "127.0.0.1:50052"
     max_cost: int = DEFAULT_MAX_COST
     database: DatabaseConfig | None = None
     rate_points: int = DEFAULT_RATE_POINTS
@@ -105,6 +106,7 @@ class GatewayConfig:
             jwt_issuer=env.text("TODO_JWT_ISSUER", "") or None,
             tasks_address=endpoints.TASKS.address(env),
             recur_address=endpoints.RECUR.address(env),
+            notify_address=endpoints.NOTIFY.address(env),
             internal_secret=internal_secret(env),
             grpc_timeout=env.number("TODO_GRPC_TIMEOUT_SECONDS", 5.0),
             max_depth=env.integer("TODO_GRAPHQL_MAX_DEPTH", DEFAULT_MAX_DEPTH),

@@ -15,6 +15,7 @@ from gateway import rate_limit
 from gateway.config import GatewayConfig
 from gateway.errors import unauthenticated
 from gateway.rate_limit import RateLimiter
+from todo_contracts.notify.v1.notification_service_pb2_grpc import NotificationServiceStub
 from todo_contracts.recur.v1.recurrence_service_pb2_grpc import RecurrenceServiceStub
 from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceStub
 from todo_runtime.backoff import Backoff
@@ -25,6 +26,9 @@ from todo_runtime.grpc_client import CallContext, open_channel
 from todo_runtime.migrations import migrate
 
 if TYPE_CHECKING:
+    from todo_contracts.notify.v1.notification_service_pb2_grpc import (
+        NotificationServiceAsyncStub,
+    )
     from todo_contracts.recur.v1.recurrence_service_pb2_grpc import RecurrenceServiceAsyncStub
     from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceAsyncStub
 
@@ -75,10 +79,12 @@ class Services:
             self._limiter_task = asyncio.create_task(self._retry_limiter(database))
         tasks_channel = open_channel(self._config.tasks_address)
         recur_channel = open_channel(self._config.recur_address)
-        self._channels = [tasks_channel, recur_channel]
+        notify_channel = open_channel(self._config.notify_address)
+        self._channels = [tasks_channel, recur_channel, notify_channel]
         self._stubs = _Stubs(
             tasks=TaskServiceStub(tasks_channel),
             recur=RecurrenceServiceStub(recur_channel),
+            notify=NotificationServiceStub(notify_channel),
             tasks_health=health_pb2_grpc.HealthStub(tasks_channel),
         )
 
@@ -102,6 +108,10 @@ class Services:
     def recur(self) -> RecurrenceServiceAsyncStub:
         return self._opened().recur
 
+    @property
+    def notify(self) -> NotificationServiceAsyncStub:
+        return self._opened().notify
+
     async def tasks_serving(self, within: float) -> bool:
         """Whether svc_tasks answers its gRPC health check with SERVING within `within` seconds."""
         request = health_pb2.HealthCheckRequest(service="")
@@ -122,6 +132,7 @@ class Services:
 class _Stubs:
     tasks: TaskServiceAsyncStub
     recur: RecurrenceServiceAsyncStub
+    notify: NotificationServiceAsyncStub
     tasks_health: Any  # grpc_health ships no stubs for health_pb2_grpc
 
 
@@ -167,3 +178,9 @@ class GatewayContext:
         """svc_recur; UNAUTHENTICATED before any call is made when nobody is signed in."""
         self.user()
         return self.services.recur
+
+    @property
+    def notify(self) -> NotificationServiceAsyncStub:
+        """svc_notify; UNAUTHENTICATED before any call is made when nobody is signed in."""
+        self.user()
+        return self.services.notify

@@ -90,7 +90,7 @@ def graphql_field(proto_path: str) -> str:
     `task.due_time` → `dueAt`; `filter.due_before` → `filter.dueBefore`.
     """
     parts = [part for part in proto_path.split(".") if part]
-    if parts and parts[0] in {"task", "request"}:
+    if parts and parts[0] in {"task", "webhook", "request"}:
         parts = parts[1:]
     renamed = []
     for part in parts:

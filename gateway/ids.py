@@ -17,15 +17,22 @@ from typing import Final
 
 import strawberry
 
+from todo_runtime.global_ids import global_id
+
 TASK: Final = "Task"
 SERIES: Final = "Series"
 REMINDER: Final = "Reminder"
+NOTIFICATION: Final = "Notification"
+WEBHOOK: Final = "Webhook"
+WEBHOOK_DELIVERY: Final = "WebhookDelivery"
+DELIVERY: Final = "Delivery"
+# Types that `node(id:)` can fetch (their local ids are UUIDs).
+NODE_TYPES: Final = (TASK, NOTIFICATION, WEBHOOK)
 _MAX_ID_LENGTH: Final = 200
 
 
 def encode(type_name: str, local_id: str) -> strawberry.ID:
-    raw = f"{type_name}:{local_id}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return strawberry.ID(global_id(type_name, local_id))
 
 
 def decode(global_id: str, type_name: str) -> str | None:
@@ -43,19 +50,24 @@ def decode(global_id: str, type_name: str) -> str | None:
 
 
 def type_of(global_id: str) -> str | None:
-    """The type an id names, or None for anything that is not one of ours."""
-    for type_name in (TASK,):
-        if decode(global_id, type_name) is not None:
+    """The node type an id names, or None for anything that is not one of ours."""
+    for type_name in NODE_TYPES:
+        if uuid_of(global_id, type_name) is not None:
             return type_name
     return None
 
 
-def task_id(global_id: str) -> str | None:
-    """The service's task id (a UUID) inside a Task id, else None."""
-    local_id = decode(global_id, TASK)
+def uuid_of(global_id: str, type_name: str) -> str | None:
+    """The service's id (a UUID) inside an id of `type_name`, else None."""
+    local_id = decode(global_id, type_name)
     if local_id is None:
         return None
     try:
         return str(uuid.UUID(local_id))
     except ValueError:
         return None
+
+
+def task_id(global_id: str) -> str | None:
+    """The service's task id inside a Task id, else None."""
+    return uuid_of(global_id, TASK)

@@ -9,8 +9,18 @@ import strawberry
 from gateway.context import GatewayContext
 from gateway.errors import rpc
 from gateway.nodes import about, task_id_of
+from gateway.notify_resolvers import (
+    create_webhook,
+    delete_webhook,
+    mark_read,
+    redeliver_webhook,
+    set_webhook_enabled,
+    snooze,
+)
+from gateway.types.notification import Notification
 from gateway.types.task import Task
 from gateway.types.task_inputs import CreateTaskInput, UpdateTaskInput, given
+from gateway.types.webhook import Webhook, WebhookCreated
 from todo_contracts.tasks.v1 import tasks_service_pb2
 
 Info = strawberry.Info[GatewayContext, None]
@@ -91,4 +101,28 @@ class Mutation:
     )
     delete_task: strawberry.ID = strawberry.mutation(
         resolver=delete_task, description="Deletes a task and returns its id."
+    )
+    mark_notification_read: Notification = strawberry.mutation(
+        resolver=mark_read, description="Marks a notification read (no change if it already is)."
+    )
+    snooze_reminder: Notification = strawberry.mutation(
+        resolver=snooze,
+        description="Reminds you of a notification's task again, once, `minutes` from now; "
+        "snoozing again before then moves that time. BAD_USER_INPUT if the task is done.",
+    )
+    create_webhook: WebhookCreated = strawberry.mutation(
+        resolver=create_webhook,
+        description="Registers an endpoint for signed reminder deliveries; the secret is shown "
+        "only in this answer.",
+    )
+    set_webhook_enabled: Webhook = strawberry.mutation(
+        resolver=set_webhook_enabled,
+        description="Pauses (false) or resumes (true) deliveries to an endpoint.",
+    )
+    delete_webhook: strawberry.ID = strawberry.mutation(
+        resolver=delete_webhook, description="Deletes an endpoint and its delivery log."
+    )
+    redeliver_webhook: strawberry.ID = strawberry.mutation(
+        resolver=redeliver_webhook,
+        description="Sends a delivery again, freshly signed, with its same webhook-id.",
     )

@@ -8,14 +8,24 @@ from typing import Annotated, Any
 
 import strawberry
 
+from gateway import ids
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError, bad_input, rpc
 from gateway.nodes import fetch_task, selects
+from gateway.notify_resolvers import (
+    fetch_notification,
+    fetch_webhook,
+    list_deliveries,
+    list_notifications,
+    list_webhooks,
+)
 from gateway.types.node import Node
+from gateway.types.notification import NotificationConnection
 from gateway.types.recurrence import RecurrencePreview
 from gateway.types.scalars import to_timestamp
 from gateway.types.task import Task, TaskConnection
 from gateway.types.task_inputs import TaskFilter, TaskOrder, given
+from gateway.types.webhook import Webhook, WebhookDeliveryConnection
 from todo_contracts.recur.v1 import recurrence_service_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2
 
@@ -89,7 +99,16 @@ async def get_node(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="Any object's global id.")],
 ) -> Node | None:
-    return await fetch_task(info.context, id)  # Task is the only Node type so far
+    return await fetch_node(info.context, id)
+
+
+async def fetch_node(context: GatewayContext, global_id: str) -> Node:
+    kind = ids.type_of(global_id)
+    if kind == ids.NOTIFICATION:
+        return await fetch_notification(context, global_id)
+    if kind == ids.WEBHOOK:
+        return await fetch_webhook(context, global_id)
+    return await fetch_task(context, global_id)  # NOT_FOUND for anything else
 
 
 async def get_nodes(
@@ -104,7 +123,7 @@ async def get_nodes(
 
     async def one(global_id: strawberry.ID) -> Node | GatewayError:
         try:
-            return await fetch_task(info.context, global_id)
+            return await fetch_node(info.context, global_id)
         except GatewayError as error:  # becomes this item's null and error
             return error
 
@@ -171,6 +190,18 @@ class Query:
         resolver=get_nodes,
         description="Objects by global id, in the order asked; each unknown, malformed or "
         "foreign id is null with a NOT_FOUND error at its index.",
+    )
+    notifications: NotificationConnection = strawberry.field(
+        resolver=list_notifications,
+        description="Your fired reminders, newest first.",
+    )
+    webhooks: list[Webhook] = strawberry.field(
+        resolver=list_webhooks, description="Your webhook endpoints, oldest first."
+    )
+    webhook_deliveries: WebhookDeliveryConnection = strawberry.field(
+        resolver=list_deliveries,
+        description="Every attempt to deliver to one of your endpoints, newest first. NOT_FOUND "
+        "for an endpoint that is not yours.",
     )
     parse_recurrence: RecurrencePreview = strawberry.field(
         resolver=parse_recurrence,

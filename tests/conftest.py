@@ -22,7 +22,7 @@ import pytest
 
 from svc_recur.service import SERVICE as RECUR
 from svc_tasks.service import SERVICE as TASKS
-from tests.infra import TEST_SECRET, RunningTasks, service_config
+from tests.infra import TEST_SECRET, PostgresProxy, RunningTasks, service_config
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import EmbeddedPostgres
 from todo_runtime import endpoints
@@ -111,3 +111,14 @@ async def recur_service(recur_config: ServiceConfig) -> AsyncIterator[str]:
         yield f"127.0.0.1:{service.port}"
     finally:
         await service.stop()
+
+
+@pytest.fixture
+async def proxy(database_url: str) -> AsyncIterator[PostgresProxy]:
+    """A TCP link to the test's database that a test can cut (an outage) and restore."""
+    link = PostgresProxy(database_url)
+    await link.start()
+    try:
+        yield link
+    finally:
+        await link.cut()

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import importlib.metadata
+import json
 import os
 import subprocess
 import tempfile
@@ -67,17 +68,20 @@ def npm_ci(package_dir: Path) -> Path:
     return node_modules
 
 
-async def run_node(script: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+async def run_node(
+    script: Path, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> str:
     """Runs a Node script without blocking the event loop (a server under test may share it).
 
-    Returns its standard output; a non-zero exit raises, with its standard error,
-    and so does running past NODE_TIMEOUT_SECONDS (the script is killed).
+    It runs in `cwd`, by default the script's own directory. Returns its standard
+    output; a non-zero exit raises, with its standard output and error, and so
+    does running past NODE_TIMEOUT_SECONDS (the script is killed).
     """
     process = await asyncio.create_subprocess_exec(
         str(NODE),
         str(script),
         *args,
-        cwd=script.parent,
+        cwd=cwd or script.parent,
         env=node_environment(env),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -89,8 +93,23 @@ async def run_node(script: Path, *args: str, env: Mapping[str, str] | None = Non
         await process.wait()
         raise
     if process.returncode != 0:
-        raise RuntimeError(f"node {script.name} exited {process.returncode}:\n{stderr.decode()}")
+        raise RuntimeError(
+            f"node {script.name} exited {process.returncode}:\n{stdout.decode()}\n{stderr.decode()}"
+        )
     return stdout.decode()
+
+
+def package_bin(node_modules: Path, package: str, command: str | None = None) -> Path:
+    """The script behind an installed package's command, from the `bin` of its package.json.
+
+    `command` defaults to the package's own name without its scope; run the
+    script with `run_node`, which puts the wheel's `node` first (`.bin` links find it on PATH).
+    """
+    manifest = json.loads((node_modules / package / "package.json").read_text())
+    commands = manifest["bin"]
+    if isinstance(commands, str):
+        return node_modules / package / commands
+    return node_modules / package / str(commands[command or package.rsplit("/", 1)[-1]])
 
 
 def _install_key(package_dir: Path) -> str:

@@ -51,14 +51,16 @@ def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: 
             "postgres",
             "broker",
             "tasks",
+            "notify",
             "recur",
             "gateway",
             "todo",
         ]
         assert f"kafka://127.0.0.1:{env['TODO_BROKER_PORT']}" in stack.seen[1]
         assert stack.seen[2].endswith(f"grpc://127.0.0.1:{env['TODO_TASKS_PORT']}")
-        assert stack.seen[3].endswith(f"grpc://127.0.0.1:{env['TODO_RECUR_PORT']}")
-        assert stack.seen[4].endswith(f"http://127.0.0.1:{env['TODO_GATEWAY_PORT']}/graphql")
+        assert stack.seen[3].endswith(f"grpc://127.0.0.1:{env['TODO_NOTIFY_PORT']}")
+        assert stack.seen[4].endswith(f"grpc://127.0.0.1:{env['TODO_RECUR_PORT']}")
+        assert stack.seen[5].endswith(f"http://127.0.0.1:{env['TODO_GATEWAY_PORT']}/graphql")
 
         alice = token(env, "alice")
         created = graphql(env, alice, 'mutation { createTask(input: {title: "kept"}) { title } }')
@@ -77,6 +79,7 @@ def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: 
         for port, setting in [
             ("TODO_BROKER_PORT", "TODO_BROKER_PORT"),
             ("TODO_TASKS_PORT", "TODO_TASKS_PORT"),
+            ("TODO_NOTIFY_PORT", "TODO_NOTIFY_PORT"),
             ("TODO_RECUR_PORT", "TODO_RECUR_PORT"),
             ("TODO_GATEWAY_PORT", "TODO_GATEWAY_PORT"),
         ]:

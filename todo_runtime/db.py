@@ -1,13 +1,20 @@
-"""The asyncpg pool every service uses, bound to the service's own schema."""
+"""The asyncpg pool every service uses, bound to the service's own schema, and how a pooled
+connection that LISTENed goes back to it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from todo_runtime.config import DatabaseConfig
+
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
@@ -36,3 +43,23 @@ async def create_pool(
     if pool is None:  # create_pool only returns None when not awaited
         raise RuntimeError("asyncpg.create_pool returned no pool")
     return pool
+
+
+async def unlisten(conn: Connection, channel: str, callback: Callable[..., None]) -> None:
+    """Removes a LISTEN before the pool gets `conn` back, or drops the connection.
+
+    A connection that died (even one whose socket closed a moment before
+    asyncpg noticed), or whose UNLISTEN failed or was cancelled, is terminated:
+    that clears its listeners, so the pool takes it back quietly and opens a
+    fresh one, and no connection returns to the pool still listening.
+    """
+    try:
+        if conn.is_closed():
+            raise ConnectionError("connection closed")
+        async with asyncio.timeout(2.0):
+            await conn.remove_listener(channel, callback)
+    except BaseException as error:
+        with contextlib.suppress(asyncpg.InterfaceError):  # already detached: nothing to drop
+            conn.terminate()
+        if isinstance(error, asyncio.CancelledError):
+            raise

@@ -33,6 +33,12 @@ class InvalidArgument(DomainError):
         self.field = field
 
 
+class FailedPrecondition(DomainError):
+    """The request is well formed but the object's state refuses it (say why)."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
 class Conflict(DomainError):
     """A stale expected version (AIP-154): re-read and retry."""
 

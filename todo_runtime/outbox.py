@@ -27,15 +27,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from google.protobuf.message import Message
 
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers
 from todo_runtime.config import KafkaConfig
+from todo_runtime.db import Connection, unlisten
 from todo_runtime.producer import DeliveryError, EventProducer, Record
 from todo_runtime.topic_epochs import TopicEpochError, TopicEpochs
 from todo_runtime.topics import ensure_topics
@@ -43,10 +43,15 @@ from todo_runtime.topics import ensure_topics
 log = logging.getLogger(__name__)
 
 # A plain or pooled connection; every function here takes either.
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 _LOCK_CLASS: Final = 0x70D0_0002  # advisory lock namespace of relays; the other key is the schema
-_DB_ERRORS: Final = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# InternalClientError: asyncpg on a connection the server dropped mid-operation.
+_DB_ERRORS: Final = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 
 _INSERT: Final = """
     INSERT INTO outbox (topic, key, value, headers)
@@ -220,8 +225,7 @@ class OutboxRelay:
             # method then raises; its listeners died with it.
             with contextlib.suppress(asyncpg.InterfaceError):
                 conn.remove_termination_listener(on_close)
-            if not closed:
-                await _unlisten(conn, channel, on_notify)
+            await unlisten(conn, channel, on_notify)
 
     async def _drain(self, conn: Connection) -> None:
         """Publishes until the backlog is empty, waiting out broker failures with backoff."""
@@ -358,19 +362,3 @@ async def _unlock(conn: Connection, schema: str) -> None:
     """Releases the relay lock of a connection going back to the pool (a dead one holds nothing)."""
     with contextlib.suppress(*_DB_ERRORS):
         await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", _LOCK_CLASS, schema)
-
-
-async def _unlisten(conn: Connection, channel: str, callback: Any) -> None:
-    """Removes the listener before the pool gets the connection back, or drops the connection.
-
-    A connection in doubt (broken, or its UNLISTEN cancelled) is terminated
-    rather than returned with a live listener; the pool opens a fresh one.
-    """
-    try:
-        async with asyncio.timeout(2.0):
-            await conn.remove_listener(channel, callback)
-    except BaseException as exc:
-        with contextlib.suppress(asyncpg.InterfaceError):  # already detached: nothing to drop
-            conn.terminate()
-        if not isinstance(exc, _DB_ERRORS):  # leadership is over anyway; cancellation is not
-            raise

@@ -16,19 +16,16 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from confluent_kafka import KafkaError, KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient
 
 from todo_runtime.config import KafkaConfig
+from todo_runtime.db import Connection
 from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL, TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
-
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 _NO_ID: Final = "AAAAAAAAAAAAAAAAAAAAAA"  # the all-zero Kafka Uuid: the broker has no topic ids
 _TIMEOUT: Final = 5.0

@@ -17,7 +17,7 @@ import asyncpg
 
 from todo_runtime import inbox
 from todo_runtime.consumer import ReceivedEvent
-from todo_runtime.outbox import Connection
+from todo_runtime.db import Connection
 
 log = logging.getLogger(__name__)
 

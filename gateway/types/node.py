@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 
 
@@ -26,3 +28,13 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(
         description="The last edge's cursor; null when the page is empty."
     )
+
+    @classmethod
+    def forward(cls, cursors: Sequence[str], next_page_token: str) -> PageInfo:
+        """A page of a list that pages forwards only (as the specification allows)."""
+        return cls(
+            has_next_page=bool(next_page_token),
+            has_previous_page=False,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )

@@ -58,6 +58,7 @@ def make_config(
         jwt_issuer=None,
         tasks_address=tasks_address or f"127.0.0.1:{free_port()}",
         recur_address=f"127.0.0.1:{free_port()}",
+        notify_address=f"127.0.0.1:{free_port()}",
         internal_secret=internal_secret,
         grpc_timeout=5.0,
     )

@@ -62,6 +62,20 @@ enum ChangeKind { CREATED UPDATED COMPLETED REOPENED DELETED }
 type RecurrencePreview {
   rule: String! text: String! basis: RecurrenceBasis! occurrences: [DateTime!]!
 }
+type Notification implements Node {
+  id: ID! taskId: ID! title: String! dueAt: DateTime firedAt: DateTime! readAt: DateTime
+}
+type NotificationEdge { cursor: String! node: Notification! }
+type NotificationConnection { edges: [NotificationEdge!]! pageInfo: PageInfo! totalCount: Int! }
+type Webhook implements Node { id: ID! url: String! enabled: Boolean! createdAt: DateTime! }
+type WebhookCreated { webhook: Webhook! secret: String! }
+type WebhookDelivery {
+  id: ID! eventId: ID! attempt: Int! status: Int error: String at: DateTime! latencyMs: Int
+}
+type WebhookDeliveryEdge { cursor: String! node: WebhookDelivery! }
+type WebhookDeliveryConnection {
+  edges: [WebhookDeliveryEdge!]! pageInfo: PageInfo! totalCount: Int!
+}
 type Query {
   tasks(
     filter: TaskFilter, orderBy: [TaskOrder!], first: Int, after: String, last: Int, before: String
@@ -69,7 +83,10 @@ type Query {
   node(id: ID!): Node
   nodes(ids: [ID!]!): [Node]
   task(id: ID!): Task
+  notifications(unreadOnly: Boolean = false, first: Int = 50, after: String): NotificationConnection!
   parseRecurrence(text: String!, timeZone: String, count: Int = 5): RecurrencePreview!
+  webhooks: [Webhook!]!
+  webhookDeliveries(webhookId: ID!, first: Int = 50, after: String): WebhookDeliveryConnection!
 }
 type Mutation {
   createTask(input: CreateTaskInput!): Task!
@@ -77,6 +94,11 @@ type Mutation {
   completeTask(id: ID!): Task!
   reopenTask(id: ID!): Task!
   deleteTask(id: ID!): ID!
+  snoozeReminder(notificationId: ID!, minutes: Int!): Notification!
+  markNotificationRead(id: ID!): Notification!
+  createWebhook(url: String!): WebhookCreated!
+  setWebhookEnabled(id: ID!, enabled: Boolean!): Webhook!
+  deleteWebhook(id: ID!): ID!
 }
 """
 

@@ -26,8 +26,9 @@ from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime import inbox
 from todo_runtime.cloudevents import read_headers
 from todo_runtime.consumer import EventConsumer, ReceivedEvent
+from todo_runtime.db import Connection
 from todo_runtime.dlq_replay import replay_dead_letters
-from todo_runtime.outbox import Connection, OutgoingEvent, enqueue
+from todo_runtime.outbox import OutgoingEvent, enqueue
 from todo_runtime.unit_of_work import transactional
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -37,16 +36,6 @@ async def create(port: int, title: str) -> task_pb2.Task:
             request, metadata=identity_metadata(TEST_SECRET, "alice"), timeout=5
         )
         return response.task
-
-
-@pytest.fixture
-async def proxy(database_url: str) -> AsyncIterator[PostgresProxy]:
-    link = PostgresProxy(database_url)
-    await link.start()
-    try:
-        yield link
-    finally:
-        await link.cut()
 
 
 async def test_database_outage_is_unavailable_then_recovers(

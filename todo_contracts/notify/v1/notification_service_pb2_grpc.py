@@ -26,8 +26,9 @@ if _version_not_supported:
 
 
 class NotificationServiceStub:
-    """The caller's reminders and notifications, and webhook delivery. Scoped to
-    the user named in the caller's signed metadata.
+    """The caller's fired reminders (notifications) and webhook endpoints.
+    Scoped to the user named in the caller's signed metadata: another user's
+    id answers NOT_FOUND.
     """
 
     def __init__(self, channel):
@@ -40,6 +41,11 @@ class NotificationServiceStub:
                 '/todo.notify.v1.NotificationService/ListNotifications',
                 request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListNotificationsRequest.SerializeToString,
                 response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListNotificationsResponse.FromString,
+                _registered_method=True)
+        self.GetNotification = channel.unary_unary(
+                '/todo.notify.v1.NotificationService/GetNotification',
+                request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetNotificationRequest.SerializeToString,
+                response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetNotificationResponse.FromString,
                 _registered_method=True)
         self.MarkNotificationRead = channel.unary_unary(
                 '/todo.notify.v1.NotificationService/MarkNotificationRead',
@@ -61,20 +67,48 @@ class NotificationServiceStub:
                 request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhooksRequest.SerializeToString,
                 response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhooksResponse.FromString,
                 _registered_method=True)
+        self.GetWebhook = channel.unary_unary(
+                '/todo.notify.v1.NotificationService/GetWebhook',
+                request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetWebhookRequest.SerializeToString,
+                response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetWebhookResponse.FromString,
+                _registered_method=True)
+        self.SetWebhookEnabled = channel.unary_unary(
+                '/todo.notify.v1.NotificationService/SetWebhookEnabled',
+                request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.SetWebhookEnabledRequest.SerializeToString,
+                response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.SetWebhookEnabledResponse.FromString,
+                _registered_method=True)
         self.DeleteWebhook = channel.unary_unary(
                 '/todo.notify.v1.NotificationService/DeleteWebhook',
                 request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.DeleteWebhookRequest.SerializeToString,
                 response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.DeleteWebhookResponse.FromString,
                 _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/todo.notify.v1.NotificationService/ListWebhookDeliveries',
+                request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.RedeliverWebhook = channel.unary_unary(
+                '/todo.notify.v1.NotificationService/RedeliverWebhook',
+                request_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.RedeliverWebhookRequest.SerializeToString,
+                response_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.RedeliverWebhookResponse.FromString,
+                _registered_method=True)
 
 
 class NotificationServiceServicer:
-    """The caller's reminders and notifications, and webhook delivery. Scoped to
-    the user named in the caller's signed metadata.
+    """The caller's fired reminders (notifications) and webhook endpoints.
+    Scoped to the user named in the caller's signed metadata: another user's
+    id answers NOT_FOUND.
     """
 
     def ListNotifications(self, request, context):
-        """Newest first.
+        """Newest first (by fire time), paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNotification(self, request, context):
+        """One notification of the caller's.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -88,14 +122,16 @@ class NotificationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SnoozeReminder(self, request, context):
-        """Fires the notification's reminder again after `minutes`.
+        """Fires the notification's reminder once more, `minutes` from now. Snoozing
+        again before it fired moves that time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateWebhook(self, request, context):
-        """Registers an HTTPS endpoint that receives signed reminder deliveries.
+        """Registers an http(s) endpoint for signed reminder deliveries (Standard
+        Webhooks). The signing secret is generated and returned only here.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -107,8 +143,37 @@ class NotificationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetWebhook(self, request, context):
+        """One endpoint of the caller's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetWebhookEnabled(self, request, context):
+        """Enables or disables an endpoint; a disabled one receives nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteWebhook(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Every attempt to deliver to an endpoint, newest first, paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeliverWebhook(self, request, context):
+        """Sends a delivery again (one that failed for good, or any other), with a
+        fresh signature and the same `webhook-id`.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -120,6 +185,11 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.ListNotifications,
                     request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListNotificationsRequest.FromString,
                     response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'GetNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNotification,
+                    request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetNotificationRequest.FromString,
+                    response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetNotificationResponse.SerializeToString,
             ),
             'MarkNotificationRead': grpc.unary_unary_rpc_method_handler(
                     servicer.MarkNotificationRead,
@@ -141,10 +211,30 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhooksRequest.FromString,
                     response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhooksResponse.SerializeToString,
             ),
+            'GetWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebhook,
+                    request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetWebhookRequest.FromString,
+                    response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.GetWebhookResponse.SerializeToString,
+            ),
+            'SetWebhookEnabled': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetWebhookEnabled,
+                    request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.SetWebhookEnabledRequest.FromString,
+                    response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.SetWebhookEnabledResponse.SerializeToString,
+            ),
             'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteWebhook,
                     request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.DeleteWebhookRequest.FromString,
                     response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'RedeliverWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeliverWebhook,
+                    request_deserializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.RedeliverWebhookRequest.FromString,
+                    response_serializer=todo_dot_notify_dot_v1_dot_notification__service__pb2.RedeliverWebhookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -155,8 +245,9 @@ def add_NotificationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class NotificationService:
-    """The caller's reminders and notifications, and webhook delivery. Scoped to
-    the user named in the caller's signed metadata.
+    """The caller's fired reminders (notifications) and webhook endpoints.
+    Scoped to the user named in the caller's signed metadata: another user's
+    id answers NOT_FOUND.
     """
 
     @staticmethod
@@ -176,6 +267,33 @@ class NotificationService:
             '/todo.notify.v1.NotificationService/ListNotifications',
             todo_dot_notify_dot_v1_dot_notification__service__pb2.ListNotificationsRequest.SerializeToString,
             todo_dot_notify_dot_v1_dot_notification__service__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.notify.v1.NotificationService/GetNotification',
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.GetNotificationRequest.SerializeToString,
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.GetNotificationResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -295,6 +413,60 @@ class NotificationService:
             _registered_method=True)
 
     @staticmethod
+    def GetWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.notify.v1.NotificationService/GetWebhook',
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.GetWebhookRequest.SerializeToString,
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.GetWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetWebhookEnabled(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.notify.v1.NotificationService/SetWebhookEnabled',
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.SetWebhookEnabledRequest.SerializeToString,
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.SetWebhookEnabledResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DeleteWebhook(request,
             target,
             options=(),
@@ -311,6 +483,60 @@ class NotificationService:
             '/todo.notify.v1.NotificationService/DeleteWebhook',
             todo_dot_notify_dot_v1_dot_notification__service__pb2.DeleteWebhookRequest.SerializeToString,
             todo_dot_notify_dot_v1_dot_notification__service__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.notify.v1.NotificationService/ListWebhookDeliveries',
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeliverWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.notify.v1.NotificationService/RedeliverWebhook',
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.RedeliverWebhookRequest.SerializeToString,
+            todo_dot_notify_dot_v1_dot_notification__service__pb2.RedeliverWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,8 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class NotificationServiceStub:
-    """The caller's reminders and notifications, and webhook delivery. Scoped to
-    the user named in the caller's signed metadata.
+    """The caller's fired reminders (notifications) and webhook endpoints.
+    Scoped to the user named in the caller's signed metadata: another user's
+    id answers NOT_FOUND.
     """
 
     @_typing.overload
@@ -36,37 +37,71 @@ class NotificationServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> NotificationServiceAsyncStub: ...
     ListNotifications: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.ListNotificationsRequest, _notification_service_pb2.ListNotificationsResponse]
-    """Newest first."""
+    """Newest first (by fire time), paged."""
+    GetNotification: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.GetNotificationRequest, _notification_service_pb2.GetNotificationResponse]
+    """One notification of the caller's."""
     MarkNotificationRead: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.MarkNotificationReadRequest, _notification_service_pb2.MarkNotificationReadResponse]
     """Marks a notification read. Marking a read notification changes nothing."""
     SnoozeReminder: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.SnoozeReminderRequest, _notification_service_pb2.SnoozeReminderResponse]
-    """Fires the notification's reminder again after `minutes`."""
+    """Fires the notification's reminder once more, `minutes` from now. Snoozing
+    again before it fired moves that time.
+    """
     CreateWebhook: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.CreateWebhookRequest, _notification_service_pb2.CreateWebhookResponse]
-    """Registers an HTTPS endpoint that receives signed reminder deliveries."""
+    """Registers an http(s) endpoint for signed reminder deliveries (Standard
+    Webhooks). The signing secret is generated and returned only here.
+    """
     ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.ListWebhooksRequest, _notification_service_pb2.ListWebhooksResponse]
+    GetWebhook: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.GetWebhookRequest, _notification_service_pb2.GetWebhookResponse]
+    """One endpoint of the caller's."""
+    SetWebhookEnabled: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.SetWebhookEnabledRequest, _notification_service_pb2.SetWebhookEnabledResponse]
+    """Enables or disables an endpoint; a disabled one receives nothing."""
     DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.DeleteWebhookRequest, _notification_service_pb2.DeleteWebhookResponse]
+    ListWebhookDeliveries: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.ListWebhookDeliveriesRequest, _notification_service_pb2.ListWebhookDeliveriesResponse]
+    """Every attempt to deliver to an endpoint, newest first, paged."""
+    RedeliverWebhook: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.RedeliverWebhookRequest, _notification_service_pb2.RedeliverWebhookResponse]
+    """Sends a delivery again (one that failed for good, or any other), with a
+    fresh signature and the same `webhook-id`.
+    """
 
 @_typing.type_check_only
 class NotificationServiceAsyncStub(NotificationServiceStub):
-    """The caller's reminders and notifications, and webhook delivery. Scoped to
-    the user named in the caller's signed metadata.
+    """The caller's fired reminders (notifications) and webhook endpoints.
+    Scoped to the user named in the caller's signed metadata: another user's
+    id answers NOT_FOUND.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListNotifications: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.ListNotificationsRequest, _notification_service_pb2.ListNotificationsResponse]  # type: ignore[assignment]
-    """Newest first."""
+    """Newest first (by fire time), paged."""
+    GetNotification: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.GetNotificationRequest, _notification_service_pb2.GetNotificationResponse]  # type: ignore[assignment]
+    """One notification of the caller's."""
     MarkNotificationRead: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.MarkNotificationReadRequest, _notification_service_pb2.MarkNotificationReadResponse]  # type: ignore[assignment]
     """Marks a notification read. Marking a read notification changes nothing."""
     SnoozeReminder: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.SnoozeReminderRequest, _notification_service_pb2.SnoozeReminderResponse]  # type: ignore[assignment]
-    """Fires the notification's reminder again after `minutes`."""
+    """Fires the notification's reminder once more, `minutes` from now. Snoozing
+    again before it fired moves that time.
+    """
     CreateWebhook: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.CreateWebhookRequest, _notification_service_pb2.CreateWebhookResponse]  # type: ignore[assignment]
-    """Registers an HTTPS endpoint that receives signed reminder deliveries."""
+    """Registers an http(s) endpoint for signed reminder deliveries (Standard
+    Webhooks). The signing secret is generated and returned only here.
+    """
     ListWebhooks: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.ListWebhooksRequest, _notification_service_pb2.ListWebhooksResponse]  # type: ignore[assignment]
+    GetWebhook: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.GetWebhookRequest, _notification_service_pb2.GetWebhookResponse]  # type: ignore[assignment]
+    """One endpoint of the caller's."""
+    SetWebhookEnabled: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.SetWebhookEnabledRequest, _notification_service_pb2.SetWebhookEnabledResponse]  # type: ignore[assignment]
+    """Enables or disables an endpoint; a disabled one receives nothing."""
     DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.DeleteWebhookRequest, _notification_service_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
+    ListWebhookDeliveries: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.ListWebhookDeliveriesRequest, _notification_service_pb2.ListWebhookDeliveriesResponse]  # type: ignore[assignment]
+    """Every attempt to deliver to an endpoint, newest first, paged."""
+    RedeliverWebhook: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.RedeliverWebhookRequest, _notification_service_pb2.RedeliverWebhookResponse]  # type: ignore[assignment]
+    """Sends a delivery again (one that failed for good, or any other), with a
+    fresh signature and the same `webhook-id`.
+    """
 
 class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The caller's reminders and notifications, and webhook delivery. Scoped to
-    the user named in the caller's signed metadata.
+    """The caller's fired reminders (notifications) and webhook endpoints.
+    Scoped to the user named in the caller's signed metadata: another user's
+    id answers NOT_FOUND.
     """
 
     @_abc_1.abstractmethod
@@ -75,7 +110,15 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _notification_service_pb2.ListNotificationsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notification_service_pb2.ListNotificationsResponse, _abc.Awaitable[_notification_service_pb2.ListNotificationsResponse]]:
-        """Newest first."""
+        """Newest first (by fire time), paged."""
+
+    @_abc_1.abstractmethod
+    def GetNotification(
+        self,
+        request: _notification_service_pb2.GetNotificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_service_pb2.GetNotificationResponse, _abc.Awaitable[_notification_service_pb2.GetNotificationResponse]]:
+        """One notification of the caller's."""
 
     @_abc_1.abstractmethod
     def MarkNotificationRead(
@@ -91,7 +134,9 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _notification_service_pb2.SnoozeReminderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notification_service_pb2.SnoozeReminderResponse, _abc.Awaitable[_notification_service_pb2.SnoozeReminderResponse]]:
-        """Fires the notification's reminder again after `minutes`."""
+        """Fires the notification's reminder once more, `minutes` from now. Snoozing
+        again before it fired moves that time.
+        """
 
     @_abc_1.abstractmethod
     def CreateWebhook(
@@ -99,7 +144,9 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _notification_service_pb2.CreateWebhookRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notification_service_pb2.CreateWebhookResponse, _abc.Awaitable[_notification_service_pb2.CreateWebhookResponse]]:
-        """Registers an HTTPS endpoint that receives signed reminder deliveries."""
+        """Registers an http(s) endpoint for signed reminder deliveries (Standard
+        Webhooks). The signing secret is generated and returned only here.
+        """
 
     @_abc_1.abstractmethod
     def ListWebhooks(
@@ -109,10 +156,44 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_notification_service_pb2.ListWebhooksResponse, _abc.Awaitable[_notification_service_pb2.ListWebhooksResponse]]: ...
 
     @_abc_1.abstractmethod
+    def GetWebhook(
+        self,
+        request: _notification_service_pb2.GetWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_service_pb2.GetWebhookResponse, _abc.Awaitable[_notification_service_pb2.GetWebhookResponse]]:
+        """One endpoint of the caller's."""
+
+    @_abc_1.abstractmethod
+    def SetWebhookEnabled(
+        self,
+        request: _notification_service_pb2.SetWebhookEnabledRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_service_pb2.SetWebhookEnabledResponse, _abc.Awaitable[_notification_service_pb2.SetWebhookEnabledResponse]]:
+        """Enables or disables an endpoint; a disabled one receives nothing."""
+
+    @_abc_1.abstractmethod
     def DeleteWebhook(
         self,
         request: _notification_service_pb2.DeleteWebhookRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notification_service_pb2.DeleteWebhookResponse, _abc.Awaitable[_notification_service_pb2.DeleteWebhookResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListWebhookDeliveries(
+        self,
+        request: _notification_service_pb2.ListWebhookDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_service_pb2.ListWebhookDeliveriesResponse, _abc.Awaitable[_notification_service_pb2.ListWebhookDeliveriesResponse]]:
+        """Every attempt to deliver to an endpoint, newest first, paged."""
+
+    @_abc_1.abstractmethod
+    def RedeliverWebhook(
+        self,
+        request: _notification_service_pb2.RedeliverWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_service_pb2.RedeliverWebhookResponse, _abc.Awaitable[_notification_service_pb2.RedeliverWebhookResponse]]:
+        """Sends a delivery again (one that failed for good, or any other), with a
+        fresh signature and the same `webhook-id`.
+        """
 
 def add_NotificationServiceServicer_to_server(servicer: NotificationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

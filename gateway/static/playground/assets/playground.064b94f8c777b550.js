@@ -1,0 +1,52 @@
+// Starts GraphiQL on the playground page. A file of its own, not an inline script, so the page's
+// Content-Security-Policy needs no 'unsafe-inline'. React, ReactDOM and GraphiQL are the globals
+// their UMD bundles define (loaded before this file).
+"use strict";
+
+(function () {
+  const DEFAULT_QUERY = `# The todo GraphQL API. Sign in first: in "Headers" below,
+# paste a token from \`todo token USER\` (you are then USER).
+#
+# Lists are Relay cursor connections: take the first N
+# edges, then pass pageInfo.endCursor (or any edge's
+# cursor) as after: to get the N that follow it.
+query Tasks {
+  # next page: tasks(first: 10, after: "<endCursor>")
+  tasks(first: 10) {
+    totalCount
+    edges {
+      cursor
+      node { id title status priority dueAt }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
+  const DEFAULT_HEADERS = `{
+  "Authorization": "Bearer <paste a token from: todo token USER>"
+}
+`;
+
+  // The page is served at the GraphQL endpoint itself; subscriptions use the same URL over
+  // WebSocket (graphql-transport-ws). GraphiQL sends the Headers tab's JSON as the connection_init
+  // payload, which is where the gateway reads a WebSocket's token.
+  const url = window.location.origin + window.location.pathname;
+  const subscriptionUrl = url.replace(/^http/, "ws");
+
+  const root = ReactDOM.createRoot(document.getElementById("graphiql"));
+  root.render(
+    React.createElement(GraphiQL, {
+      fetcher: GraphiQL.createFetcher({ url, subscriptionUrl }),
+      defaultQuery: DEFAULT_QUERY,
+      defaultHeaders: DEFAULT_HEADERS,
+      defaultEditorToolsVisibility: "headers",
+      isHeadersEditorEnabled: true,
+      // Tabs, history and headers live as long as the browser tab: a pasted token survives a
+      // reload but never reaches localStorage, where it would outlive the session (GraphiQL's
+      // history keeps every request's headers, whatever shouldPersistHeaders says).
+      storage: window.sessionStorage,
+      shouldPersistHeaders: true,
+    }),
+  );
+})();

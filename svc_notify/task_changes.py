@@ -1,0 +1,72 @@
+"""Consumes `task-events`: keeps each open task's reminders scheduled, in the task's change order.
+
+Runs in the runtime's unit of work (inbox claim, one transaction). Events can
+arrive twice or out of order after a redelivery or a broker that forgot; each
+carries the owner's change sequence, and a task applies only changes newer
+than the last one it applied, so an old event never undoes a newer one (a
+delete does not bump `version`, but it does take a sequence number).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from svc_notify import schedule
+from todo_contracts.events.v1 import task_events_pb2
+from todo_runtime.consumer import ReceivedEvent
+from todo_runtime.db import Connection
+from todo_runtime.failures import PermanentError
+
+
+async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
+    event = received.parse(task_events_pb2.TaskEvent)
+    try:
+        task_id = uuid.UUID(event.task.id)
+    except ValueError:
+        raise PermanentError(f"event {event.event_id} names no task id") from None
+    # One writer per task at a time, even before its first row exists.
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(task_id))
+    applied = await conn.fetchval("SELECT sequence FROM task_states WHERE task_id = $1", task_id)
+    if applied is not None and applied >= event.sequence:
+        return  # this change, or a newer one, is already in effect
+    is_open = schedule.is_open(event)
+    await conn.execute(
+        """INSERT INTO task_states (task_id, owner_id, sequence, open, snapshot)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (task_id) DO UPDATE
+               SET sequence = EXCLUDED.sequence, open = EXCLUDED.open, snapshot = EXCLUDED.snapshot""",
+        task_id,
+        event.user_id,
+        event.sequence,
+        is_open,
+        event.task.SerializeToString(),
+    )
+    if not is_open:  # completed or deleted: nothing of it fires any more, snoozes included
+        await conn.execute(
+            "DELETE FROM reminders WHERE task_id = $1 AND state = 'scheduled'", task_id
+        )
+        return
+    wanted = schedule.wanted(event)
+    ids = [w.reminder_id for w in wanted]
+    times = [w.fire_at for w in wanted]
+    await conn.execute(
+        """DELETE FROM reminders
+           WHERE task_id = $1 AND state = 'scheduled' AND reminder_id NOT LIKE $2 || '%'
+             AND (reminder_id, fire_at) NOT IN (
+                 SELECT * FROM unnest($3::text[], $4::timestamptz[]))""",
+        task_id,
+        schedule.SNOOZE_PREFIX,
+        ids,
+        times,
+    )
+    await conn.execute(
+        """INSERT INTO reminders (owner_id, task_id, reminder_id, fire_at)
+           SELECT $1, $2, reminder_id, fire_at
+           FROM unnest($3::text[], $4::timestamptz[]) AS wanted (reminder_id, fire_at)
+           ORDER BY fire_at
+           ON CONFLICT (task_id, reminder_id, fire_at) DO NOTHING""",
+        event.user_id,
+        task_id,
+        ids,
+        times,
+    )

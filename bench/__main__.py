@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import hostile_recurrence, list_tasks, next_instance, reminder_burst
+from bench import hostile_recurrence, list_tasks, load, next_instance, reminder_burst
 
 BENCHMARKS = {
     "list_tasks": list_tasks,
     "next_instance": next_instance,
     "hostile_recurrence": hostile_recurrence,
     "reminder_burst": reminder_burst,
+    "load": load,
 }
 
 # `nox -s bench -- NAME...` runs only those.

@@ -3,14 +3,20 @@
 HS256 tokens are checked against the shared secret; RS256 tokens against the
 public keys of a JWKS endpoint (`jwt.PyJWKClient`, which caches them). Only the
 configured algorithm is accepted, so a token cannot choose how it is verified.
+A client sends the same token with every request until it expires, so a
+verified token is remembered (by its whole text, until its `exp` and for at
+most `VERIFIED_TTL_SECONDS`): the signature is checked once per token, not
+once per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import jwt
 
@@ -20,6 +26,10 @@ from todo_runtime.validation import user_id_problem
 log = logging.getLogger(__name__)
 
 _BEARER = "bearer"
+# Verified tokens remembered; a client sending new ones only evicts the oldest.
+VERIFIED_TOKENS: Final = 4096
+# A remembered token is verified again after this long (a JWKS key may have been withdrawn).
+VERIFIED_TTL_SECONDS: Final = 300.0
 
 
 class AuthError(Exception):
@@ -60,10 +70,27 @@ class TokenVerifier:
         self._audience = config.jwt_audience
         self._issuer = config.jwt_issuer
         self._jwks = jwt.PyJWKClient(config.jwks_url, timeout=5) if config.jwks_url else None
+        # token -> (user id, unix time until which it needs no new check)
+        self._verified: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     async def user_id(self, authorization: str | None) -> str:
         """The verified user id of an `Authorization` header value; raises AuthError."""
         token = bearer_token(authorization)
+        remembered = self._verified.get(token)
+        now = time.time()
+        if remembered is not None:
+            if now < remembered[1]:
+                self._verified.move_to_end(token)
+                return remembered[0]
+            del self._verified[token]
+        user, expires = await self._verify(token)
+        self._verified[token] = (user, min(expires, now + VERIFIED_TTL_SECONDS))
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return user
+
+    async def _verify(self, token: str) -> tuple[str, float]:
+        """The user id of a token and its `exp`, checked in full; raises AuthError."""
         key = await self._key(token)
         try:
             claims = jwt.decode(
@@ -85,7 +112,7 @@ class TokenVerifier:
         problem = user_id_problem(subject)
         if problem is not None:
             raise AuthError(f"invalid token: its subject is not a user id ({problem})")
-        return subject
+        return subject, float(claims["exp"])
 
     async def _key(self, token: str) -> Any:
         if self._jwks is None:

@@ -5,6 +5,10 @@ Strawberry runs the first operation of a document that holds several when no
 And no string may carry NUL or a lone surrogate (`validation.text_problem`):
 PostgreSQL cannot store the one and no protocol can encode the other, so they
 are refused here, once, for every field, with the path of the offending value.
+String literals in the document are checked by a validation rule
+(`StorableStringLiterals`), so the result is cached with the document's
+validation; variables and the operation name change per request and are checked
+here every time.
 """
 
 from __future__ import annotations
@@ -12,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, StringValueNode, visit
-from graphql.language import Visitor
+from graphql import GraphQLError, OperationDefinitionNode, StringValueNode, ValidationRule
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import BAD_USER_INPUT
@@ -44,9 +47,6 @@ class EdgeChecks(SchemaExtension):
             _request_error(f"variables.{path}: {problem}")
             for path, problem in _bad_text(context.variables or {}, "")
         ]
-        literals = _LiteralScan()
-        visit(document, literals)
-        errors += [_request_error(f"a string in the document {p}") for p in literals.problems]
         if errors:
             context.pre_execution_errors = errors
 
@@ -73,12 +73,10 @@ def _bad_text(value: Any, path: str) -> Iterator[tuple[str, str]]:
             stack.extend((child, f"{where}[{index}]") for index, child in enumerate(item))
 
 
-class _LiteralScan(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
+class StorableStringLiterals(ValidationRule):
+    """A validation rule: every string literal in the document is text a service can store."""
 
     def enter_string_value(self, node: StringValueNode, *_: object) -> None:
         problem = text_problem(node.value)
         if problem is not None:
-            self.problems.append(problem)
+            self.report_error(_request_error(f"a string in the document {problem}"))

@@ -10,11 +10,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -25,7 +28,7 @@ from gateway.config import (
     DEFAULT_MAX_TOKENS,
 )
 from gateway.cost_limits import CostLimits
-from gateway.edge_checks import EdgeChecks
+from gateway.edge_checks import EdgeChecks, StorableStringLiterals
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
 from gateway.mutations import Mutation
 from gateway.queries import Query
@@ -33,6 +36,10 @@ from gateway.types.scalars import SCALAR_MAP
 from gateway.types.task import ChangeKind
 
 log = logging.getLogger(__name__)
+
+# Distinct documents whose parse and validation results are kept. Clients send the same few
+# documents again and again; a client sending new ones only evicts older entries.
+DOCUMENT_CACHE_SIZE = 512
 
 
 class GatewaySchema(strawberry.Schema):
@@ -64,11 +71,20 @@ def schema_extensions(
     max_aliases: int = DEFAULT_MAX_ALIASES,
     max_cost: int = DEFAULT_MAX_COST,
 ) -> list[Callable[[], SchemaExtension]]:
-    """Factories (one fresh extension per operation) for the document limits and error masking."""
+    """Factories (one fresh extension per operation) for the document limits and error masking.
+
+    Validation is most of what a small operation costs, so a document's parse and
+    validation are cached by its text (Strawberry's caches). The validation cache
+    is keyed by the rule classes as well: the depth and alias rules are built here,
+    once, rather than by the limiter extensions, which build new classes for every
+    operation and so would never let it hit.
+    """
+    rules = [max_depth_rule(max_depth, None), max_aliases_rule(max_aliases), StorableStringLiterals]
     return [
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
-        functools.partial(QueryDepthLimiter, max_depth=max_depth),
-        functools.partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+        functools.partial(AddValidationRules, rules),
+        functools.partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        functools.partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
         EdgeChecks,
         functools.partial(CostLimits, max_cost=max_cost),
         ErrorMasking,

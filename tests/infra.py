@@ -37,6 +37,9 @@ def service_config(
                 "TODO_INTERNAL_SECRET": TEST_SECRET,
                 "TODO_DB_POOL_MAX": "5",
                 "TODO_GRPC_GRACE_SECONDS": "0.5",
+                # Tansu holds an empty fetch up to this long before it sees a new record:
+                # short, so tests that wait for events wait less (idle CPU is no concern here).
+                "TODO_KAFKA_FETCH_WAIT_MAX_MS": "50",
                 endpoint.port_env: "0",
                 **settings,
             }

@@ -46,15 +46,27 @@ def _binaries() -> Path:
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 
 
-def _ensure_user(name: str) -> None:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(  # noqa: S603 - fixed command
+def _ensure_user(name: str, attempts: int = 20) -> None:
+    """Creates the system user once. Several processes may race here on a new machine (test
+    workers starting together): useradd then fails on the lock of /etc/passwd or because the
+    user now exists, so it is tried again until the user is there."""
+    for attempt in range(attempts):
+        try:
+            pwd.getpwnam(name)
+            return
+        except KeyError:
+            pass
+        created = subprocess.run(  # noqa: S603 - fixed command
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],  # noqa: S607
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
         )
+        if created.returncode == 0:
+            return
+        if attempt == attempts - 1:
+            raise DatabaseError(f"cannot create the system user {name}: {created.stderr.strip()}")
+        time.sleep(0.05 * (attempt + 1))
 
 
 def _open_path_to(path: Path) -> None:

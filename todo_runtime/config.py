@@ -101,8 +101,13 @@ class DatabaseConfig:
 class KafkaConfig:
     """Broker address and the client settings every producer and consumer shares.
 
-    `fetch_wait_max_ms` is low by default: brokers without long-poll wake-up
-    (Tansu) make a consumer wait this long for new records.
+    `fetch_wait_max_ms`: how long the broker may hold a fetch that found no
+    record. Redpanda and Kafka answer as soon as a record arrives, so it only
+    bounds idle round trips; Tansu checks for records within a fraction of it,
+    so it also adds latency there (measured p50 per hop: 115 ms at 500 ms,
+    16 ms at 100 ms, 3 ms at 10 ms). Every idle consumer costs the broker a
+    fetch per interval: at 100 ms the idle stack's broker used 2.6% of a core,
+    at 500 ms 1.0%. Consumers that need low latency set their own.
     """
 
     bootstrap_servers: str
@@ -118,7 +123,7 @@ class KafkaConfig:
             bootstrap_servers=env.text("KAFKA_BOOTSTRAP_SERVERS"),
             partitions=env.integer("TODO_TOPIC_PARTITIONS", 3),
             replication_factor=env.integer("TODO_TOPIC_REPLICATION", 1),
-            fetch_wait_max_ms=env.integer("TODO_KAFKA_FETCH_WAIT_MAX_MS", 10),
+            fetch_wait_max_ms=env.integer("TODO_KAFKA_FETCH_WAIT_MAX_MS", 500),
             session_timeout_ms=env.integer("TODO_KAFKA_SESSION_TIMEOUT_MS", 6000),
             assignment_strategy=env.text("TODO_KAFKA_ASSIGNMENT_STRATEGY", "range"),
         )

@@ -168,13 +168,18 @@ class EventConsumer:
             )
             while True:
                 messages = await self._call(_fetch, consumer, self._poll_timeout)
+                processed = []
                 for message in messages:
                     error = message.error()
                     if error is not None:
                         await self._on_message_error(error)
                         continue
                     self._recovered()
-                    await self._process(consumer, message)
+                    await self._process(message)
+                    processed.append(message)
+                if processed:
+                    # Once per fetch, not per record: each call is a hop to the consumer's thread.
+                    await self._call(_store_offsets, consumer, processed)
         finally:
             await self._call(consumer.close)  # commits what was stored
             executor.shutdown(wait=False)
@@ -187,7 +192,7 @@ class EventConsumer:
             raise RuntimeError("EventConsumer._call before run()")
         return await self._loop.run_in_executor(self._executor, function, *args)
 
-    async def _process(self, consumer: Consumer, message: Message) -> None:
+    async def _process(self, message: Message) -> None:
         where = f"{message.topic()} [{message.partition()}]@{message.offset()}"
         try:
             headers = read_headers(message.headers())
@@ -204,10 +209,6 @@ class EventConsumer:
                 headers,
             )
             await self._handle(event, message, where)
-        try:
-            await self._call(consumer.store_offsets, message)
-        except KafkaException as exc:  # e.g. partition revoked meanwhile: redelivered, idempotent
-            log.warning("cannot store the offset of %s, it will be redelivered: %s", where, exc)
 
     async def _handle(self, event: ReceivedEvent, message: Message, where: str) -> None:
         backoff = self._backoff()
@@ -358,6 +359,16 @@ def header_pairs(message: Message) -> list[tuple[str, bytes]]:
     return [
         (name, value.encode() if isinstance(value, str) else value or b"") for name, value in pairs
     ]
+
+
+def _store_offsets(consumer: Consumer, messages: list[Message]) -> None:
+    """Stores the offsets of processed records, for librdkafka's next commit."""
+    for message in messages:
+        try:
+            consumer.store_offsets(message)
+        except KafkaException as exc:  # e.g. partition revoked meanwhile: redelivered, idempotent
+            where = f"{message.topic()} [{message.partition()}]@{message.offset()}"
+            log.warning("cannot store the offset of %s, it will be redelivered: %s", where, exc)
 
 
 def _fetch(consumer: Consumer, timeout: float) -> list[Message]:

@@ -21,6 +21,18 @@ async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
+    """Returns a connection to the pool without a server round trip.
+
+    asyncpg's default reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL` on every release, a round trip per use that costs as much as a
+    small query. Nothing here leaves session state on a pooled connection:
+    `unlisten` and `release_session_lock` remove theirs or terminate the
+    connection, settings are per connection (`server_settings`) or `SET LOCAL`.
+    asyncpg still rolls back an open transaction and drops client-side listeners.
+    """
+
+
 async def create_pool(
     config: DatabaseConfig, schema: str, settings: dict[str, str] | None = None
 ) -> asyncpg.Pool[Any]:
@@ -34,6 +46,7 @@ async def create_pool(
         min_size=config.pool_min,
         max_size=config.pool_max,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={
             "search_path": f"{schema}, public",
             "application_name": schema,
@@ -60,6 +73,19 @@ async def unlisten(conn: Connection, channel: str, callback: Callable[..., None]
             await conn.remove_listener(channel, callback)
     except BaseException as error:
         with contextlib.suppress(asyncpg.InterfaceError):  # already detached: nothing to drop
+            conn.terminate()
+        if isinstance(error, asyncio.CancelledError):
+            raise
+
+
+async def release_session_lock(conn: Connection, unlock: str, *args: object) -> None:
+    """Runs `unlock` (a `pg_advisory_unlock` call) before the pool gets `conn` back, or
+    terminates the connection, which releases every lock it held."""
+    try:
+        async with asyncio.timeout(2.0):
+            await conn.execute(unlock, *args)
+    except BaseException as error:
+        with contextlib.suppress(asyncpg.InterfaceError):
             conn.terminate()
         if isinstance(error, asyncio.CancelledError):
             raise

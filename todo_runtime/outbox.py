@@ -35,7 +35,7 @@ from google.protobuf.message import Message
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers
 from todo_runtime.config import KafkaConfig
-from todo_runtime.db import Connection, unlisten
+from todo_runtime.db import Connection, release_session_lock, unlisten
 from todo_runtime.producer import DeliveryError, EventProducer, Record
 from todo_runtime.topic_epochs import TopicEpochError, TopicEpochs
 from todo_runtime.topics import ensure_topics
@@ -360,5 +360,6 @@ async def delete_sent(conn: Connection, retention: timedelta) -> int:
 
 async def _unlock(conn: Connection, schema: str) -> None:
     """Releases the relay lock of a connection going back to the pool (a dead one holds nothing)."""
-    with contextlib.suppress(*_DB_ERRORS):
-        await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", _LOCK_CLASS, schema)
+    await release_session_lock(
+        conn, "SELECT pg_advisory_unlock($1, hashtext($2))", _LOCK_CLASS, schema
+    )

@@ -186,3 +186,36 @@ async def test_user_ids_from_common_identity_providers_are_accepted(subject: str
         {"sub": subject, "exp": int(time.time()) + 60}, JWT_SECRET, algorithm="HS256"
     )
     assert await TokenVerifier(make_config()).user_id(f"Bearer {token}") == subject
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier = TokenVerifier(make_config())
+    token = _sign({"sub": "alice", "exp": int(time.time()) + 60})
+    checks = 0
+    verify = verifier._verify
+
+    async def counted(value: str) -> tuple[str, float]:
+        nonlocal checks
+        checks += 1
+        return await verify(value)
+
+    monkeypatch.setattr(verifier, "_verify", counted)
+    for _ in range(3):
+        assert await verifier.user_id(f"Bearer {token}") == "alice"
+    assert checks == 1
+
+    # At its expiry the remembered answer is dropped and the token checked in full again.
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    await verifier.user_id(f"Bearer {token}")
+    assert checks == 2
+
+
+async def test_a_refused_token_is_never_remembered() -> None:
+    verifier = TokenVerifier(make_config())
+    forged = _sign({"sub": "alice", "exp": int(time.time()) + 60}, secret=OTHER_SECRET)
+    for _ in range(2):
+        with pytest.raises(AuthError, match="invalid token"):
+            await verifier.user_id(f"Bearer {forged}")

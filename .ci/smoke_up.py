@@ -106,6 +106,8 @@ def fresh_environment(home: str) -> tuple[dict[str, str], dict[str, str]]:
             "TODO_TASKS_PORT",
             "TODO_NOTIFY_PORT",
             "TODO_RECUR_PORT",
+            "TODO_AUDIT_PORT",
+            "TODO_LIVE_PORT",
             "TODO_GATEWAY_PORT",
         )
     }

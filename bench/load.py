@@ -9,8 +9,9 @@ svc_recur create the next instance, and svc_notify reschedule its reminder),
 `tasks(first: 50)` with a filter, and a search. For each run it reports
 throughput, latency p50/p99/max, errors, the CPU seconds each part spent
 per operation (from /proc, through psutil) and the PostgreSQL transactions
-each operation caused, beside floors measured in the same run: a gRPC round trip, an asyncpg insert and commit, and an HTTP request the
-gateway answers without GraphQL. It also measures the idle stack's CPU and
+each operation caused, beside floors measured in the same run: a gRPC
+round trip, an asyncpg insert and commit, and an HTTP request the gateway
+answers without GraphQL. It also measures the idle stack's CPU and
 every part's memory. Results: bench/results/load.json, and the table in
 docs/performance.md between its markers.
 """
@@ -54,6 +55,7 @@ PARTS: Final = {
     "svc_recur": re.compile(r"-m svc_recur\b"),
     "svc_notify": re.compile(r"-m svc_notify\b"),
     "svc_audit": re.compile(r"-m svc_audit\b"),
+    "svc_live": re.compile(r"-m svc_live\b"),
     "postgres": re.compile(r"\bpostgres\b"),
     "broker": re.compile(r"\btansu\b"),
 }

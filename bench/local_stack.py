@@ -51,6 +51,8 @@ def local_stack(**settings: str) -> Iterator[LocalStack]:
             TODO_TASKS_PORT=str(free_port()),
             TODO_RECUR_PORT=str(free_port()),
             TODO_NOTIFY_PORT=str(free_port()),
+            TODO_AUDIT_PORT=str(free_port()),
+            TODO_LIVE_PORT=str(free_port()),
             TODO_GATEWAY_PORT=str(free_port()),
             TODO_LOG_LEVEL="WARNING",
             **settings,

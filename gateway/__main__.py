@@ -24,6 +24,9 @@ def main() -> None:
         lifespan="on",
         log_config=None,  # keep the process-wide format from configure_logging
         timeout_graceful_shutdown=10,
+        # The server's own pings: a client silent for two intervals is dropped with its streams.
+        ws_ping_interval=config.ws_ping_interval,
+        ws_ping_timeout=config.ws_ping_interval,
     )
 
 

@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql (GraphiQL, HTTP, graphql-transport-ws) and its assets, /healthz, /readyz."""
+"""The Starlette app: /graphql (GraphiQL, HTTP, graphql-transport-ws) and its assets, the task
+board at / (`web`), /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -20,11 +22,14 @@ from strawberry.types.unset import UnsetType
 
 from gateway.auth import AuthError, TokenVerifier, authorization_param
 from gateway.config import GatewayConfig
+from gateway.connection_limits import UserConnections
 from gateway.context import GatewayContext, Services
 from gateway.http_view import GraphQLOverHTTP
 from gateway.playground import Playground
 from gateway.request_body import decode_request_json
 from gateway.schema import build_schema
+from gateway.web import Board
+from gateway.ws_protocol import TransportWS
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +42,12 @@ MAX_BODY_BYTES = 1024 * 1024
 class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
     """The GraphQL-over-HTTP view (media types, statuses, persisted queries) plus authentication.
 
-    HTTP reads the `Authorization` header; WebSocket reads the `connection_init` payload.
+    HTTP reads the `Authorization` header; WebSocket reads the `connection_init` payload, and
+    bounds connections per user (`UserConnections`), operations per connection, and the wait
+    for `connection_init` (closed with 4408 after `ws_init_timeout`).
     """
+
+    graphql_transport_ws_handler_class = TransportWS
 
     def __init__(self, config: GatewayConfig, services: Services, verifier: TokenVerifier) -> None:
         super().__init__(
@@ -49,13 +58,35 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
                 max_cost=config.max_cost,
             ),
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            connection_init_wait_timeout=timedelta(seconds=10),
+            connection_init_wait_timeout=timedelta(seconds=config.ws_init_timeout),
+            max_subscriptions_per_connection=config.ws_max_operations,
             allowed_origins=config.allowed_origins,
         )
         self._services = services
         self._verifier = verifier
         self._max_page_size = config.max_page_size
+        self._subscription_buffer = config.subscription_buffer
+        self.connections = UserConnections(config.ws_max_connections_per_user)
         self.playground = Playground()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket's context is made here, so its user's slot is freed however it ends."""
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        context = self._context()
+        try:
+            await self.run(WebSocket(scope, receive=receive, send=send), context=context)
+        finally:
+            if context.user_id is not None:
+                self.connections.release(context.user_id)
+
+    def _context(self) -> GatewayContext:
+        return GatewayContext(
+            services=self._services,
+            max_page_size=self._max_page_size,
+            subscription_buffer=self._subscription_buffer,
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from the gateway's own files (`playground`), not Strawberry's page off a CDN."""
@@ -68,16 +99,24 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GatewayContext:
-        context = GatewayContext(services=self._services, max_page_size=self._max_page_size)
+        context = self._context()
         if isinstance(request, Request):
             await self._authenticate(context, request.headers.get("authorization"))
         return context
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
-        """Acks only a valid token in the `connection_init` payload; otherwise closes with 4403."""
-        await self._authenticate(context, authorization_param(context.connection_params))
-        if context.user_id is None:
+        """Acks only a valid token in the `connection_init` payload of a user below the
+        connection limit; otherwise closes with 4403. Operations stop working at the token's `exp`.
+        """
+        authorization = authorization_param(context.connection_params)
+        await self._authenticate(context, authorization)
+        user = context.user_id
+        if user is None:
             raise ConnectionRejectionError({"message": context.auth_error})
+        if not self.connections.acquire(user):
+            context.user_id = None  # holds no slot
+            raise ConnectionRejectionError({"message": "too many open connections"})
+        context.expires_at = self._verifier.expiry(authorization)
         return UnsetType()  # a plain connection_ack, with no payload
 
     async def _authenticate(self, context: GatewayContext, authorization: str | None) -> None:
@@ -128,6 +167,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             Route("/graphql", graphql, max_body_size=MAX_BODY_BYTES),
             WebSocketRoute("/graphql", graphql),
             graphql.playground.assets,
+            *Board().routes,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -38,6 +38,13 @@ class GatewayConfig:
     database: where the per-user rate-limit buckets live, shared by every replica; None = no
         rate limit.
     rate_points, rate_restore: each user's bucket size, and the points it regains per second.
+    live_address: svc_live, whose streams feed the subscriptions.
+    ws_init_timeout: seconds a WebSocket may stay open without `connection_init` (then 4408).
+    ws_ping_interval: seconds between the server's WebSocket pings; a client that answers none
+        within another interval is dropped, with its subscriptions and gRPC streams.
+    ws_max_operations: operations one connection may run at once (more get an `error` message).
+    ws_max_connections_per_user: open connections per user (more are closed with 4403).
+    subscription_buffer: events one subscription holds for a slow client (then SLOW_CONSUMER).
     """
 
     jwt_secret: str | None
@@ -58,10 +65,17 @@ class GatewayConfig:
     allowed_origins: tuple[str, ...] = ()
     run_id: str = ""
     notify_address: str = "127.0.0.1:50052"
+    audit_address: str = "127.0.0.1:50054"
     max_cost: int = DEFAULT_MAX_COST
     database: DatabaseConfig | None = None
     rate_points: int = DEFAULT_RATE_POINTS
     rate_restore: float = DEFAULT_RATE_RESTORE
+    live_address: str = "127.0.0.1:50055"
+    ws_init_timeout: float = 3.0
+    ws_ping_interval: float = 20.0
+    ws_max_operations: int = 20
+    ws_max_connections_per_user: int = 20
+    subscription_buffer: int = 100
 
     def __post_init__(self) -> None:
         if self.jwt_algorithm not in SUPPORTED_ALGORITHMS:
@@ -94,6 +108,16 @@ class GatewayConfig:
             )
         if self.rate_restore <= 0:
             raise ConfigError("environment variable TODO_RATE_LIMIT_RESTORE must be positive")
+        if min(self.ws_init_timeout, self.ws_ping_interval) <= 0:
+            raise ConfigError(
+                "TODO_WS_INIT_TIMEOUT_SECONDS and TODO_WS_PING_SECONDS must be positive"
+            )
+        if min(self.ws_max_operations, self.ws_max_connections_per_user) < 1:
+            raise ConfigError(
+                "TODO_WS_MAX_OPERATIONS and TODO_WS_MAX_CONNECTIONS_PER_USER must be at least 1"
+            )
+        if self.subscription_buffer < 1:
+            raise ConfigError("environment variable TODO_SUBSCRIPTION_BUFFER must be at least 1")
 
     @classmethod
     def from_env(cls, env: Env) -> GatewayConfig:
@@ -107,6 +131,13 @@ class GatewayConfig:
             tasks_address=endpoints.TASKS.address(env),
             recur_address=endpoints.RECUR.address(env),
             notify_address=endpoints.NOTIFY.address(env),
+            audit_address=endpoints.AUDIT.address(env),
+            live_address=endpoints.LIVE.address(env),
+            ws_init_timeout=env.number("TODO_WS_INIT_TIMEOUT_SECONDS", 3.0),
+            ws_ping_interval=env.number("TODO_WS_PING_SECONDS", 20.0),
+            ws_max_operations=env.integer("TODO_WS_MAX_OPERATIONS", 20),
+            ws_max_connections_per_user=env.integer("TODO_WS_MAX_CONNECTIONS_PER_USER", 20),
+            subscription_buffer=env.integer("TODO_SUBSCRIPTION_BUFFER", 100),
             internal_secret=internal_secret(env),
             grpc_timeout=env.number("TODO_GRPC_TIMEOUT_SECONDS", 5.0),
             max_depth=env.integer("TODO_GRAPHQL_MAX_DEPTH", DEFAULT_MAX_DEPTH),

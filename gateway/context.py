@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from gateway import rate_limit
 from gateway.config import GatewayConfig
 from gateway.errors import unauthenticated
 from gateway.rate_limit import RateLimiter
+from todo_contracts.audit.v1.audit_service_pb2_grpc import AuditServiceStub
+from todo_contracts.live.v1.live_service_pb2_grpc import LiveServiceStub
 from todo_contracts.notify.v1.notification_service_pb2_grpc import NotificationServiceStub
 from todo_contracts.recur.v1.recurrence_service_pb2_grpc import RecurrenceServiceStub
 from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceStub
@@ -26,6 +29,8 @@ from todo_runtime.grpc_client import CallContext, open_channel
 from todo_runtime.migrations import migrate
 
 if TYPE_CHECKING:
+    from todo_contracts.audit.v1.audit_service_pb2_grpc import AuditServiceAsyncStub
+    from todo_contracts.live.v1.live_service_pb2_grpc import LiveServiceAsyncStub
     from todo_contracts.notify.v1.notification_service_pb2_grpc import (
         NotificationServiceAsyncStub,
     )
@@ -80,11 +85,15 @@ class Services:
         tasks_channel = open_channel(self._config.tasks_address)
         recur_channel = open_channel(self._config.recur_address)
         notify_channel = open_channel(self._config.notify_address)
-        self._channels = [tasks_channel, recur_channel, notify_channel]
+        audit_channel = open_channel(self._config.audit_address)
+        live_channel = open_channel(self._config.live_address)
+        self._channels = [tasks_channel, recur_channel, notify_channel, audit_channel, live_channel]
         self._stubs = _Stubs(
             tasks=TaskServiceStub(tasks_channel),
             recur=RecurrenceServiceStub(recur_channel),
             notify=NotificationServiceStub(notify_channel),
+            audit=AuditServiceStub(audit_channel),
+            live=LiveServiceStub(live_channel),
             tasks_health=health_pb2_grpc.HealthStub(tasks_channel),
         )
 
@@ -112,6 +121,14 @@ class Services:
     def notify(self) -> NotificationServiceAsyncStub:
         return self._opened().notify
 
+    @property
+    def audit(self) -> AuditServiceAsyncStub:
+        return self._opened().audit
+
+    @property
+    def live(self) -> LiveServiceAsyncStub:
+        return self._opened().live
+
     async def tasks_serving(self, within: float) -> bool:
         """Whether svc_tasks answers its gRPC health check with SERVING within `within` seconds."""
         request = health_pb2.HealthCheckRequest(service="")
@@ -133,6 +150,8 @@ class _Stubs:
     tasks: TaskServiceAsyncStub
     recur: RecurrenceServiceAsyncStub
     notify: NotificationServiceAsyncStub
+    audit: AuditServiceAsyncStub
+    live: LiveServiceAsyncStub
     tasks_health: Any  # grpc_health ships no stubs for health_pb2_grpc
 
 
@@ -144,7 +163,9 @@ class GatewayContext:
     why, and every field that needs a user fails with UNAUTHENTICATED. Fields
     that need no user (introspection) still work. On WebSocket the context lives
     for the whole connection: `connection_params` is the `connection_init`
-    payload and `user_id` is set when it is accepted.
+    payload and `user_id` is set when it is accepted, until `expires_at` (the token's `exp`,
+    unix time): after it, every operation on the connection fails with UNAUTHENTICATED.
+    `subscription_buffer` bounds the events a subscription holds for a slow client.
     """
 
     services: Services
@@ -152,11 +173,15 @@ class GatewayContext:
     user_id: str | None = None
     auth_error: str = "missing bearer token"
     connection_params: dict[str, object] | None = None
+    expires_at: float | None = None
+    subscription_buffer: int = 100
 
     def user(self) -> str:
         """The authenticated user id; raises UNAUTHENTICATED otherwise."""
         if self.user_id is None:
             raise unauthenticated(self.auth_error)
+        if self.expires_at is not None and time.time() >= self.expires_at:
+            raise unauthenticated("token expired: connect again with a fresh token")
         return self.user_id
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
@@ -184,3 +209,15 @@ class GatewayContext:
         """svc_notify; UNAUTHENTICATED before any call is made when nobody is signed in."""
         self.user()
         return self.services.notify
+
+    @property
+    def audit(self) -> AuditServiceAsyncStub:
+        """svc_audit; UNAUTHENTICATED before any call is made when nobody is signed in."""
+        self.user()
+        return self.services.audit
+
+    @property
+    def live(self) -> LiveServiceAsyncStub:
+        """svc_live; UNAUTHENTICATED before any call is made when nobody is signed in."""
+        self.user()
+        return self.services.live

@@ -3,7 +3,9 @@
 Codes: NOT_FOUND, BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL,
 UNAVAILABLE (a service or its database is down for now: retry with backoff), and the two that
 come with their protocols: RATE_LIMITED (`cost_limits`) and PERSISTED_QUERY_NOT_FOUND
-(`persisted_queries`).
+(`persisted_queries`), and SLOW_CONSUMER (a subscription whose client read slower than its
+updates came ended: resubscribe with the last cursor, see `subscriptions`) and
+TOO_MANY_OPERATIONS (a WebSocket connection runs as many operations as it may, `ws_protocol`).
 gRPC statuses from the services map through `rpc()`; anything unexpected is
 masked to INTERNAL by `ErrorMasking` with no message or trace of the cause.
 """
@@ -29,6 +31,8 @@ UNAUTHENTICATED: Final = "UNAUTHENTICATED"
 FORBIDDEN: Final = "FORBIDDEN"
 INTERNAL: Final = "INTERNAL"
 UNAVAILABLE: Final = "UNAVAILABLE"
+SLOW_CONSUMER: Final = "SLOW_CONSUMER"
+TOO_MANY_OPERATIONS: Final = "TOO_MANY_OPERATIONS"
 
 INTERNAL_MESSAGE: Final = "Internal server error."
 UNAVAILABLE_MESSAGE: Final = "A service is temporarily unavailable; retry shortly."

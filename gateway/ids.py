@@ -26,8 +26,10 @@ NOTIFICATION: Final = "Notification"
 WEBHOOK: Final = "Webhook"
 WEBHOOK_DELIVERY: Final = "WebhookDelivery"
 DELIVERY: Final = "Delivery"
-# Types that `node(id:)` can fetch (their local ids are UUIDs).
+AUDIT_ENTRY: Final = "AuditEntry"
+# Types that `node(id:)` can fetch whose local ids are UUIDs (an AuditEntry's is its position).
 NODE_TYPES: Final = (TASK, NOTIFICATION, WEBHOOK)
+_MAX_INDEX_DIGITS: Final = 18
 _MAX_ID_LENGTH: Final = 200
 
 
@@ -54,7 +56,20 @@ def type_of(global_id: str) -> str | None:
     for type_name in NODE_TYPES:
         if uuid_of(global_id, type_name) is not None:
             return type_name
+    if index_of(global_id, AUDIT_ENTRY) is not None:
+        return AUDIT_ENTRY
     return None
+
+
+def index_of(global_id: str, type_name: str) -> str | None:
+    """The position inside an id of `type_name` whose local id is a position (an AuditEntry's
+    leaf index), in canonical decimal, else None."""
+    local_id = decode(global_id, type_name)
+    if local_id is None or not local_id.isascii() or not local_id.isdigit():
+        return None
+    if len(local_id) > _MAX_INDEX_DIGITS or str(int(local_id)) != local_id:
+        return None
+    return local_id
 
 
 def uuid_of(global_id: str, type_name: str) -> str | None:

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import strawberry
 
 from gateway import ids
+from gateway.audit_resolvers import audit_log, audit_tree, fetch_audit_entry, verify_audit_log
+from gateway.change_cursors import ChangeCursors
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError, bad_input, rpc
 from gateway.nodes import fetch_task, selects
@@ -19,6 +21,7 @@ from gateway.notify_resolvers import (
     list_notifications,
     list_webhooks,
 )
+from gateway.types.audit import AuditEntryConnection, AuditTree, AuditVerification
 from gateway.types.node import Node
 from gateway.types.notification import NotificationConnection
 from gateway.types.recurrence import RecurrencePreview
@@ -87,8 +90,19 @@ async def list_tasks(
     if given(filter):
         request.filter.CopyFrom(filter.to_pb())
     request.order_by.extend(order.to_pb() for order in order_by or ())
+    change_cursor = await _change_cursor(context) if selects(info, "changeCursor") else ""
     call = context.tasks.ListTasks(request, metadata=context.metadata(), timeout=context.timeout)
-    return TaskConnection.from_pb(await rpc(call))
+    return TaskConnection.from_pb(await rpc(call), change_cursor)
+
+
+async def _change_cursor(context: GatewayContext) -> str:
+    """The caller's change-log position now, read before the page so the page reflects it."""
+    latest_only = tasks_service_pb2.ListChangesRequest(after_sequence=2**62, page_size=1)
+    call = context.tasks.ListChanges(
+        latest_only, metadata=context.metadata(), timeout=context.timeout
+    )
+    latest = (await rpc(call)).latest_sequence
+    return ChangeCursors(context.services.call.secret).encode(context.user(), latest)
 
 
 async def get_task(info: Info, id: TaskId) -> Task | None:
@@ -108,6 +122,8 @@ async def fetch_node(context: GatewayContext, global_id: str) -> Node:
         return await fetch_notification(context, global_id)
     if kind == ids.WEBHOOK:
         return await fetch_webhook(context, global_id)
+    if kind == ids.AUDIT_ENTRY:
+        return await fetch_audit_entry(context, global_id)
     return await fetch_task(context, global_id)  # NOT_FOUND for anything else
 
 
@@ -202,6 +218,23 @@ class Query:
         resolver=list_deliveries,
         description="Every attempt to deliver to one of your endpoints, newest first. NOT_FOUND "
         "for an endpoint that is not yours.",
+    )
+    audit_log: AuditEntryConnection = strawberry.field(
+        resolver=audit_log,
+        description="Your task history: one entry per change or fired reminder, with who, "
+        "when and what changed from what to what; of one task or all of yours. Another "
+        "user's task gives an empty list. Entries are never changed or removed.",
+    )
+    audit_tree: AuditTree = strawberry.field(
+        resolver=audit_tree,
+        description="The audit log's signed checkpoints, public key and consistency proofs: "
+        "what `todo audit verify` checks your entries against.",
+    )
+    verify_audit_log: AuditVerification = strawberry.field(
+        resolver=verify_audit_log,
+        description="Checks your entries on the server: the latest checkpoint's signature, "
+        "each entry's inclusion recomputed from its content, and that none is missing. "
+        "`todo audit verify` makes the same check without trusting the server.",
     )
     parse_recurrence: RecurrencePreview = strawberry.field(
         resolver=parse_recurrence,

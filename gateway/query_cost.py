@@ -32,7 +32,8 @@ from graphql import (
 MUTATION_COST: Final = 10
 DEFAULT_PAGE: Final = 50
 # Lists with no size argument, at the most the schema lets them hold.
-LIST_BOUNDS: Final = {"reminders": 10}
+# `changes`: an AuditEntry's diff has at most one change per task field svc_audit compares (14).
+LIST_BOUNDS: Final = {"reminders": 10, "changes": 14}
 UNKNOWN_LIST_BOUND: Final = 100
 
 

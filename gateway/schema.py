@@ -32,8 +32,8 @@ from gateway.edge_checks import EdgeChecks, StorableStringLiterals
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
 from gateway.mutations import Mutation
 from gateway.queries import Query
+from gateway.subscriptions import Subscription
 from gateway.types.scalars import SCALAR_MAP
-from gateway.types.task import ChangeKind
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,7 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        # Reachable from no root field until subscriptions land; listed so clients can use it now.
-        types=[ChangeKind],
+        subscription=Subscription,
         extensions=schema_extensions(
             max_depth=max_depth, max_tokens=max_tokens, max_aliases=max_aliases, max_cost=max_cost
         ),

@@ -40,6 +40,7 @@ def service_config(
                 # Tansu holds an empty fetch up to this long before it sees a new record:
                 # short, so tests that wait for events wait less (idle CPU is no concern here).
                 "TODO_KAFKA_FETCH_WAIT_MAX_MS": "50",
+                "TODO_LIVE_FETCH_WAIT_MAX_MS": "20",
                 endpoint.port_env: "0",
                 **settings,
             }

@@ -37,6 +37,8 @@ def stack_environment(data_dir: Path) -> dict[str, str]:
         TODO_TASKS_PORT=str(free_port()),
         TODO_RECUR_PORT=str(free_port()),
         TODO_NOTIFY_PORT=str(free_port()),
+        TODO_AUDIT_PORT=str(free_port()),
+        TODO_LIVE_PORT=str(free_port()),
         TODO_GATEWAY_PORT=str(free_port()),
     )
     return env

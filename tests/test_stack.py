@@ -53,6 +53,8 @@ def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: 
             "tasks",
             "notify",
             "recur",
+            "audit",
+            "live",
             "gateway",
             "todo",
         ]
@@ -60,7 +62,9 @@ def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: 
         assert stack.seen[2].endswith(f"grpc://127.0.0.1:{env['TODO_TASKS_PORT']}")
         assert stack.seen[3].endswith(f"grpc://127.0.0.1:{env['TODO_NOTIFY_PORT']}")
         assert stack.seen[4].endswith(f"grpc://127.0.0.1:{env['TODO_RECUR_PORT']}")
-        assert stack.seen[5].endswith(f"http://127.0.0.1:{env['TODO_GATEWAY_PORT']}/graphql")
+        assert stack.seen[5].endswith(f"grpc://127.0.0.1:{env['TODO_AUDIT_PORT']}")
+        assert stack.seen[6].endswith(f"grpc://127.0.0.1:{env['TODO_LIVE_PORT']}")
+        assert stack.seen[7].endswith(f"http://127.0.0.1:{env['TODO_GATEWAY_PORT']}/graphql")
 
         alice = token(env, "alice")
         created = graphql(env, alice, 'mutation { createTask(input: {title: "kept"}) { title } }')
@@ -81,6 +85,8 @@ def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: 
             ("TODO_TASKS_PORT", "TODO_TASKS_PORT"),
             ("TODO_NOTIFY_PORT", "TODO_NOTIFY_PORT"),
             ("TODO_RECUR_PORT", "TODO_RECUR_PORT"),
+            ("TODO_AUDIT_PORT", "TODO_AUDIT_PORT"),
+            ("TODO_LIVE_PORT", "TODO_LIVE_PORT"),
             ("TODO_GATEWAY_PORT", "TODO_GATEWAY_PORT"),
         ]:
             assert f"{env[port]} (" in second.stdout

@@ -17,6 +17,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.app import RUN_ID_HEADER
 from gateway.component import COMPONENT as GATEWAY
+from svc_audit.service import SERVICE as AUDIT
+from svc_live.service import SERVICE as LIVE
 from svc_notify.service import SERVICE as NOTIFY
 from svc_recur.service import SERVICE as RECUR
 from svc_tasks.service import SERVICE as TASKS
@@ -24,7 +26,7 @@ from todo_runtime.config import Env
 from todo_runtime.endpoints import LOCALHOST
 from todo_runtime.service import Component, ServiceDefinition
 
-SERVICES: Final[tuple[ServiceDefinition, ...]] = (TASKS, NOTIFY, RECUR)
+SERVICES: Final[tuple[ServiceDefinition, ...]] = (TASKS, NOTIFY, RECUR, AUDIT, LIVE)
 COMPONENTS: Final[tuple[Component, ...]] = (*(s.component for s in SERVICES), GATEWAY)
 BY_NAME: Final = {component.name: component for component in COMPONENTS}
 

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import platformdirs
 
+from todo_transparency.checkpoints import SigningKey, public_key_text
+
+# The audit log's public key, written by `todo up` for `todo audit verify` to pin.
+AUDIT_PUBLIC_KEY_FILE = "audit-public-key"
+
 
 def data_dir() -> Path:
     """`TODO_DATA_DIR`, else the user's data directory (e.g. ~/.local/share/todo)."""
@@ -19,9 +24,11 @@ def data_dir() -> Path:
 
 
 def stack_secrets(directory: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The JWT and internal secrets: from the environment, else generated once into `secrets.json`.
+    """The JWT and internal secrets and the audit log's signing key: from the environment, else
+    generated once into `secrets.json`.
 
-    Keeping them on disk lets `todo token` sign tokens the running stack accepts.
+    Keeping them on disk lets `todo token` sign tokens the running stack accepts, and keeps the
+    audit log's checkpoints verifiable with the same key across restarts.
     """
     environ = os.environ if environ is None else environ
     path = directory / "secrets.json"
@@ -33,8 +40,20 @@ def stack_secrets(directory: Path, environ: Mapping[str, str] | None = None) -> 
         "TODO_INTERNAL_SECRET": environ.get("TODO_INTERNAL_SECRET")
         or stored.get("TODO_INTERNAL_SECRET")
         or secrets.token_urlsafe(32),
+        "TODO_AUDIT_SIGNING_KEY": environ.get("TODO_AUDIT_SIGNING_KEY")
+        or stored.get("TODO_AUDIT_SIGNING_KEY")
+        or SigningKey.generate_text(),
     }
     if values != stored:
         path.write_text(json.dumps(values))
         path.chmod(0o600)
     return values
+
+
+def write_audit_public_key(directory: Path, signing_key: str) -> Path:
+    """Writes the public half of the audit signing key to `directory` (it is not secret)."""
+    path = directory / AUDIT_PUBLIC_KEY_FILE
+    text = public_key_text(SigningKey(signing_key).public_key) + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path

@@ -24,17 +24,20 @@ from todo_cli import components
 from todo_cli.broker import EmbeddedBroker
 from todo_cli.database import EmbeddedPostgres
 from todo_cli.ports import PortClaim, describe_taken, taken_ports
-from todo_cli.settings import data_dir, stack_secrets
+from todo_cli.settings import data_dir, stack_secrets, write_audit_public_key
 from todo_cli.supervisor import ProcessSpec, Supervised
 from todo_runtime.config import RUN_ID_ENV, Env
 from todo_runtime.endpoints import LOCALHOST
 from todo_runtime.logs import configure_logging
 from todo_runtime.service import Component, wait_for_stop_signal
+from todo_runtime.tokens import issue_token
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT: Final = 90.0
 DEFAULT_BROKER_PORT: Final = 9092
+DEV_USER: Final = "dev"
+DEV_TOKEN_SECONDS: Final = 24 * 3600  # as `todo token`'s default
 
 
 class StackError(RuntimeError):
@@ -64,6 +67,7 @@ def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = fro
     run_id = secrets.token_hex(8)
     env = dict(environ)
     env.update(stack_secrets(directory, environ))
+    write_audit_public_key(directory, env["TODO_AUDIT_SIGNING_KEY"])
     env[RUN_ID_ENV] = run_id
     # A local stack is a developer's: webhooks to a receiver on this machine are the point.
     env.setdefault("TODO_WEBHOOK_ALLOW_PRIVATE", "1")
@@ -178,6 +182,9 @@ async def run(stack: Stack, directory: Path) -> None:
             if ready
             else f"todo stack started with errors; not ready (logs in {logs})"
         )
+        if ready and gateway:
+            token = issue_token(stack.env["TODO_JWT_SECRET"], DEV_USER, DEV_TOKEN_SECONDS)
+            say(f"task board: {board_link(gateway, token)} (signs the browser in as {DEV_USER})")
         await stop
     finally:
         stop.cancel()
@@ -186,6 +193,12 @@ async def run(stack: Stack, directory: Path) -> None:
         for runner in runners:
             runner.cancel()
         await asyncio.gather(*runners, return_exceptions=True)
+
+
+def board_link(gateway: str, token: str) -> str:
+    """The task board at the gateway's `/` (given its /graphql URL), signed in with `token`: in
+    the URL fragment, which browsers never send to a server, so no server log holds it."""
+    return f"{gateway.removesuffix('/graphql')}/#token={token}"
 
 
 async def _until(stop: asyncio.Task[None], waiting: Coroutine[Any, Any, bool]) -> bool:

@@ -18,6 +18,7 @@ import asyncio
 import functools
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -79,17 +80,25 @@ class ReceivedEvent:
 
 
 def consumer_settings(
-    config: KafkaConfig, group_id: str, *, fetch_wait_max_ms: int | None = None
+    config: KafkaConfig,
+    group_id: str,
+    *,
+    fetch_wait_max_ms: int | None = None,
+    fan_out: bool = False,
 ) -> dict[str, object]:
-    """Offsets are stored by hand after each effect and committed by librdkafka in the background."""
+    """Offsets are stored by hand after each effect and committed by librdkafka in the background.
+
+    A `fan_out` consumer (a group of one, see `EventConsumer`) starts at the end
+    of every partition and commits nothing: nobody ever resumes from its offsets.
+    """
     return {
         "bootstrap.servers": config.bootstrap_servers,
         "group.id": group_id,
         "client.id": group_id,
-        "enable.auto.commit": True,
+        "enable.auto.commit": not fan_out,
         "auto.commit.interval.ms": COMMIT_INTERVAL_MS,
         "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
+        "auto.offset.reset": "latest" if fan_out else "earliest",
         "session.timeout.ms": config.session_timeout_ms,
         "heartbeat.interval.ms": max(100, config.session_timeout_ms // 3),
         "fetch.wait.max.ms": config.fetch_wait_max_ms
@@ -111,7 +120,17 @@ class EventConsumer:
     used for dead letters (one is created on first use if omitted);
     `poll_timeout` is how long one blocking fetch from librdkafka may take;
     `fetch_wait_max_ms` overrides the broker fetch wait of `config` (low for
-    latency-sensitive consumers on brokers without long-poll wake-up).
+    latency-sensitive consumers on brokers without long-poll wake-up);
+    `batch_handler`, when given, applies the records of one fetch together (all
+    or none); if it fails they go through `handler` one at a time.
+
+    `fan_out=True` makes a consumer that sees every record of every partition,
+    from the moment it joined, whatever other processes consume: its group id
+    gets a unique suffix (so it is the group's only member), it starts at the
+    end and commits nothing. `on_reassigned` is then called (on the event loop)
+    whenever its partitions were (re)assigned or lost, i.e. whenever records may
+    have passed unseen (start-up, broker restart): the caller re-reads them
+    from its source of truth.
     """
 
     def __init__(
@@ -126,16 +145,26 @@ class EventConsumer:
         producer_for_dlq: EventProducer | None = None,
         poll_timeout: float = 1.0,
         fetch_wait_max_ms: int | None = None,
+        fan_out: bool = False,
+        on_reassigned: Callable[[], None] | None = None,
+        batch_handler: Callable[[Sequence[ReceivedEvent]], Awaitable[None]] | None = None,
     ) -> None:
+        if fan_out:
+            group_id = f"{group_id}-{uuid.uuid4().hex[:12]}"
         self._config = config
         self._group_id = group_id
+        self._fan_out = fan_out
+        self._on_reassigned = on_reassigned
         self._topics = list(topics)
         self._handler = handler
+        self._batch_handler = batch_handler
         self._max_attempts = max(1, max_attempts)
         self._backoff = backoff
         self._dlq = producer_for_dlq
         self._poll_timeout = poll_timeout
-        self._settings = consumer_settings(config, group_id, fetch_wait_max_ms=fetch_wait_max_ms)
+        self._settings = consumer_settings(
+            config, group_id, fetch_wait_max_ms=fetch_wait_max_ms, fan_out=fan_out
+        )
         self._assigned = asyncio.Event()
         self._outage_since: float | None = None
         self._next_topic_check = 0.0
@@ -169,15 +198,26 @@ class EventConsumer:
             while True:
                 messages = await self._call(_fetch, consumer, self._poll_timeout)
                 processed = []
+                ready: list[tuple[ReceivedEvent, Message]] = []
                 for message in messages:
                     error = message.error()
                     if error is not None:
                         await self._on_message_error(error)
                         continue
                     self._recovered()
-                    await self._process(message)
                     processed.append(message)
-                if processed:
+                    event = _received(message)
+                    if isinstance(event, ReceivedEvent):
+                        ready.append((event, message))
+                        continue
+                    await self._apply(ready)  # what came before it first: dead letters keep order
+                    ready = []
+                    log.error(
+                        "%s has invalid headers, dead-lettering it: %s", _where(message), event
+                    )
+                    await self._dead_letter(message, event, attempts=0)
+                await self._apply(ready)
+                if processed and not self._fan_out:
                     # Once per fetch, not per record: each call is a hop to the consumer's thread.
                     await self._call(_store_offsets, consumer, processed)
         finally:
@@ -192,23 +232,21 @@ class EventConsumer:
             raise RuntimeError("EventConsumer._call before run()")
         return await self._loop.run_in_executor(self._executor, function, *args)
 
-    async def _process(self, message: Message) -> None:
-        where = f"{message.topic()} [{message.partition()}]@{message.offset()}"
-        try:
-            headers = read_headers(message.headers())
-        except EventHeadersError as exc:
-            log.error("%s has invalid headers, dead-lettering it: %s", where, exc)
-            await self._dead_letter(message, exc, attempts=0)
-        else:
-            event = ReceivedEvent(
-                message.topic() or "",
-                message.partition() or 0,
-                message.offset() or 0,
-                message.key(),
-                message.value() or b"",
-                headers,
-            )
-            await self._handle(event, message, where)
+    async def _apply(self, ready: list[tuple[ReceivedEvent, Message]]) -> None:
+        """Applies a fetch's events: together when there is a batch handler and more than one,
+        else (and when the batch fails, to retry or dead-letter each alone) one at a time."""
+        if self._batch_handler is not None and len(ready) > 1:
+            try:
+                await self._batch_handler([event for event, _ in ready])
+                return
+            except Exception as exc:
+                log.info(
+                    "%d events failed as a batch (%s); applying them one at a time",
+                    len(ready),
+                    describe(exc),
+                )
+        for event, message in ready:
+            await self._handle(event, message, _where(message))
 
     async def _handle(self, event: ReceivedEvent, message: Message, where: str) -> None:
         backoff = self._backoff()
@@ -328,12 +366,18 @@ class EventConsumer:
                 time.monotonic() - self._outage_since,
             )
             self._outage_since = None
+            self._reassigned()  # records may have come and gone while the broker was away
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("consumer %s: assigned %d partitions", self._group_id, len(partitions))
         self._recovered()
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._assigned.set)
+            self._reassigned()
+
+    def _reassigned(self) -> None:
+        if self._loop is not None and self._on_reassigned is not None:
+            self._loop.call_soon_threadsafe(self._on_reassigned)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Commits what was stored before the partitions move to another member."""
@@ -350,6 +394,7 @@ class EventConsumer:
             self._group_id,
             len(partitions),
         )
+        self._reassigned()
 
 
 def header_pairs(message: Message) -> list[tuple[str, bytes]]:
@@ -361,14 +406,35 @@ def header_pairs(message: Message) -> list[tuple[str, bytes]]:
     ]
 
 
+def _received(message: Message) -> ReceivedEvent | EventHeadersError:
+    """The record as an event, or why its headers are not CloudEvents."""
+    try:
+        headers = read_headers(message.headers())
+    except EventHeadersError as exc:
+        return exc
+    return ReceivedEvent(
+        message.topic() or "",
+        message.partition() or 0,
+        message.offset() or 0,
+        message.key(),
+        message.value() or b"",
+        headers,
+    )
+
+
+def _where(message: Message) -> str:
+    return f"{message.topic()} [{message.partition()}]@{message.offset()}"
+
+
 def _store_offsets(consumer: Consumer, messages: list[Message]) -> None:
     """Stores the offsets of processed records, for librdkafka's next commit."""
     for message in messages:
         try:
             consumer.store_offsets(message)
         except KafkaException as exc:  # e.g. partition revoked meanwhile: redelivered, idempotent
-            where = f"{message.topic()} [{message.partition()}]@{message.offset()}"
-            log.warning("cannot store the offset of %s, it will be redelivered: %s", where, exc)
+            log.warning(
+                "cannot store the offset of %s, it will be redelivered: %s", _where(message), exc
+            )
 
 
 def _fetch(consumer: Consumer, timeout: float) -> list[Message]:

@@ -39,4 +39,6 @@ class Endpoint:
 TASKS: Final = Endpoint("tasks", "TODO_TASKS_PORT", "TODO_TASKS_ADDR", 50051)
 NOTIFY: Final = Endpoint("notify", "TODO_NOTIFY_PORT", "TODO_NOTIFY_ADDR", 50052)
 RECUR: Final = Endpoint("recur", "TODO_RECUR_PORT", "TODO_RECUR_ADDR", 50053)
+AUDIT: Final = Endpoint("audit", "TODO_AUDIT_PORT", "TODO_AUDIT_ADDR", 50054)
+LIVE: Final = Endpoint("live", "TODO_LIVE_PORT", "TODO_LIVE_ADDR", 50055)
 GATEWAY: Final = Endpoint("gateway", "TODO_GATEWAY_PORT", "TODO_GATEWAY_URL", 8000)

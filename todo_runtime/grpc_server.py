@@ -8,6 +8,7 @@ ready) and server reflection are always on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -115,7 +116,10 @@ class _CallGuard(_Interceptor):
                     async for response in behavior(request, context):
                         yield response
                 finally:
-                    identity.reset_current_user(token)
+                    # A stream the client cancelled is closed from another context, where the
+                    # variable was never set: there is nothing to reset then.
+                    with contextlib.suppress(ValueError):
+                        identity.reset_current_user(token)
             except Exception as error:
                 await _abort(context, error)
 

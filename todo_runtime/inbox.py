@@ -7,6 +7,7 @@ at least once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,27 @@ async def claim(
         event_id,
     )
     return claimed is not None
+
+
+async def claim_all(
+    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any],
+    consumer: str,
+    event_ids: Sequence[str],
+) -> set[str]:
+    """`claim` for several events in one statement; returns the ids claimed now (an id given
+    twice is claimed once)."""
+    if not conn.is_in_transaction():
+        raise RuntimeError(
+            "inbox.claim_all must run inside the transaction that applies the effects"
+        )
+    rows = await conn.fetch(
+        """INSERT INTO processed_events (consumer, event_id)
+           SELECT $1, event_id FROM unnest($2::text[]) AS ids (event_id)
+           ON CONFLICT DO NOTHING RETURNING event_id""",
+        consumer,
+        list(event_ids),
+    )
+    return {row["event_id"] for row in rows}
 
 
 async def prune(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], keep: timedelta) -> int:

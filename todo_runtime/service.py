@@ -37,7 +37,7 @@ from todo_runtime.config import (
     KafkaConfig,
     internal_secret,
 )
-from todo_runtime.consumer import EventConsumer
+from todo_runtime.consumer import EventConsumer, ReceivedEvent
 from todo_runtime.db import create_pool
 from todo_runtime.db_watch import watch_database
 from todo_runtime.endpoints import Endpoint
@@ -114,10 +114,21 @@ class ServiceDefinition:
     consumes: tuple[str, ...]
     setup: Callable[[ServiceParts], Awaitable[Sequence[ServiceBinding]]]
     database_settings: Mapping[str, str] = field(default_factory=dict)
+    # False for a service that keeps nothing durable (svc_live): no pool, migrations or outbox.
+    database: bool = True
 
     @property
     def name(self) -> str:
         return self.component.module
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Every topic the service needs: those it produces and consumes, and their dead letters."""
+        return (
+            *self.produces,
+            *self.consumes,
+            *(topics.dead_letter(topic) for topic in self.consumes),
+        )
 
 
 class ServiceParts:
@@ -128,18 +139,25 @@ class ServiceParts:
         self,
         definition: ServiceDefinition,
         config: ServiceConfig,
-        pool: asyncpg.Pool[Any],
+        pool: asyncpg.Pool[Any] | None,
         producer: EventProducer,
         runner: _Runner,
     ) -> None:
         self.definition = definition
         self.config = config
-        self.pool = pool
+        self._pool = pool
         self.producer = producer
         self.calls = CallContext(config.internal_secret, config.grpc_timeout)
         self.offload = Offload(definition.name)
         runner.stack.callback(self.offload.close)
         self._runner = runner
+
+    @property
+    def pool(self) -> asyncpg.Pool[Any]:
+        """The service's database pool (a definition with `database=False` has none)."""
+        if self._pool is None:
+            raise RuntimeError(f"{self.definition.name} declares it uses no database")
+        return self._pool
 
     def consume(
         self,
@@ -149,20 +167,49 @@ class ServiceParts:
         group: str | None = None,
         fetch_wait_max_ms: int | None = None,
     ) -> EventConsumer:
-        """Consumes `topics` (which the definition must list) with `handle` in one transaction per event."""
+        """Consumes `topics` (which the definition must list) with `handle`: one transaction per
+        event, or per fetched batch under load (`unit_of_work.Transactional`)."""
         unknown = set(topics) - set(self.definition.consumes)
         if unknown:
             raise ValueError(f"{self.definition.name} does not declare it consumes {unknown}")
         group = group or self.definition.name
+        apply = transactional(self.pool, group, handle)
         consumer = EventConsumer(
             self.config.kafka,
             group,
             topics,
-            transactional(self.pool, group, handle),
+            apply,
             producer_for_dlq=self.producer,
             fetch_wait_max_ms=fetch_wait_max_ms,
+            batch_handler=apply.batch,
         )
         self.background(f"consumer {group}", consumer.run)
+        return consumer
+
+    def fan_out(
+        self,
+        topics: Sequence[str],
+        handle: Callable[[ReceivedEvent], Awaitable[None]],
+        *,
+        on_reassigned: Callable[[], None],
+        fetch_wait_max_ms: int | None = None,
+    ) -> EventConsumer:
+        """Sees every record of `topics` from now on, as every other replica does (no shared
+        group, no transaction, nothing committed); see `EventConsumer` for `on_reassigned`."""
+        unknown = set(topics) - set(self.definition.consumes)
+        if unknown:
+            raise ValueError(f"{self.definition.name} does not declare it consumes {unknown}")
+        consumer = EventConsumer(
+            self.config.kafka,
+            self.definition.name,
+            topics,
+            handle,
+            producer_for_dlq=self.producer,
+            fetch_wait_max_ms=fetch_wait_max_ms,
+            fan_out=True,
+            on_reassigned=on_reassigned,
+        )
+        self.background(f"fan-out consumer {self.definition.name}", consumer.run)
         return consumer
 
     def background(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -240,17 +287,34 @@ async def _start(
     definition: ServiceDefinition, config: ServiceConfig, runner: _Runner
 ) -> RunningService:
     stack = runner.stack
-    pool = await _until_available(
-        definition.name, lambda: _open_database(definition, config.database)
-    )
-    stack.push_async_callback(pool.close)
+    pool: asyncpg.Pool[Any] | None = None
+    if definition.database:
+        pool = await _until_available(
+            definition.name, lambda: _open_database(definition, config.database)
+        )
+        stack.push_async_callback(pool.close)
     producer = EventProducer(config.kafka, client_id=definition.name)
     stack.push_async_callback(producer.close)
     runner.spawn("readiness", runner.readiness.run())
     parts = ServiceParts(definition, config, pool, producer, runner)
-    wanted = [*definition.produces, *definition.consumes]
-    wanted += [topics.dead_letter(topic) for topic in definition.consumes]
-    runner.spawn("topics", _create_topics(config.kafka, wanted))
+    runner.spawn("topics", _create_topics(config.kafka, definition.topics))
+    if pool is not None:
+        _start_database_parts(parts, pool, producer, runner)
+    bindings = await definition.setup(parts)
+    extra_names = [f"todo.run.{config.run_id}"] if config.run_id else []
+    server = await start_server(config.grpc, config.internal_secret, bindings, extra_names)
+    runner.server = server
+    stack.push_async_callback(server.stop, config.grpc.grace_seconds)
+    runner.readiness.mark_started()
+    log.info("%s serving gRPC on %s:%d", definition.name, config.grpc.host, server.port)
+    return RunningService(runner, server.port)
+
+
+def _start_database_parts(
+    parts: ServiceParts, pool: asyncpg.Pool[Any], producer: EventProducer, runner: _Runner
+) -> None:
+    """The outbox relay, the retention sweep and the database watch of a service with a database."""
+    definition, config = parts.definition, parts.config
     if definition.produces:
         relay = OutboxRelay(
             pool, definition.schema, producer, config.kafka, topics=definition.produces
@@ -265,21 +329,20 @@ async def _start(
             name=definition.name,
         ),
     )
-    bindings = await definition.setup(parts)
-    extra_names = [f"todo.run.{config.run_id}"] if config.run_id else []
-    server = await start_server(config.grpc, config.internal_secret, bindings, extra_names)
-    runner.server = server
-    stack.push_async_callback(server.stop, config.grpc.grace_seconds)
-    runner.readiness.mark_started()
-    log.info("%s serving gRPC on %s:%d", definition.name, config.grpc.host, server.port)
-    return RunningService(runner, server.port)
 
 
 async def _open_database(
     definition: ServiceDefinition, database: DatabaseConfig
 ) -> asyncpg.Pool[Any]:
-    await migrate(database.url, definition.schema, [RUNTIME_MIGRATIONS, definition.migrations])
+    await migrate_service(database.url, definition)
     return await create_pool(database, definition.schema, dict(definition.database_settings))
+
+
+async def migrate_service(url: str, definition: ServiceDefinition) -> int:
+    """Applies the service's pending migrations (and the runtime's, in its schema)."""
+    if not definition.database:
+        return 0
+    return await migrate(url, definition.schema, [RUNTIME_MIGRATIONS, definition.migrations])
 
 
 async def _until_available(name: str, attempt: Callable[[], Awaitable[Any]]) -> Any:

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 TASK_EVENTS: Final = "task-events"
 TASK_UPDATES: Final = "task-updates"
 REMINDERS: Final = "reminders"
+AUDIT_CHECKPOINTS: Final = "audit-checkpoints"
 ALL_TOPICS: Final = (TASK_EVENTS, TASK_UPDATES, REMINDERS)
 
 # librdkafka logs every failed connection attempt (several lines a second while

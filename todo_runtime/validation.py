@@ -77,3 +77,10 @@ def user_id_problem(value: str) -> str | None:
     if _USER_ID.fullmatch(value) is None:
         return f"a user id is 1..{USER_ID_MAX} of {USER_ID_ALPHABET}"
     return None
+
+
+def page_size(value: int, *, default: int, maximum: int, field: str = "page_size") -> int:
+    """AIP-158: 0 = `default`, above `maximum` = `maximum`, negative = InvalidArgument."""
+    if value < 0:
+        raise InvalidArgument(field, "must not be negative")
+    return min(value or default, maximum)

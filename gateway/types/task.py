@@ -196,9 +196,18 @@ class TaskConnection:
     total_count: int = strawberry.field(
         description="Tasks matching the filter, across all pages (counted only when selected)."
     )
+    change_cursor: str = strawberry.field(
+        default="",
+        description="Pass it as taskUpdates(since:) to miss no change after this page was read: "
+        "it is your change log's position read just before the page, so a change may come both "
+        "in the page and as an update (apply updates by Task.version), but none is lost "
+        "(computed only when selected).",
+    )
 
     @classmethod
-    def from_pb(cls, response: tasks_service_pb2.ListTasksResponse) -> TaskConnection:
+    def from_pb(
+        cls, response: tasks_service_pb2.ListTasksResponse, change_cursor: str = ""
+    ) -> TaskConnection:
         edges = [
             TaskEdge(cursor=cursor, node=Task.from_pb(task))
             for cursor, task in zip(response.cursors, response.tasks, strict=True)
@@ -212,4 +221,5 @@ class TaskConnection:
                 end_cursor=edges[-1].cursor if edges else None,
             ),
             total_count=response.total_size,
+            change_cursor=change_cursor,
         )

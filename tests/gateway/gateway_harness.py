@@ -135,7 +135,14 @@ async def serving(config: GatewayConfig) -> AsyncIterator[str]:
     """The app served by uvicorn on a free port of this event loop; yields the ws:// URL."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+            create_app(config),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            # As `python -m gateway` serves it: the server pings, a silent client is dropped.
+            ws_ping_interval=config.ws_ping_interval,
+            ws_ping_timeout=config.ws_ping_interval,
         )
     )
     task = asyncio.create_task(server.serve())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.runtime.test_consumer import (
     fast_backoff,
     name_of,
     produce,
+    read_all,
     record,
     single_partition,
 )
@@ -29,6 +31,7 @@ from todo_runtime.consumer import EventConsumer, ReceivedEvent
 from todo_runtime.db import Connection
 from todo_runtime.dlq_replay import replay_dead_letters
 from todo_runtime.outbox import OutgoingEvent, enqueue
+from todo_runtime.topics import dead_letter
 from todo_runtime.unit_of_work import transactional
 
 
@@ -87,6 +90,37 @@ async def test_a_failing_handler_leaves_no_claim_no_effect_and_no_event(
     failing = False
     await run(received("a", "e-1"))  # the retry applies it, once
     assert await pool.fetchval("SELECT count(*) FROM things") == 1
+
+
+async def test_a_batch_applies_each_new_event_once_in_order_in_one_transaction(
+    pool: asyncpg.Pool[Any],
+) -> None:
+    seen: list[str] = []
+
+    async def handle(event: ReceivedEvent, conn: Connection) -> None:
+        seen.append(name_of(event))
+        await conn.execute("INSERT INTO things VALUES ($1)", name_of(event))
+
+    run = transactional(pool, GROUP, handle)
+    await run(received("a", "e-1"))  # applied before: the batch skips it
+    await run.batch(
+        [received("a", "e-1"), received("b", "e-2"), received("c", "e-3"), received("b", "e-2")]
+    )
+    assert seen == ["a", "b", "c"]
+    assert await pool.fetchval("SELECT count(*) FROM processed_events") == 3
+
+
+async def test_a_failing_event_rolls_its_whole_batch_back(pool: asyncpg.Pool[Any]) -> None:
+    async def handle(event: ReceivedEvent, conn: Connection) -> None:
+        await conn.execute("INSERT INTO things VALUES ($1)", name_of(event))
+        if name_of(event) == "poison":
+            raise ValueError("cannot apply this one")
+
+    run = transactional(pool, GROUP, handle)
+    with pytest.raises(ValueError, match="cannot apply"):
+        await run.batch([received("a", "e-1"), received("poison", "e-2")])
+    assert await pool.fetchval("SELECT count(*) FROM things") == 0
+    assert await pool.fetchval("SELECT count(*) FROM processed_events") == 0
 
 
 async def test_a_transient_failure_is_retried_past_max_attempts_and_never_dead_lettered(
@@ -171,3 +205,39 @@ async def test_claim_rolls_back_with_the_effect(pool: asyncpg.Pool[Any]) -> None
     async with pool.acquire() as conn:
         with pytest.raises(RuntimeError, match="transaction"):
             await inbox.claim(conn, GROUP, "e-2")
+
+
+async def test_a_consumer_applies_a_fetch_as_one_batch_and_isolates_a_poison_record(
+    broker: EmbeddedBroker, pool: asyncpg.Pool[Any]
+) -> None:
+    config = single_partition(broker)
+    names = [f"n{index}" for index in range(20)]
+    # Produced before the consumer starts, so its first fetches hold several records.
+    await produce(config, *(record(name) for name in names[:10]), record("poison"))
+    await produce(config, *(record(name) for name in names[10:]))
+    batches: list[int] = []
+    apply = transactional(pool, GROUP, _things_but_poison)
+
+    async def counted(events: Sequence[ReceivedEvent]) -> None:
+        batches.append(len(events))
+        await apply.batch(events)
+
+    worker = EventConsumer(
+        config, GROUP, [TOPIC], apply, backoff=fast_backoff, batch_handler=counted
+    )
+    async with consuming(worker):
+
+        async def all_applied() -> bool:
+            found = [r["name"] for r in await pool.fetch("SELECT name FROM things")]
+            return sorted(found) == sorted(names)
+
+        await eventually(all_applied)
+    assert max(batches) > 1
+    (dead,) = read_all(config, dead_letter(TOPIC), 1)
+    assert task_events_pb2.TaskEvent.FromString(dead.value() or b"").actor == "poison"
+
+
+async def _things_but_poison(event: ReceivedEvent, conn: Connection) -> None:
+    if name_of(event) == "poison":
+        raise ValueError("a rule this event breaks")
+    await conn.execute("INSERT INTO things VALUES ($1)", name_of(event))

@@ -23,23 +23,46 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from todo_contracts.audit.v1 import checkpoint_pb2 as todo_dot_audit_dot_v1_dot_checkpoint__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!todo/audit/v1/audit_service.proto\x12\rtodo.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"Z\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x06\x62\x65\x66ore\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x61\x66ter\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\t\n\x07_beforeB\x08\n\x06_after\"\xaf\x01\n\nAuditEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x63hanges\x18\x07 \x03(\x0b\x32\x1a.todo.audit.v1.FieldChange\"\xaf\x01\n\x17ListAuditEntriesRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"s\n\x18ListAuditEntriesResponse\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.todo.audit.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\x32s\n\x0c\x41uditService\x12\x63\n\x10ListAuditEntries\x12&.todo.audit.v1.ListAuditEntriesRequest\x1a\'.todo.audit.v1.ListAuditEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!todo/audit/v1/audit_service.proto\x12\rtodo.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etodo/audit/v1/checkpoint.proto\"Z\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x06\x62\x65\x66ore\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x61\x66ter\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\t\n\x07_beforeB\x08\n\x06_after\"\xed\x01\n\nAuditEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x63hanges\x18\x07 \x03(\x0b\x32\x1a.todo.audit.v1.FieldChange\x12\x10\n\x08owner_id\x18\x08 \x01(\t\x12\x16\n\x0eowner_sequence\x18\t \x01(\x03\x12\x12\n\nleaf_index\x18\n \x01(\x03\"\xf2\x01\n\x17ListAuditEntriesRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12(\n\x05order\x18\x06 \x01(\x0e\x32\x19.todo.audit.v1.EntryOrder\x12\x17\n\x0fskip_total_size\x18\x07 \x01(\x08\"\x84\x01\n\x18ListAuditEntriesResponse\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.todo.audit.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\x12\x0f\n\x07\x63ursors\x18\x04 \x03(\t\"\"\n\x14GetAuditEntryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"A\n\x15GetAuditEntryResponse\x12(\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x19.todo.audit.v1.AuditEntry\")\n\x14GetCheckpointRequest\x12\x11\n\ttree_size\x18\x01 \x01(\x03\"Z\n\x15GetCheckpointResponse\x12-\n\ncheckpoint\x18\x01 \x01(\x0b\x32\x19.todo.audit.v1.Checkpoint\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\"?\n\x18GetInclusionProofRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x11\n\ttree_size\x18\x02 \x01(\x03\"R\n\x19GetInclusionProofResponse\x12\x12\n\nleaf_index\x18\x01 \x01(\x03\x12\x11\n\ttree_size\x18\x02 \x01(\x03\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"J\n\x1aGetConsistencyProofRequest\x12\x16\n\x0e\x66rom_tree_size\x18\x01 \x01(\x03\x12\x14\n\x0cto_tree_size\x18\x02 \x01(\x03\"[\n\x1bGetConsistencyProofResponse\x12\x16\n\x0e\x66rom_tree_size\x18\x01 \x01(\x03\x12\x14\n\x0cto_tree_size\x18\x02 \x01(\x03\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"\x17\n\x15VerifyAuditLogRequest\"\xac\x01\n\x16VerifyAuditLogResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07\x65ntries\x18\x02 \x01(\x05\x12\x1d\n\x15\x66irst_broken_entry_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12-\n\ncheckpoint\x18\x05 \x01(\x0b\x32\x19.todo.audit.v1.Checkpoint\x12\x17\n\x0fpending_entries\x18\x06 \x01(\x05*e\n\nEntryOrder\x12\x1b\n\x17\x45NTRY_ORDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x45NTRY_ORDER_OLDEST_FIRST\x10\x01\x12\x1c\n\x18\x45NTRY_ORDER_NEWEST_FIRST\x10\x02\x32\xe0\x04\n\x0c\x41uditService\x12\x63\n\x10ListAuditEntries\x12&.todo.audit.v1.ListAuditEntriesRequest\x1a\'.todo.audit.v1.ListAuditEntriesResponse\x12Z\n\rGetAuditEntry\x12#.todo.audit.v1.GetAuditEntryRequest\x1a$.todo.audit.v1.GetAuditEntryResponse\x12Z\n\rGetCheckpoint\x12#.todo.audit.v1.GetCheckpointRequest\x1a$.todo.audit.v1.GetCheckpointResponse\x12\x66\n\x11GetInclusionProof\x12\'.todo.audit.v1.GetInclusionProofRequest\x1a(.todo.audit.v1.GetInclusionProofResponse\x12l\n\x13GetConsistencyProof\x12).todo.audit.v1.GetConsistencyProofRequest\x1a*.todo.audit.v1.GetConsistencyProofResponse\x12]\n\x0eVerifyAuditLog\x12$.todo.audit.v1.VerifyAuditLogRequest\x1a%.todo.audit.v1.VerifyAuditLogResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'todo.audit.v1.audit_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FIELDCHANGE']._serialized_start=85
-  _globals['_FIELDCHANGE']._serialized_end=175
-  _globals['_AUDITENTRY']._serialized_start=178
-  _globals['_AUDITENTRY']._serialized_end=353
-  _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=356
-  _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=531
-  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=533
-  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=648
-  _globals['_AUDITSERVICE']._serialized_start=650
-  _globals['_AUDITSERVICE']._serialized_end=765
+  _globals['_ENTRYORDER']._serialized_start=1585
+  _globals['_ENTRYORDER']._serialized_end=1686
+  _globals['_FIELDCHANGE']._serialized_start=117
+  _globals['_FIELDCHANGE']._serialized_end=207
+  _globals['_AUDITENTRY']._serialized_start=210
+  _globals['_AUDITENTRY']._serialized_end=447
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=450
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=692
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=695
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=827
+  _globals['_GETAUDITENTRYREQUEST']._serialized_start=829
+  _globals['_GETAUDITENTRYREQUEST']._serialized_end=863
+  _globals['_GETAUDITENTRYRESPONSE']._serialized_start=865
+  _globals['_GETAUDITENTRYRESPONSE']._serialized_end=930
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=932
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=973
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_start=975
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_end=1065
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=1067
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=1130
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_start=1132
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_end=1214
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=1216
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=1290
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_start=1292
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_end=1383
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=1385
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=1408
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=1411
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=1583
+  _globals['_AUDITSERVICE']._serialized_start=1689
+  _globals['_AUDITSERVICE']._serialized_end=2297
 # @@protoc_insertion_point(module_scope)

@@ -26,8 +26,14 @@ if _version_not_supported:
 
 
 class AuditServiceStub:
-    """Read access to the append-only audit log. There is no write, update or
-    delete method: entries are only ever appended from events.
+    """Read access to the append-only audit log: one RFC 9162 Merkle tree over
+    every entry of every user, with signed checkpoints and proofs.
+
+    There is no write, update or delete method: entries are only ever appended
+    from events (`task-events`, `reminders`), and the database refuses UPDATE and
+    DELETE on the log. Entries are scoped to the caller (another user's entry
+    or task answers NOT_FOUND or nothing); checkpoints and consistency proofs
+    are about the whole log and carry no user's data, only hashes and sizes.
     """
 
     def __init__(self, channel):
@@ -41,15 +47,88 @@ class AuditServiceStub:
                 request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListAuditEntriesRequest.SerializeToString,
                 response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListAuditEntriesResponse.FromString,
                 _registered_method=True)
+        self.GetAuditEntry = channel.unary_unary(
+                '/todo.audit.v1.AuditService/GetAuditEntry',
+                request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetAuditEntryRequest.SerializeToString,
+                response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetAuditEntryResponse.FromString,
+                _registered_method=True)
+        self.GetCheckpoint = channel.unary_unary(
+                '/todo.audit.v1.AuditService/GetCheckpoint',
+                request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.SerializeToString,
+                response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointResponse.FromString,
+                _registered_method=True)
+        self.GetInclusionProof = channel.unary_unary(
+                '/todo.audit.v1.AuditService/GetInclusionProof',
+                request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetInclusionProofRequest.SerializeToString,
+                response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetInclusionProofResponse.FromString,
+                _registered_method=True)
+        self.GetConsistencyProof = channel.unary_unary(
+                '/todo.audit.v1.AuditService/GetConsistencyProof',
+                request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetConsistencyProofRequest.SerializeToString,
+                response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetConsistencyProofResponse.FromString,
+                _registered_method=True)
+        self.VerifyAuditLog = channel.unary_unary(
+                '/todo.audit.v1.AuditService/VerifyAuditLog',
+                request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogRequest.SerializeToString,
+                response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
-    """Read access to the append-only audit log. There is no write, update or
-    delete method: entries are only ever appended from events.
+    """Read access to the append-only audit log: one RFC 9162 Merkle tree over
+    every entry of every user, with signed checkpoints and proofs.
+
+    There is no write, update or delete method: entries are only ever appended
+    from events (`task-events`, `reminders`), and the database refuses UPDATE and
+    DELETE on the log. Entries are scoped to the caller (another user's entry
+    or task answers NOT_FOUND or nothing); checkpoints and consistency proofs
+    are about the whole log and carry no user's data, only hashes and sizes.
     """
 
     def ListAuditEntries(self, request, context):
-        """The caller's audit entries, oldest first.
+        """The caller's entries, of one task or all of them, in log order (oldest
+        first unless `newest_first`), paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAuditEntry(self, request, context):
+        """One entry of the caller's, by id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCheckpoint(self, request, context):
+        """The latest signed checkpoint, or the one of a given size, and the public
+        key that verifies checkpoints.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInclusionProof(self, request, context):
+        """Proof that one of the caller's entries is leaf `leaf_index` of the tree of
+        `tree_size` entries (RFC 9162 §2.1.3).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsistencyProof(self, request, context):
+        """Proof that the tree of `from_tree_size` entries is a prefix of the tree of
+        `to_tree_size` entries (RFC 9162 §2.1.4): nothing was changed or removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyAuditLog(self, request, context):
+        """Checks the caller's entries on the server: the latest checkpoint's
+        signature, each entry's inclusion recomputed from its stored content, and
+        that none of the caller's entries is missing. The same check `todo audit
+        verify` makes without trusting the server.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -63,6 +142,31 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListAuditEntriesRequest.FromString,
                     response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
+            'GetAuditEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuditEntry,
+                    request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetAuditEntryRequest.FromString,
+                    response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetAuditEntryResponse.SerializeToString,
+            ),
+            'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckpoint,
+                    request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.FromString,
+                    response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointResponse.SerializeToString,
+            ),
+            'GetInclusionProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInclusionProof,
+                    request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetInclusionProofRequest.FromString,
+                    response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetInclusionProofResponse.SerializeToString,
+            ),
+            'GetConsistencyProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsistencyProof,
+                    request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetConsistencyProofRequest.FromString,
+                    response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.GetConsistencyProofResponse.SerializeToString,
+            ),
+            'VerifyAuditLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAuditLog,
+                    request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogRequest.FromString,
+                    response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'todo.audit.v1.AuditService', rpc_method_handlers)
@@ -72,8 +176,14 @@ def add_AuditServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AuditService:
-    """Read access to the append-only audit log. There is no write, update or
-    delete method: entries are only ever appended from events.
+    """Read access to the append-only audit log: one RFC 9162 Merkle tree over
+    every entry of every user, with signed checkpoints and proofs.
+
+    There is no write, update or delete method: entries are only ever appended
+    from events (`task-events`, `reminders`), and the database refuses UPDATE and
+    DELETE on the log. Entries are scoped to the caller (another user's entry
+    or task answers NOT_FOUND or nothing); checkpoints and consistency proofs
+    are about the whole log and carry no user's data, only hashes and sizes.
     """
 
     @staticmethod
@@ -93,6 +203,141 @@ class AuditService:
             '/todo.audit.v1.AuditService/ListAuditEntries',
             todo_dot_audit_dot_v1_dot_audit__service__pb2.ListAuditEntriesRequest.SerializeToString,
             todo_dot_audit_dot_v1_dot_audit__service__pb2.ListAuditEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAuditEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.audit.v1.AuditService/GetAuditEntry',
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetAuditEntryRequest.SerializeToString,
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetAuditEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.audit.v1.AuditService/GetCheckpoint',
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.SerializeToString,
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInclusionProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.audit.v1.AuditService/GetInclusionProof',
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetInclusionProofRequest.SerializeToString,
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetInclusionProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsistencyProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.audit.v1.AuditService/GetConsistencyProof',
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetConsistencyProofRequest.SerializeToString,
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.GetConsistencyProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.audit.v1.AuditService/VerifyAuditLog',
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogRequest.SerializeToString,
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogResponse.FromString,
             options,
             channel_credentials,
             insecure,

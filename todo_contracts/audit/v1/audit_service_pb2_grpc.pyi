@@ -27,8 +27,14 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AuditServiceStub:
-    """Read access to the append-only audit log. There is no write, update or
-    delete method: entries are only ever appended from events.
+    """Read access to the append-only audit log: one RFC 9162 Merkle tree over
+    every entry of every user, with signed checkpoints and proofs.
+
+    There is no write, update or delete method: entries are only ever appended
+    from events (`task-events`, `reminders`), and the database refuses UPDATE and
+    DELETE on the log. Entries are scoped to the caller (another user's entry
+    or task answers NOT_FOUND or nothing); checkpoints and consistency proofs
+    are about the whole log and carry no user's data, only hashes and sizes.
     """
 
     @_typing.overload
@@ -36,21 +42,77 @@ class AuditServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuditServiceAsyncStub: ...
     ListAuditEntries: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListAuditEntriesRequest, _audit_service_pb2.ListAuditEntriesResponse]
-    """The caller's audit entries, oldest first."""
+    """The caller's entries, of one task or all of them, in log order (oldest
+    first unless `newest_first`), paged.
+    """
+    GetAuditEntry: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.GetAuditEntryRequest, _audit_service_pb2.GetAuditEntryResponse]
+    """One entry of the caller's, by id."""
+    GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.GetCheckpointRequest, _audit_service_pb2.GetCheckpointResponse]
+    """The latest signed checkpoint, or the one of a given size, and the public
+    key that verifies checkpoints.
+    """
+    GetInclusionProof: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.GetInclusionProofRequest, _audit_service_pb2.GetInclusionProofResponse]
+    """Proof that one of the caller's entries is leaf `leaf_index` of the tree of
+    `tree_size` entries (RFC 9162 §2.1.3).
+    """
+    GetConsistencyProof: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.GetConsistencyProofRequest, _audit_service_pb2.GetConsistencyProofResponse]
+    """Proof that the tree of `from_tree_size` entries is a prefix of the tree of
+    `to_tree_size` entries (RFC 9162 §2.1.4): nothing was changed or removed.
+    """
+    VerifyAuditLog: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyAuditLogRequest, _audit_service_pb2.VerifyAuditLogResponse]
+    """Checks the caller's entries on the server: the latest checkpoint's
+    signature, each entry's inclusion recomputed from its stored content, and
+    that none of the caller's entries is missing. The same check `todo audit
+    verify` makes without trusting the server.
+    """
 
 @_typing.type_check_only
 class AuditServiceAsyncStub(AuditServiceStub):
-    """Read access to the append-only audit log. There is no write, update or
-    delete method: entries are only ever appended from events.
+    """Read access to the append-only audit log: one RFC 9162 Merkle tree over
+    every entry of every user, with signed checkpoints and proofs.
+
+    There is no write, update or delete method: entries are only ever appended
+    from events (`task-events`, `reminders`), and the database refuses UPDATE and
+    DELETE on the log. Entries are scoped to the caller (another user's entry
+    or task answers NOT_FOUND or nothing); checkpoints and consistency proofs
+    are about the whole log and carry no user's data, only hashes and sizes.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListAuditEntries: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListAuditEntriesRequest, _audit_service_pb2.ListAuditEntriesResponse]  # type: ignore[assignment]
-    """The caller's audit entries, oldest first."""
+    """The caller's entries, of one task or all of them, in log order (oldest
+    first unless `newest_first`), paged.
+    """
+    GetAuditEntry: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.GetAuditEntryRequest, _audit_service_pb2.GetAuditEntryResponse]  # type: ignore[assignment]
+    """One entry of the caller's, by id."""
+    GetCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.GetCheckpointRequest, _audit_service_pb2.GetCheckpointResponse]  # type: ignore[assignment]
+    """The latest signed checkpoint, or the one of a given size, and the public
+    key that verifies checkpoints.
+    """
+    GetInclusionProof: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.GetInclusionProofRequest, _audit_service_pb2.GetInclusionProofResponse]  # type: ignore[assignment]
+    """Proof that one of the caller's entries is leaf `leaf_index` of the tree of
+    `tree_size` entries (RFC 9162 §2.1.3).
+    """
+    GetConsistencyProof: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.GetConsistencyProofRequest, _audit_service_pb2.GetConsistencyProofResponse]  # type: ignore[assignment]
+    """Proof that the tree of `from_tree_size` entries is a prefix of the tree of
+    `to_tree_size` entries (RFC 9162 §2.1.4): nothing was changed or removed.
+    """
+    VerifyAuditLog: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyAuditLogRequest, _audit_service_pb2.VerifyAuditLogResponse]  # type: ignore[assignment]
+    """Checks the caller's entries on the server: the latest checkpoint's
+    signature, each entry's inclusion recomputed from its stored content, and
+    that none of the caller's entries is missing. The same check `todo audit
+    verify` makes without trusting the server.
+    """
 
 class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Read access to the append-only audit log. There is no write, update or
-    delete method: entries are only ever appended from events.
+    """Read access to the append-only audit log: one RFC 9162 Merkle tree over
+    every entry of every user, with signed checkpoints and proofs.
+
+    There is no write, update or delete method: entries are only ever appended
+    from events (`task-events`, `reminders`), and the database refuses UPDATE and
+    DELETE on the log. Entries are scoped to the caller (another user's entry
+    or task answers NOT_FOUND or nothing); checkpoints and consistency proofs
+    are about the whole log and carry no user's data, only hashes and sizes.
     """
 
     @_abc_1.abstractmethod
@@ -59,6 +121,58 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_service_pb2.ListAuditEntriesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.ListAuditEntriesResponse, _abc.Awaitable[_audit_service_pb2.ListAuditEntriesResponse]]:
-        """The caller's audit entries, oldest first."""
+        """The caller's entries, of one task or all of them, in log order (oldest
+        first unless `newest_first`), paged.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAuditEntry(
+        self,
+        request: _audit_service_pb2.GetAuditEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.GetAuditEntryResponse, _abc.Awaitable[_audit_service_pb2.GetAuditEntryResponse]]:
+        """One entry of the caller's, by id."""
+
+    @_abc_1.abstractmethod
+    def GetCheckpoint(
+        self,
+        request: _audit_service_pb2.GetCheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.GetCheckpointResponse, _abc.Awaitable[_audit_service_pb2.GetCheckpointResponse]]:
+        """The latest signed checkpoint, or the one of a given size, and the public
+        key that verifies checkpoints.
+        """
+
+    @_abc_1.abstractmethod
+    def GetInclusionProof(
+        self,
+        request: _audit_service_pb2.GetInclusionProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.GetInclusionProofResponse, _abc.Awaitable[_audit_service_pb2.GetInclusionProofResponse]]:
+        """Proof that one of the caller's entries is leaf `leaf_index` of the tree of
+        `tree_size` entries (RFC 9162 §2.1.3).
+        """
+
+    @_abc_1.abstractmethod
+    def GetConsistencyProof(
+        self,
+        request: _audit_service_pb2.GetConsistencyProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.GetConsistencyProofResponse, _abc.Awaitable[_audit_service_pb2.GetConsistencyProofResponse]]:
+        """Proof that the tree of `from_tree_size` entries is a prefix of the tree of
+        `to_tree_size` entries (RFC 9162 §2.1.4): nothing was changed or removed.
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyAuditLog(
+        self,
+        request: _audit_service_pb2.VerifyAuditLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.VerifyAuditLogResponse, _abc.Awaitable[_audit_service_pb2.VerifyAuditLogResponse]]:
+        """Checks the caller's entries on the server: the latest checkpoint's
+        signature, each entry's inclusion recomputed from its stored content, and
+        that none of the caller's entries is missing. The same check `todo audit
+        verify` makes without trusting the server.
+        """
 
 def add_AuditServiceServicer_to_server(servicer: AuditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

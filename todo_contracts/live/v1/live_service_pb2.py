@@ -22,21 +22,24 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from todo_contracts.events.v1 import reminder_events_pb2 as todo_dot_events_dot_v1_dot_reminder__events__pb2
 from todo_contracts.events.v1 import task_events_pb2 as todo_dot_events_dot_v1_dot_task__events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ftodo/live/v1/live_service.proto\x12\x0ctodo.live.v1\x1a$todo/events/v1/reminder_events.proto\x1a todo/events/v1/task_events.proto\"S\n\x10SubscribeRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x14\n\x0ctask_updates\x18\x02 \x01(\x08\x12\x11\n\treminders\x18\x03 \x01(\x08\"\x88\x01\n\x11SubscribeResponse\x12\x31\n\x0btask_update\x18\x01 \x01(\x0b\x32\x1a.todo.events.v1.TaskUpdateH\x00\x12\x37\n\x0ereminder_fired\x18\x02 \x01(\x0b\x32\x1d.todo.events.v1.ReminderFiredH\x00\x42\x07\n\x05\x65vent2]\n\x0bLiveService\x12N\n\tSubscribe\x12\x1e.todo.live.v1.SubscribeRequest\x1a\x1f.todo.live.v1.SubscribeResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ftodo/live/v1/live_service.proto\x12\x0ctodo.live.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$todo/events/v1/reminder_events.proto\x1a todo/events/v1/task_events.proto\"h\n\x10SubscribeRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x14\n\x0ctask_updates\x18\x02 \x01(\x08\x12\x11\n\treminders\x18\x03 \x01(\x08\x12\x13\n\x0b\x66rom_latest\x18\x04 \x01(\x08\"\xb6\x01\n\x11SubscribeResponse\x12\x31\n\x0btask_update\x18\x01 \x01(\x0b\x32\x1a.todo.events.v1.TaskUpdateH\x00\x12\x37\n\x0ereminder_fired\x18\x02 \x01(\x0b\x32\x1d.todo.events.v1.ReminderFiredH\x00\x12,\n\theartbeat\x18\x03 \x01(\x0b\x32\x17.todo.live.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"L\n\tHeartbeat\x12-\n\tsend_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x32]\n\x0bLiveService\x12N\n\tSubscribe\x12\x1e.todo.live.v1.SubscribeRequest\x1a\x1f.todo.live.v1.SubscribeResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'todo.live.v1.live_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=121
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=204
-  _globals['_SUBSCRIBERESPONSE']._serialized_start=207
-  _globals['_SUBSCRIBERESPONSE']._serialized_end=343
-  _globals['_LIVESERVICE']._serialized_start=345
-  _globals['_LIVESERVICE']._serialized_end=438
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=154
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=258
+  _globals['_SUBSCRIBERESPONSE']._serialized_start=261
+  _globals['_SUBSCRIBERESPONSE']._serialized_end=443
+  _globals['_HEARTBEAT']._serialized_start=445
+  _globals['_HEARTBEAT']._serialized_end=521
+  _globals['_LIVESERVICE']._serialized_start=523
+  _globals['_LIVESERVICE']._serialized_end=616
 # @@protoc_insertion_point(module_scope)

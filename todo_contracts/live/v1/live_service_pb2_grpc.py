@@ -47,9 +47,13 @@ class LiveServiceServicer:
     """
 
     def Subscribe(self, request, context):
-        """Server stream that stays open until the client cancels. With
-        `after_sequence`, first replays the caller's changes after it (from the
-        change log), then continues live without gaps or duplicates.
+        """Server stream that stays open until the client cancels. First replays the
+        caller's changes after `after_sequence` (from svc_tasks' change log), then
+        continues live: in sequence order, without gaps or duplicates. Whenever the
+        stream cannot prove it saw every change (broker restart, a slow stream, a
+        sequence jump) it re-reads the change log, so it never skips one.
+        INVALID_ARGUMENT when `after_sequence` is negative or beyond the caller's
+        latest sequence (a cursor from somewhere else).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

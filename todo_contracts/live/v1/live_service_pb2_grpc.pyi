@@ -34,9 +34,13 @@ class LiveServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> LiveServiceAsyncStub: ...
     Subscribe: _grpc.UnaryStreamMultiCallable[_live_service_pb2.SubscribeRequest, _live_service_pb2.SubscribeResponse]
-    """Server stream that stays open until the client cancels. With
-    `after_sequence`, first replays the caller's changes after it (from the
-    change log), then continues live without gaps or duplicates.
+    """Server stream that stays open until the client cancels. First replays the
+    caller's changes after `after_sequence` (from svc_tasks' change log), then
+    continues live: in sequence order, without gaps or duplicates. Whenever the
+    stream cannot prove it saw every change (broker restart, a slow stream, a
+    sequence jump) it re-reads the change log, so it never skips one.
+    INVALID_ARGUMENT when `after_sequence` is negative or beyond the caller's
+    latest sequence (a cursor from somewhere else).
     """
 
 @_typing.type_check_only
@@ -45,9 +49,13 @@ class LiveServiceAsyncStub(LiveServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Subscribe: _aio.UnaryStreamMultiCallable[_live_service_pb2.SubscribeRequest, _live_service_pb2.SubscribeResponse]  # type: ignore[assignment]
-    """Server stream that stays open until the client cancels. With
-    `after_sequence`, first replays the caller's changes after it (from the
-    change log), then continues live without gaps or duplicates.
+    """Server stream that stays open until the client cancels. First replays the
+    caller's changes after `after_sequence` (from svc_tasks' change log), then
+    continues live: in sequence order, without gaps or duplicates. Whenever the
+    stream cannot prove it saw every change (broker restart, a slow stream, a
+    sequence jump) it re-reads the change log, so it never skips one.
+    INVALID_ARGUMENT when `after_sequence` is negative or beyond the caller's
+    latest sequence (a cursor from somewhere else).
     """
 
 class LiveServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -59,9 +67,13 @@ class LiveServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _live_service_pb2.SubscribeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_live_service_pb2.SubscribeResponse], _abc.AsyncIterator[_live_service_pb2.SubscribeResponse]]:
-        """Server stream that stays open until the client cancels. With
-        `after_sequence`, first replays the caller's changes after it (from the
-        change log), then continues live without gaps or duplicates.
+        """Server stream that stays open until the client cancels. First replays the
+        caller's changes after `after_sequence` (from svc_tasks' change log), then
+        continues live: in sequence order, without gaps or duplicates. Whenever the
+        stream cannot prove it saw every change (broker restart, a slow stream, a
+        sequence jump) it re-reads the change log, so it never skips one.
+        INVALID_ARGUMENT when `after_sequence` is negative or beyond the caller's
+        latest sequence (a cursor from somewhere else).
         """
 
 def add_LiveServiceServicer_to_server(servicer: LiveServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

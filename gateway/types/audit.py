@@ -1,0 +1,306 @@
+"""The audit log: entries shaped for a history UI, and what verifies them (checkpoints, proofs),
+from `todo.audit.v1` messages. Hashes, keys and signatures are standard base64."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from gateway import ids
+from gateway.context import GatewayContext
+from gateway.errors import bad_input, rpc
+from gateway.types.node import Node, PageInfo
+from gateway.types.scalars import from_timestamp
+from todo_contracts.audit.v1 import audit_service_pb2 as pb
+from todo_contracts.audit.v1 import checkpoint_pb2
+
+Info = strawberry.Info[GatewayContext, None]
+# GraphQL's Int is 32 bits: tree sizes and positions beyond it cannot be asked for.
+MAX_INT = 2**31 - 1
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def b64_list(hashes: Sequence[bytes]) -> list[str]:
+    return [b64(hash) for hash in hashes]
+
+
+def tree_size_argument(name: str, value: int) -> int:
+    if not 0 <= value <= MAX_INT:
+        raise bad_input(name, f"must be between 0 and {MAX_INT}, got {value}")
+    return value
+
+
+@strawberry.type(description="One field an event changed: from what, to what.")
+class FieldChange:
+    field: str = strawberry.field(
+        description="The task field, as the services name it: title, description, status, "
+        "priority, tags, due_time, time_zone, recurrence, reminders, series_id, series_index, "
+        "create_time, complete_time, delete_time."
+    )
+    before: str | None = strawberry.field(
+        description="The value before; null when it had none (or the task is new). Enums by "
+        "name, instants as RFC 3339, the due time in its zone as RFC 9557 "
+        "(2026-03-01T09:00:00+01:00[Europe/Berlin]), lists and recurrence as JSON."
+    )
+    after: str | None = strawberry.field(description="The value after; null when it has none.")
+
+
+@strawberry.type(description="Proof that an entry is a leaf of a tree size (RFC 9162 §2.1.3).")
+class InclusionProof:
+    leaf_index: int = strawberry.field(description="The entry's position in the log.")
+    tree_size: int = strawberry.field(description="The size of the tree proven against.")
+    hashes: list[str] = strawberry.field(
+        description="The audit path, leaf's sibling first, 32-byte SHA-256 hashes in base64."
+    )
+
+    @classmethod
+    def from_pb(cls, message: pb.GetInclusionProofResponse) -> InclusionProof:
+        return cls(
+            leaf_index=message.leaf_index,
+            tree_size=message.tree_size,
+            hashes=b64_list(message.hashes),
+        )
+
+
+@strawberry.type(
+    description="Proof that a smaller tree is a prefix of a larger one (RFC 9162 §2.1.4)."
+)
+class ConsistencyProof:
+    from_tree_size: int = strawberry.field(description="The smaller tree's size.")
+    to_tree_size: int = strawberry.field(description="The larger tree's size.")
+    hashes: list[str] = strawberry.field(
+        description="The proof, 32-byte SHA-256 hashes in base64; empty when the sizes are equal "
+        "or the smaller is 0."
+    )
+
+
+@strawberry.type(
+    description="The log's signed state: svc_audit states that the log had `treeSize` entries "
+    "with this root, and signs it with Ed25519 over `body`."
+)
+class AuditCheckpoint:
+    origin: str = strawberry.field(description="The log's name, the body's first line.")
+    tree_size: int = strawberry.field(description="How many entries the tree covers.")
+    root_hash: str = strawberry.field(description="The Merkle tree root (base64, 32 bytes).")
+    signed_at: datetime = strawberry.field(description="When it was signed.")
+    signature: str = strawberry.field(description="Ed25519 signature of `body` (base64, 64 bytes).")
+    key_id: str = strawberry.field(
+        description="The signing key: hex of the first 4 bytes of SHA-256 over the public key."
+    )
+    body: str = strawberry.field(
+        description="The signed text: origin, tree size, base64 root and `time <RFC 3339>`, one "
+        "per line. Rebuild it from the fields rather than trusting it."
+    )
+
+    @classmethod
+    def from_pb(cls, message: checkpoint_pb2.Checkpoint) -> AuditCheckpoint:
+        return cls(
+            origin=message.origin,
+            tree_size=message.tree_size,
+            root_hash=b64(message.root_hash),
+            signed_at=from_timestamp(message.signed_time),
+            signature=b64(message.signature),
+            key_id=message.key_id,
+            body=message.body,
+        )
+
+
+async def inclusion_proof(
+    root: AuditEntry,
+    info: Info,
+    tree_size: Annotated[int, strawberry.argument(description="A checkpoint's treeSize.")],
+) -> InclusionProof | None:
+    tree_size_argument("treeSize", tree_size)
+    if root.leaf_index >= tree_size:
+        return None
+    context = info.context
+    request = pb.GetInclusionProofRequest(entry_id=str(root.leaf_index), tree_size=tree_size)
+    call = context.audit.GetInclusionProof(
+        request, metadata=context.metadata(), timeout=context.timeout
+    )
+    return InclusionProof.from_pb(await rpc(call))
+
+
+@strawberry.type(
+    description="One entry of your audit log: an event about one of your tasks, who caused it, "
+    "when, and what it changed. Entries are never changed or removed."
+)
+class AuditEntry(Node):
+    id: strawberry.ID = strawberry.field(description="Global id.")
+    event_id: strawberry.ID = strawberry.field(description="The event this entry records.")
+    type: str = strawberry.field(
+        description="What happened, e.g. todo.task.created, todo.task.updated, "
+        "todo.task.completed, todo.task.reopened, todo.task.deleted, todo.reminder.fired."
+    )
+    task_id: strawberry.ID = strawberry.field(description="The task's global id (as Task.id).")
+    actor: str = strawberry.field(
+        description="Who did it: your user id, or system:<service> for automatic changes."
+    )
+    at: datetime = strawberry.field(description="When it happened.")
+    changes: list[FieldChange] = strawberry.field(
+        description="For an update, the fields that changed; for a new task, what it was "
+        "created with; empty for reminders."
+    )
+    owner_id: str = strawberry.field(description="Whose log this is: yours.")
+    owner_sequence: int = strawberry.field(
+        description="1 for your first entry, then 2, 3, ... with no gaps."
+    )
+    leaf_index: int = strawberry.field(description="Its position in the whole log (0-based).")
+    inclusion_proof: InclusionProof | None = strawberry.field(
+        resolver=inclusion_proof,
+        description="Proof that this entry is in the tree of `treeSize` entries (a checkpoint's); "
+        "null when the entry is not in that tree (it is newer).",
+    )
+
+    @classmethod
+    def from_pb(cls, message: pb.AuditEntry) -> AuditEntry:
+        return cls(
+            id=ids.encode(ids.AUDIT_ENTRY, message.id),
+            event_id=strawberry.ID(message.event_id),
+            type=message.type,
+            task_id=ids.encode(ids.TASK, message.task_id),
+            actor=message.actor,
+            at=from_timestamp(message.time),
+            changes=[
+                FieldChange(
+                    field=change.field,
+                    before=change.before if change.HasField("before") else None,
+                    after=change.after if change.HasField("after") else None,
+                )
+                for change in message.changes
+            ],
+            owner_id=message.owner_id,
+            owner_sequence=message.owner_sequence,
+            leaf_index=message.leaf_index,
+        )
+
+
+@strawberry.type(description="One entry in an AuditEntryConnection page.")
+class AuditEntryEdge:
+    cursor: str = strawberry.field(description="This entry's position in the list.")
+    node: AuditEntry = strawberry.field(description="The entry.")
+
+
+@strawberry.type(description="A page of audit entries (Relay cursor connection).")
+class AuditEntryConnection:
+    edges: list[AuditEntryEdge] = strawberry.field(description="This page, in the list's order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(
+        description="Entries matching, across all pages (counted only when selected)."
+    )
+
+    @classmethod
+    def from_pb(cls, response: pb.ListAuditEntriesResponse) -> AuditEntryConnection:
+        edges = [
+            AuditEntryEdge(cursor=cursor, node=AuditEntry.from_pb(entry))
+            for cursor, entry in zip(response.cursors, response.entries, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo.forward(response.cursors, response.next_page_token),
+            total_count=response.total_size,
+        )
+
+
+@strawberry.type(description="The outcome of checking your audit log (verifyAuditLog).")
+class AuditVerification:
+    ok: bool = strawberry.field(description="Every checked entry and the checkpoint verified.")
+    entries: int = strawberry.field(
+        description="How many of your entries were verified (those the checkpoint covers)."
+    )
+    first_broken_entry_id: strawberry.ID | None = strawberry.field(
+        description="The first entry that failed; null when ok or when a checkpoint failed."
+    )
+    reason: str | None = strawberry.field(description="Why it failed; null when ok.")
+    checkpoint: AuditCheckpoint | None = strawberry.field(
+        description="The checkpoint the entries were verified against; null before the first."
+    )
+    pending_entries: int = strawberry.field(
+        description="Your entries newer than that checkpoint: verifiable once the next is signed."
+    )
+
+    @classmethod
+    def from_pb(cls, message: pb.VerifyAuditLogResponse) -> AuditVerification:
+        broken = message.first_broken_entry_id
+        return cls(
+            ok=message.ok,
+            entries=message.entries,
+            first_broken_entry_id=ids.encode(ids.AUDIT_ENTRY, broken) if broken else None,
+            reason=message.reason or None,
+            checkpoint=AuditCheckpoint.from_pb(message.checkpoint)
+            if message.HasField("checkpoint")
+            else None,
+            pending_entries=message.pending_entries,
+        )
+
+
+async def checkpoint_at(
+    info: Info,
+    tree_size: Annotated[int, strawberry.argument(description="A tree size.")],
+) -> AuditCheckpoint:
+    context = info.context
+    request = pb.GetCheckpointRequest(tree_size=tree_size_argument("treeSize", tree_size))
+    call = context.audit.GetCheckpoint(
+        request, metadata=context.metadata(), timeout=context.timeout
+    )
+    return AuditCheckpoint.from_pb((await rpc(call)).checkpoint)
+
+
+async def consistency_proof(
+    info: Info,
+    from_tree_size: Annotated[int, strawberry.argument(description="The smaller size.")],
+    to_tree_size: Annotated[int, strawberry.argument(description="The larger size.")],
+) -> ConsistencyProof:
+    context = info.context
+    request = pb.GetConsistencyProofRequest(
+        from_tree_size=tree_size_argument("fromTreeSize", from_tree_size),
+        to_tree_size=tree_size_argument("toTreeSize", to_tree_size),
+    )
+    call = context.audit.GetConsistencyProof(
+        request, metadata=context.metadata(), timeout=context.timeout
+    )
+    response = await rpc(call)
+    return ConsistencyProof(
+        from_tree_size=response.from_tree_size,
+        to_tree_size=response.to_tree_size,
+        hashes=b64_list(response.hashes),
+    )
+
+
+@strawberry.type(
+    description="What a verifier checks your entries against, trusting nothing else: the "
+    "signed checkpoints and the proofs between them (see `todo audit verify`)."
+)
+class AuditTree:
+    public_key: str = strawberry.field(
+        description="The Ed25519 public key (base64, 32 bytes) svc_audit signs with now. A "
+        "verifier pins the key it trusts instead of taking this one."
+    )
+    checkpoint: AuditCheckpoint | None = strawberry.field(
+        description="The latest checkpoint; null before the first is signed."
+    )
+    checkpoint_at: AuditCheckpoint = strawberry.field(
+        resolver=checkpoint_at,
+        description="The checkpoint of exactly `treeSize` entries (NOT_FOUND if none).",
+    )
+    consistency_proof: ConsistencyProof = strawberry.field(
+        resolver=consistency_proof,
+        description="Proof that the tree of `fromTreeSize` entries is a prefix of the tree of "
+        "`toTreeSize` entries: nothing in it was changed or removed since.",
+    )
+
+    @classmethod
+    def from_pb(cls, response: pb.GetCheckpointResponse) -> AuditTree:
+        return cls(
+            public_key=b64(response.public_key),
+            checkpoint=AuditCheckpoint.from_pb(response.checkpoint)
+            if response.HasField("checkpoint")
+            else None,
+        )

@@ -12,11 +12,14 @@ from gateway.app import create_app
 from gateway.config import GatewayConfig
 from todo_runtime.config import Env
 from todo_runtime.logs import configure_logging
+from todo_runtime.metrics import serve_metrics
 
 
 def main() -> None:
     configure_logging("gateway")
-    config = GatewayConfig.from_env(Env())
+    env = Env()
+    config = GatewayConfig.from_env(env)
+    serve_metrics(env, config.host)
     uvicorn.run(
         create_app(config),
         host=config.host,

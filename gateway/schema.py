@@ -31,6 +31,7 @@ from gateway.cost_limits import CostLimits
 from gateway.edge_checks import EdgeChecks, StorableStringLiterals
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
 from gateway.mutations import Mutation
+from gateway.operation_metrics import OperationMetrics
 from gateway.queries import Query
 from gateway.subscriptions import Subscription
 from gateway.types.scalars import SCALAR_MAP
@@ -81,6 +82,7 @@ def schema_extensions(
     """
     rules = [max_depth_rule(max_depth, None), max_aliases_rule(max_aliases), StorableStringLiterals]
     return [
+        OperationMetrics,
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
         functools.partial(AddValidationRules, rules),
         functools.partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),

@@ -28,6 +28,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from google.protobuf import message as protobuf
 from google.protobuf.message import DecodeError
 
+from todo_runtime import metrics
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import EventHeaders, EventHeadersError, read_headers
 from todo_runtime.config import KafkaConfig
@@ -302,6 +303,7 @@ class EventConsumer:
         if self._dlq is None:  # created on first use: most consumers never dead-letter
             self._dlq = EventProducer(self._config, f"{self._group_id}-dlq")
         topic = message.topic() or ""
+        metrics.DEAD_LETTERS.labels(self._group_id, topic).inc()
         headers = [
             (name, value)
             for name, value in header_pairs(message)

@@ -8,11 +8,12 @@ ready) and server reflection are always on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -22,7 +23,7 @@ from grpc_health.v1 import (
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from todo_runtime import identity
+from todo_runtime import identity, metrics
 from todo_runtime.config import GrpcServerConfig
 from todo_runtime.errors import DomainError, InvalidArgument
 from todo_runtime.failures import describe, is_transient
@@ -71,13 +72,13 @@ class _CallGuard(_Interceptor):
         deserializer = _tolerant(handler.request_deserializer)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, metadata),
+                self._unary(handler.unary_unary, metadata, details.method),
                 request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                self._stream(handler.unary_stream, metadata),
+                self._stream(handler.unary_stream, metadata, details.method),
                 request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -91,39 +92,65 @@ class _CallGuard(_Interceptor):
             max_age=self._max_age,
         )
 
-    def _unary(self, behavior: Any, metadata: dict[str, str]) -> Any:
+    def _unary(self, behavior: Any, metadata: dict[str, str], method: str) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            try:
-                token = identity.set_current_user(self._authenticate(metadata))
+            with metrics.RPC_SECONDS.labels(method).time(), _counted(method, context):
                 try:
-                    _require_decoded(request)
-                    return await behavior(request, context)
-                finally:
-                    identity.reset_current_user(token)
-            except Exception as error:
-                await _abort(context, error)
+                    token = identity.set_current_user(self._authenticate(metadata))
+                    try:
+                        _require_decoded(request)
+                        return await behavior(request, context)
+                    finally:
+                        identity.reset_current_user(token)
+                except Exception as error:
+                    await _abort(context, error)
 
         return wrapped
 
-    def _stream(self, behavior: Any, metadata: dict[str, str]) -> Any:
+    def _stream(self, behavior: Any, metadata: dict[str, str], method: str) -> Any:
         async def wrapped(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
-            try:
-                token = identity.set_current_user(self._authenticate(metadata))
+            with _counted(method, context):
                 try:
-                    _require_decoded(request)
-                    async for response in behavior(request, context):
-                        yield response
-                finally:
-                    # A stream the client cancelled is closed from another context, where the
-                    # variable was never set: there is nothing to reset then.
-                    with contextlib.suppress(ValueError):
-                        identity.reset_current_user(token)
-            except Exception as error:
-                await _abort(context, error)
+                    token = identity.set_current_user(self._authenticate(metadata))
+                    try:
+                        _require_decoded(request)
+                        async for response in behavior(request, context):
+                            yield response
+                    finally:
+                        # A stream the client cancelled is closed from another context, where
+                        # the variable was never set: there is nothing to reset then.
+                        with contextlib.suppress(ValueError):
+                            identity.reset_current_user(token)
+                except Exception as error:
+                    await _abort(context, error)
 
         return wrapped
+
+
+_CODES: Final = {code.value[0]: code for code in grpc.StatusCode}
+
+
+@contextlib.contextmanager
+def _counted(method: str, context: grpc.aio.ServicerContext[Any, Any]) -> Iterator[None]:
+    """Counts the call by method and the status it ended with (CANCELLED when the client left)."""
+    outcome = "OK"
+    try:
+        yield
+    except (asyncio.CancelledError, GeneratorExit):
+        outcome = "CANCELLED"
+        raise
+    except BaseException:
+        outcome = "UNKNOWN"
+        raise
+    finally:
+        code: Any = context.code()
+        if isinstance(code, int):
+            code = _CODES.get(code)
+        if isinstance(code, grpc.StatusCode) and outcome != "CANCELLED":
+            outcome = code.name
+        metrics.RPC_REQUESTS.labels(method, outcome).inc()
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from todo_runtime.failures import describe, is_transient
 from todo_runtime.grpc_client import CallContext, open_channel
 from todo_runtime.grpc_server import GrpcServer, ServiceBinding, start_server
 from todo_runtime.logs import configure_logging
+from todo_runtime.metrics import serve_metrics
 from todo_runtime.migrations import MigrationSet, migrate
 from todo_runtime.offload import Offload
 from todo_runtime.outbox import OutboxRelay
@@ -392,6 +393,7 @@ def serve(definition: ServiceDefinition) -> None:
     async def main() -> None:
         configure_logging(definition.name)
         config = ServiceConfig.from_env(definition.component.endpoint)
+        serve_metrics(config.env, config.grpc.host)
         service = await start_service(definition, config)
         try:
             await wait_for_stop_signal()

@@ -151,6 +151,13 @@ function createInput(form) {
 }
 
 let previewSequence = 0;
+
+// Empties the preview and drops any answer still on its way (it describes a form now reset).
+function clearPreview() {
+  previewSequence += 1;
+  byId("recurrence-preview").replaceChildren();
+}
+
 async function preview() {
   const fields = byId("create-form").elements;
   const box = byId("recurrence-preview");
@@ -257,7 +264,7 @@ function wire() {
       const zone = create.elements.timeZone.value;
       create.reset();
       create.elements.timeZone.value = zone;
-      byId("recurrence-preview").replaceChildren();
+      clearPreview();
       create.elements.title.focus();
     } catch (error) {
       fail(error);

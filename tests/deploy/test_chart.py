@@ -144,15 +144,32 @@ def test_only_callers_reach_a_service_grpc_port() -> None:
         "audit": {"gateway"},
         "live": {"gateway"},
     }
+    scrape = {"ports": [{"port": 9090, "protocol": "TCP"}]}  # Prometheus, from anywhere
     for name in GRPC_SERVICES:
-        (rule,) = policies[name]["spec"]["ingress"]
+        rule, metrics = policies[name]["spec"]["ingress"]
         allowed = {
             peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
             for peer in rule["from"]
         }
         assert allowed == callers[name], name
-    (gateway_rule,) = policies["gateway"]["spec"]["ingress"]
+        assert metrics == scrape
+    gateway_rule, metrics = policies["gateway"]["spec"]["ingress"]
     assert "from" not in gateway_rule  # the front door: reachable from anywhere
+    assert metrics == scrape
+
+
+def test_every_pod_serves_metrics_on_its_own_port() -> None:
+    manifests = render({})
+    (config,) = of_kind(manifests, "ConfigMap").values()
+    assert config["data"]["TODO_METRICS_PORT"] == "9090"
+    for deployment in of_kind(manifests, "Deployment").values():
+        template = deployment["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == "9090"
+        ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+        assert ports["metrics"] == 9090
+    off = render({"metrics": {"enabled": False}})
+    (config,) = of_kind(off, "ConfigMap").values()
+    assert "TODO_METRICS_PORT" not in config["data"]
 
 
 def test_autoscaling_disruption_budgets_and_hook_jobs() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.infra import eventually
 from tests.runtime.test_consumer import (
@@ -235,6 +236,9 @@ async def test_a_consumer_applies_a_fetch_as_one_batch_and_isolates_a_poison_rec
     assert max(batches) > 1
     (dead,) = read_all(config, dead_letter(TOPIC), 1)
     assert task_events_pb2.TaskEvent.FromString(dead.value() or b"").actor == "poison"
+    parked = REGISTRY.get_sample_value("todo_dead_letters_total", {"group": GROUP, "topic": TOPIC})
+    assert parked is not None
+    assert parked >= 1
 
 
 async def _things_but_poison(event: ReceivedEvent, conn: Connection) -> None:

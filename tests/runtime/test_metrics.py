@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gateway.schema import build_schema
-from tests.infra import RunningTasks
+from tests.infra import RunningTasks, eventually
 from todo_cli.broker import free_port
 from todo_contracts.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.config import Env
@@ -37,9 +37,14 @@ async def test_grpc_calls_are_counted_by_method_and_status(tasks_service: Runnin
         for metadata in (identity_metadata(tasks_service.secret, "alice"), ()):
             with pytest.raises(grpc.aio.AioRpcError):
                 await stub.GetTask(request, metadata=metadata, timeout=10)
-    assert sample("todo_grpc_requests_total", not_found) == before + 1
-    assert sample("todo_grpc_requests_total", unauthenticated) == before_anonymous + 1
-    assert sample("todo_grpc_request_seconds_count", {"method": GET_TASK}) == timed + 2
+    # The client has its status before the server's handler has finished: wait for the count.
+    await eventually(lambda: sample("todo_grpc_requests_total", not_found) == before + 1)
+    await eventually(
+        lambda: sample("todo_grpc_requests_total", unauthenticated) == before_anonymous + 1
+    )
+    await eventually(
+        lambda: sample("todo_grpc_request_seconds_count", {"method": GET_TASK}) == timed + 2
+    )
 
 
 async def test_graphql_operations_are_counted_by_root_field_and_errors_by_code() -> None:

@@ -269,7 +269,7 @@ async def test_a_change_in_one_tab_appears_in_the_other(
         await expect(_task(first, "From the first tab 1")).to_have_count(0, timeout=LIVE_MS)
         await expect(_tasks(first)).to_have_count(4)
         await expect(_tasks(second)).to_have_count(4)
-    print(  # the issue asks for the measured time (run with -s to see it)
+    print(  # the measured time, for the record (run with -s to see it)
         f"\ncross-tab latency (click in one tab -> shown in the other), {len(seconds)} creates: "
         f"median {statistics.median(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
     )

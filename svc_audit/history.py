@@ -18,7 +18,7 @@ import asyncpg
 
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
 from todo_runtime.errors import InvalidArgument, NotFound
-from todo_runtime.page_tokens import PageTokens
+from todo_runtime.page_tokens import Page, PageTokens
 from todo_runtime.timestamps import timestamp
 
 COLUMNS: Final = "leaf_index, event_id, type, task_id, owner_id, owner_sequence, actor, at, changes"
@@ -66,14 +66,6 @@ class Query:
         return "\x00".join([*parts, "desc" if self.newest_first else "asc"])
 
 
-@dataclass(frozen=True)
-class Page:
-    entries: list[pb.AuditEntry]
-    cursors: list[str]
-    has_next: bool
-    total: int
-
-
 class History:
     """Reads over the service's pool; every one scoped to an owner."""
 
@@ -81,7 +73,9 @@ class History:
         self._pool = pool
         self._tokens = tokens
 
-    async def page(self, owner: str, query: Query, *, size: int, token: str, count: bool) -> Page:
+    async def page(
+        self, owner: str, query: Query, *, size: int, token: str, count: bool
+    ) -> Page[pb.AuditEntry]:
         clauses = ["owner_id = $1"]
         params: list[Any] = [owner]
         for column, value in (

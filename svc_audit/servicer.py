@@ -55,7 +55,7 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
             count=not request.skip_total_size,
         )
         return pb.ListAuditEntriesResponse(
-            entries=page.entries,
+            entries=page.items,
             next_page_token=page.cursors[-1] if page.has_next else "",
             total_size=page.total,
             cursors=page.cursors,

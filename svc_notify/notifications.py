@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -14,7 +13,7 @@ from svc_notify import schedule
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_runtime.db import Connection
 from todo_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
-from todo_runtime.page_tokens import PageTokens
+from todo_runtime.page_tokens import Page, PageTokens
 from todo_runtime.timestamps import timestamp
 
 SNOOZE_MAX_MINUTES: Final = 10_080
@@ -45,14 +44,6 @@ def to_pb(row: Mapping[str, Any]) -> pb.Notification:
     return message
 
 
-@dataclass(frozen=True)
-class Page:
-    notifications: list[pb.Notification]
-    cursors: list[str]
-    has_next: bool
-    total: int
-
-
 def notification_id(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -72,7 +63,7 @@ class NotificationStore:
 
     async def page(
         self, owner_id: str, *, unread_only: bool, size: int, token: str, count: bool
-    ) -> Page:
+    ) -> Page[pb.Notification]:
         """Newest first; `token` a cursor of this owner's list with the same `unread_only`."""
         clauses = ["n.owner_id = $1"]
         params: list[Any] = [owner_id]

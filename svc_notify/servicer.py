@@ -40,7 +40,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
             count=not request.skip_total_size,
         )
         return pb.ListNotificationsResponse(
-            notifications=page.notifications,
+            notifications=page.items,
             next_page_token=page.cursors[-1] if page.has_next else "",
             total_size=page.total,
             cursors=page.cursors,
@@ -113,7 +113,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
             count=not request.skip_total_size,
         )
         return pb.ListWebhookDeliveriesResponse(
-            deliveries=page.deliveries,
+            deliveries=page.items,
             next_page_token=page.cursors[-1] if page.has_next else "",
             total_size=page.total,
             cursors=page.cursors,

@@ -12,7 +12,6 @@ import base64
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -22,7 +21,7 @@ from svc_notify import targets
 from svc_notify.webhook_settings import WebhookSettings
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
-from todo_runtime.page_tokens import PageTokens
+from todo_runtime.page_tokens import Page, PageTokens
 from todo_runtime.timestamps import timestamp
 from todo_runtime.validation import shown, text
 
@@ -75,14 +74,6 @@ def attempt_pb(row: Mapping[str, Any]) -> pb.WebhookDelivery:
         latency_ms=row["latency_ms"],
         state=_STATES[row["state"]],
     )
-
-
-@dataclass(frozen=True)
-class AttemptPage:
-    deliveries: list[pb.WebhookDelivery]
-    cursors: list[str]
-    has_next: bool
-    total: int
 
 
 class WebhookStore:
@@ -188,7 +179,7 @@ class WebhookStore:
 
     async def attempts(
         self, owner_id: str, webhook: uuid.UUID, *, size: int, token: str, count: bool
-    ) -> AttemptPage:
+    ) -> Page[pb.WebhookDelivery]:
         """The endpoint's attempts, newest first, a cursor for each."""
         scope = f"{owner_id}\x00{webhook}"
         params: list[Any] = [webhook]
@@ -225,7 +216,7 @@ class WebhookStore:
             )
             for row in rows
         ]
-        return AttemptPage([attempt_pb(row) for row in rows], cursors, more, int(total))
+        return Page([attempt_pb(row) for row in rows], cursors, more, int(total))
 
     async def redeliver(self, owner_id: str, delivery: uuid.UUID) -> None:
         """Pending again, due now, with a fresh retry schedule; attempt numbers go on."""

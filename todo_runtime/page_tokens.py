@@ -14,9 +14,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
 
 from todo_runtime.errors import InvalidArgument
+
+T = TypeVar("T")
 
 _TAG_BYTES: Final = 16
 MAX_TOKEN_LENGTH: Final = 2048
@@ -59,3 +62,14 @@ class PageTokens:
         if not isinstance(payload, dict):
             raise invalid
         return payload
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a keyset-paged list: its items, each item's cursor (a token to page on from
+    it), whether more follow, and the total (0 when not counted)."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    total: int

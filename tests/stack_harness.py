@@ -87,8 +87,16 @@ class Stack:
         return psutil.Process(self.process.pid).children(recursive=True)
 
     def child(self, marker: str) -> psutil.Process:
-        """The running child whose command line contains `marker`."""
-        return next(p for p in self.children() if marker in " ".join(p.cmdline()))
+        """The running child whose command line contains `marker` (StopIteration if none);
+        a child that exits while the children are read is passed over."""
+        for process in self.children():
+            try:
+                command = " ".join(process.cmdline())
+            except psutil.NoSuchProcess:
+                continue
+            if marker in command:
+                return process
+        raise StopIteration(marker)
 
     def stop(self, signum: signal.Signals = signal.SIGINT) -> int:
         """Stops the stack as Ctrl-C does and returns `todo up`'s exit status."""

@@ -4,7 +4,11 @@ A service's schema is built from one or more migration sets (the runtime's
 outbox and inbox tables, then the service's own), each a directory of
 `NNNN_name.sql` files. A session-level advisory lock serializes runners, so two
 replicas starting together apply each file exactly once; a file changed after
-it was applied fails start-up instead of being silently skipped.
+it was applied fails start-up instead of being silently skipped. Migrations the
+database holds that this release does not know were applied by a newer release
+that has been rolled back: they are logged and left alone. A release's migrations
+only add to the schema and remove only what the release before it no longer
+used (README, "Deploying to Kubernetes"), so the older release runs on it.
 """
 
 from __future__ import annotations
@@ -86,14 +90,17 @@ async def _apply(conn: asyncpg.Connection[Any], schema: str, sets: list[Migratio
                applied_at timestamptz NOT NULL DEFAULT now(),
                PRIMARY KEY (migration_set, version))"""
     )
+    rows = await conn.fetch("SELECT migration_set, version, name, checksum FROM schema_migrations")
+    unknown = {(row["migration_set"], row["version"]): row["name"] for row in rows}
     applied_count = 0
     for migration_set in sets:
-        rows = await conn.fetch(
-            "SELECT version, checksum FROM schema_migrations WHERE migration_set = $1",
-            migration_set.name,
-        )
-        applied = {row["version"]: row["checksum"] for row in rows}
+        applied = {
+            row["version"]: row["checksum"]
+            for row in rows
+            if row["migration_set"] == migration_set.name
+        }
         for version, name, sql in migration_set.files():
+            unknown.pop((migration_set.name, version), None)
             checksum = hashlib.sha256(sql.encode()).hexdigest()
             if version in applied:
                 if applied[version] != checksum:
@@ -112,4 +119,11 @@ async def _apply(conn: asyncpg.Connection[Any], schema: str, sets: list[Migratio
                 )
             log.info("applied migration %s/%s to schema %s", migration_set.name, name, schema)
             applied_count += 1
+    if unknown:
+        log.warning(
+            "schema %s holds migrations this release does not know, from a newer release (a "
+            "rollback?): %s; carrying on, since a release's migrations only add to the schema",
+            schema,
+            ", ".join(f"{set_name}/{name}" for (set_name, _), name in sorted(unknown.items())),
+        )
     return applied_count

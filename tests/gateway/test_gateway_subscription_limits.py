@@ -8,6 +8,7 @@ import asyncio
 import gc
 import itertools
 import json
+import os
 import socket
 import time
 import tracemalloc
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator
 import jwt
 import psutil
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.gateway.gateway_harness import JWT_SECRET, new_user, token_for
@@ -84,10 +85,34 @@ async def test_a_slow_consumer_is_ended_alone(stack: LiveStack) -> None:
                 )
             )
         # The fast client got every change meanwhile; the slow one's relay and gRPC stream are
-        # gone (the subscription ended with SLOW_CONSUMER, which that client has yet to read).
+        # gone, and what that client is sent ends with SLOW_CONSUMER.
         assert len(await fast.updates(watched, 100)) == 100
         await eventually(lambda: _relays() == 1)
+        complete = b'{"id":"slow","type":"complete"}'
+        ending = await _read_raw_until(sock, slow, complete)
+        print(f"the slow reader's last bytes: {ending[-300:]!r}")
+        error = ending[: -len(complete)].rsplit(b'{"id":"slow"', 1)[-1]
+        assert b'"errors":[' in error
+        assert b'"extensions":{"code":"SLOW_CONSUMER"}' in error
         slow.transport.abort()
+
+
+async def _read_raw_until(sock: socket.socket, connection: ClientConnection, end: bytes) -> bytes:
+    """What the server sends until `end`, read from the socket itself: the client library's
+    flow control, at its smallest queue, stalls a reader that starts reading this late."""
+    connection.transport.pause_reading()
+    raw = socket.socket(fileno=os.dup(sock.fileno()))
+    raw.settimeout(60)
+    received = b""
+    try:
+        while not received.endswith(end):
+            chunk = await asyncio.to_thread(raw.recv, 1 << 16)
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        raw.close()
+    return received
 
 
 async def test_operations_per_connection_are_limited(stack: LiveStack) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import uuid
 from pathlib import Path
@@ -130,3 +131,24 @@ async def test_failed_migration_rolls_back_and_is_retried(
         assert await conn.fetchval("SELECT array_agg(id ORDER BY id) FROM svc.things") == [1, 3]
     finally:
         await conn.close()
+
+
+async def test_an_older_release_runs_on_migrations_it_does_not_know(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After `helm rollback` the database keeps the newer release's migrations."""
+    things, directory = throwaway_set(tmp_path, monkeypatch)
+    newer = directory / "0003_second_thing.sql"
+    newer.write_text("INSERT INTO things VALUES (2);\n")
+    await migrate(database_url, "svc", [RUNTIME, things])
+
+    newer.unlink()  # the previous release's files
+    with caplog.at_level(logging.WARNING, logger="todo_runtime.migrations"):
+        assert await migrate(database_url, "svc", [RUNTIME, things]) == 0
+
+    [record] = caplog.records
+    assert "things/0003_second_thing.sql" in record.getMessage()
+    assert "schema svc" in record.getMessage()

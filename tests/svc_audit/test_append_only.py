@@ -4,13 +4,16 @@ back (triggers disabled by a superuser) is caught by a verifier holding an earli
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from svc_audit.sequencer import leaf_of
+from svc_audit.service import SERVICE as AUDIT
 from tests.infra import eventually
 from tests.svc_audit.conftest import (
     Publisher,
@@ -25,6 +28,8 @@ from tests.svc_audit.conftest import (
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime.db import Connection
+from todo_runtime.migrations import migrate
+from todo_runtime.service import RUNTIME_MIGRATIONS
 from todo_transparency import merkle
 from todo_transparency.checkpoints import Checkpoint, SigningKey
 from todo_transparency.verification import Held, VerificationFailure
@@ -55,6 +60,51 @@ async def test_the_database_refuses_changes(
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
         await tables.execute(statement)
     assert (await verify(audit, user)).entries == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE entries SET actor = 'someone else'",
+        "DELETE FROM entries",
+        "TRUNCATE entries",
+        "UPDATE tree_nodes SET hash = hash",
+        "DELETE FROM tree_nodes",
+        "TRUNCATE checkpoints",
+    ],
+)
+async def test_a_plain_role_that_owns_the_log_may_not_change_it(
+    database_url: str, statement: str
+) -> None:
+    # As in production: a role that is no superuser migrates and owns the schema. Privileges are
+    # checked before triggers run, so with its guards disabled by their owner it is still refused.
+    role = f"audit_owner_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        database = await admin.fetchval("SELECT current_database()")
+        await admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER")
+        await admin.execute(f'GRANT CREATE ON DATABASE "{database}" TO {role}')
+    finally:
+        await admin.close()
+    parts = urlsplit(database_url)
+    owner_url = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.rpartition('@')[2]}"))
+    schema = f"audit_{role}"
+    try:
+        await migrate(owner_url, schema, [RUNTIME_MIGRATIONS, AUDIT.migrations])
+        owner = await asyncpg.connect(owner_url, server_settings={"search_path": schema})
+        try:
+            for table in LOG_TABLES:
+                await owner.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                await owner.execute(statement)
+        finally:
+            await owner.close()
+    finally:
+        admin = await asyncpg.connect(database_url)
+        try:
+            await admin.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+        finally:
+            await admin.close()
 
 
 @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ from bench import (
     live_latency,
     load,
     next_instance,
+    propagation,
     reminder_burst,
 )
 
@@ -21,6 +22,7 @@ BENCHMARKS = {
     "hostile_recurrence": hostile_recurrence,
     "reminder_burst": reminder_burst,
     "audit_log": audit_log,
+    "propagation": propagation,
     "live_latency": live_latency,
     "load": load,  # last: it needs wrk, and stops the run where wrk is missing
 }

@@ -20,6 +20,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
+from gateway import request_ids
 from gateway.auth import AuthError, TokenVerifier, authorization_param
 from gateway.config import GatewayConfig
 from gateway.connection_limits import UserConnections
@@ -152,14 +153,15 @@ def create_app(config: GatewayConfig) -> Starlette:
         finally:
             await services.close()
 
-    middleware = []
+    middleware = [Middleware(request_ids.RequestIds)]  # outermost: every response carries the id
     if config.allowed_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(config.allowed_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
+                allow_headers=["authorization", "content-type", request_ids.HEADER],
+                expose_headers=[request_ids.HEADER],
             )
         )
     return Starlette(

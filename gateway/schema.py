@@ -35,6 +35,7 @@ from gateway.operation_metrics import OperationMetrics
 from gateway.queries import Query
 from gateway.subscriptions import Subscription
 from gateway.types.scalars import SCALAR_MAP
+from todo_runtime import tracing
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def schema_extensions(
     """
     rules = [max_depth_rule(max_depth, None), max_aliases_rule(max_aliases), StorableStringLiterals]
     return [
+        *_tracing(),
         OperationMetrics,
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
         functools.partial(AddValidationRules, rules),
@@ -91,6 +93,17 @@ def schema_extensions(
         functools.partial(CostLimits, max_cost=max_cost),
         ErrorMasking,
     ]
+
+
+def _tracing() -> list[Callable[[], SchemaExtension]]:
+    """Strawberry's own OpenTelemetry extension (first, so its span encloses the others' work),
+    while tracing is on (`todo_runtime.tracing`)."""
+    provider = tracing.provider()
+    if provider is None:
+        return []
+    from strawberry.extensions.tracing import OpenTelemetryExtension  # noqa: PLC0415 - only when on
+
+    return [functools.partial(OpenTelemetryExtension, tracer_provider=provider)]
 
 
 def build_schema(

@@ -8,6 +8,7 @@ cancelled, nothing else slowed down), and the client resubscribes with the
 last cursor it got. Ending the subscription or closing the socket cancels the
 relay and the gRPC stream. The subscription also ends, with UNAUTHENTICATED,
 when the connection's token expires: a new connection needs a fresh token.
+`todo_live_subscriptions` counts the subscriptions open, by field.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from gateway.errors import (
 )
 from gateway.types.live import ReminderNotice, TaskUpdate
 from todo_contracts.live.v1 import live_service_pb2 as pb
+from todo_runtime import metrics
 
 Info = strawberry.Info[GatewayContext, None]
 
@@ -70,12 +72,14 @@ class _Relay:
 
 
 async def _relayed(
-    context: GatewayContext, request: pb.SubscribeRequest
+    context: GatewayContext, request: pb.SubscribeRequest, field: str
 ) -> AsyncIterator[pb.SubscribeResponse]:
     """svc_live's events for the caller until the client leaves, the stream fails or the token expires."""
     call = context.live.Subscribe(request, metadata=context.metadata())
     relay = _Relay(call, context.subscription_buffer)
     task = asyncio.create_task(relay.run(), name="gateway:live relay")
+    open_now = metrics.LIVE_SUBSCRIPTIONS.labels(field)
+    open_now.inc()
     try:
         while True:
             if context.expires_at is not None:
@@ -97,6 +101,7 @@ async def _relayed(
                     raise relay.failure
                 return
     finally:
+        open_now.dec()
         call.cancel()
         task.cancel()
         await asyncio.wait([task])
@@ -121,7 +126,7 @@ async def task_updates(
     else:
         request.after_sequence = cursors.decode(user, since)
     try:
-        async for response in _relayed(context, request):
+        async for response in _relayed(context, request, "taskUpdates"):
             if response.HasField("task_update"):
                 update = response.task_update
                 yield TaskUpdate.from_pb(update, cursors.encode(user, update.sequence))
@@ -133,7 +138,7 @@ async def task_updates(
 
 async def reminders(info: Info) -> AsyncGenerator[ReminderNotice, None]:
     request = pb.SubscribeRequest(reminders=True)
-    async for response in _relayed(info.context, request):
+    async for response in _relayed(info.context, request, "reminders"):
         if response.HasField("reminder_fired"):
             yield ReminderNotice.from_pb(response.reminder_fired)
 

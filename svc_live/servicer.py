@@ -12,6 +12,7 @@ from svc_live.fanout import Fanout
 from svc_live.stream import LiveStream
 from todo_contracts.live.v1 import live_service_pb2 as pb
 from todo_contracts.live.v1 import live_service_pb2_grpc
+from todo_runtime import metrics
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.identity import current_user
 
@@ -35,10 +36,12 @@ class LiveServicer(live_service_pb2_grpc.LiveServiceServicer):
         stream = self._fanout.open(
             current_user(), task_updates=request.task_updates, reminders=request.reminders
         )
+        metrics.LIVE_STREAMS.inc()
         try:
             live = LiveStream(stream, self._log, self._heartbeat)
             await live.start(request.after_sequence, from_latest=request.from_latest)
             async for response in live.responses():
                 yield response
         finally:
+            metrics.LIVE_STREAMS.dec()  # also when the client vanished: the call is cancelled
             self._fanout.close(stream)

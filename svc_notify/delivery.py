@@ -11,6 +11,13 @@ runs out. The POST happens outside any transaction; a second transaction
 logs the attempt and sets the next state (pending with the next retry time,
 succeeded or failed) unless the delivery has moved on meanwhile. Receivers
 deduplicate by `webhook-id`, which every attempt of a delivery shares.
+
+Each recorded attempt counts once, after its commit, in `todo_webhook_deliveries`
+by what it led to: `delivered`; `gave_up` (the schedule ran out); `endpoint_gone`
+(HTTP 410: the endpoint is disabled); `refused` (the target check refused the
+address) and `retry_scheduled` (any other failure), both tried again; or
+`superseded` (its lease ran out or its endpoint was deleted meanwhile, so the
+delivery moved on without it).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import asyncpg
 from svc_notify import retries
 from svc_notify.sender import Outcome, Sender
 from svc_notify.webhook_settings import WebhookSettings
+from todo_runtime import metrics
 from todo_runtime.backoff import Backoff
 from todo_runtime.due_work import run_due_work
 from todo_runtime.failures import describe, is_transient
@@ -35,6 +43,7 @@ from todo_runtime.failures import describe, is_transient
 log = logging.getLogger(__name__)
 
 LEASE_MARGIN: Final = timedelta(seconds=30)
+SUPERSEDED: Final = "superseded"
 _CLAIM: Final = """
 WITH due AS (
     SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
@@ -140,7 +149,8 @@ class DeliveryWorker:
         backoff = Backoff(0.2, 5.0)
         while True:  # the result is kept through a database outage (the run loop logs it)
             try:
-                await self._record(delivery, attempted_at, outcome)
+                counted = await self._record(delivery, attempted_at, outcome)
+                metrics.WEBHOOK_DELIVERIES.labels(counted).inc()  # committed
                 return
             except Exception as error:
                 if not is_transient(error):
@@ -148,8 +158,9 @@ class DeliveryWorker:
                     return  # the lease runs out and the delivery is attempted again
                 await backoff.wait()
 
-    async def _record(self, delivery: Claimed, attempted_at: datetime, outcome: Outcome) -> None:
-        """Logs the attempt and moves the delivery on, unless it moved on without us."""
+    async def _record(self, delivery: Claimed, attempted_at: datetime, outcome: Outcome) -> str:
+        """Logs the attempt and moves the delivery on, unless it moved on without us; returns
+        what the attempt led to (see the module's docstring)."""
         state, delay = "succeeded", timedelta(0)
         if not outcome.delivered:
             seconds = retries.next_delay(
@@ -166,9 +177,11 @@ class DeliveryWorker:
                 delivery.id,
             )
             if row is None:
-                return  # its endpoint was deleted meanwhile
+                return SUPERSEDED  # its endpoint was deleted meanwhile
+            led_to = _led_to(outcome, state)
             if row["attempts"] != delivery.attempt or not row["leased"]:
                 state = row["state"]  # our lease ran out: re-claimed or redelivered since
+                led_to = SUPERSEDED
             else:
                 await conn.execute(
                     """UPDATE webhook_deliveries
@@ -209,3 +222,15 @@ class DeliveryWorker:
                 outcome.error,
                 state,
             )
+        return led_to
+
+
+def _led_to(outcome: Outcome, state: str) -> str:
+    """What an applied attempt led to: the final outcomes first, then why it is retried."""
+    if outcome.delivered:
+        return "delivered"
+    if state == "failed":
+        return "gave_up"
+    if outcome.gone:
+        return "endpoint_gone"
+    return "refused" if outcome.refused else "retry_scheduled"

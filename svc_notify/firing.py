@@ -7,7 +7,9 @@ scheduled; it has no polling interval. It claims due reminders with
 twice, and for each one, in one transaction: marks it fired, writes the
 notification, the `reminders` event (outbox) and a webhook delivery per
 enabled endpoint. A reminder whose time passed more than the grace window
-ago (svc_notify was down) is marked missed instead of firing late.
+ago (svc_notify was down) is marked missed instead of firing late. Each
+settled batch is counted once committed: fired, late (more than `LATE_AFTER`
+after its time) and missed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import asyncpg
 from svc_notify.payloads import reminder_payload
 from todo_contracts.events.v1 import reminder_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
-from todo_runtime import topics
+from todo_runtime import metrics, topics
 from todo_runtime.db import Connection
 from todo_runtime.due_work import run_due_work
 from todo_runtime.outbox import OutgoingEvent, enqueue
@@ -33,8 +35,9 @@ from todo_runtime.timestamps import timestamp
 log = logging.getLogger(__name__)
 
 SOURCE: Final = "/svc_notify"
+LATE_AFTER: Final = timedelta(seconds=1)  # the target of DESIGN.md section 5
 _CLAIM: Final = """
-SELECT r.id, r.owner_id, r.task_id, r.reminder_id, r.fire_at, s.snapshot,
+SELECT r.id, r.owner_id, r.task_id, r.reminder_id, r.fire_at, r.correlation_id, s.snapshot,
        clock_timestamp() AS now
 FROM reminders r JOIN task_states s USING (task_id)
 WHERE r.state = 'scheduled' AND r.fire_at <= clock_timestamp()
@@ -54,6 +57,8 @@ class Fired:
     notification_id: uuid.UUID
     event: reminder_events_pb2.ReminderFired
     task: task_pb2.Task
+    delay: timedelta  # from its time to its firing (PostgreSQL's clock)
+    correlation_id: str | None  # of the request that scheduled it
 
 
 class Scheduler:
@@ -101,6 +106,7 @@ class Scheduler:
                 log.warning("%d reminders missed (due more than %s ago)", len(missed), self._grace)
             if fired:
                 await _record(conn, fired, now)
+        _count(fired, len(missed))
         return len(rows)
 
 
@@ -119,7 +125,18 @@ def _fire(row: asyncpg.Record) -> Fired:
     )
     if task.HasField("due_time"):
         event.due_time.CopyFrom(task.due_time)
-    return Fired(row["id"], notification_id, event, task)
+    return Fired(
+        row["id"], notification_id, event, task, row["now"] - row["fire_at"], row["correlation_id"]
+    )
+
+
+def _count(fired: list[Fired], missed: int) -> None:
+    """Counts a committed batch."""
+    metrics.REMINDERS_MISSED.inc(missed)
+    metrics.REMINDERS_FIRED.inc(len(fired))
+    metrics.REMINDERS_LATE.inc(sum(f.delay > LATE_AFTER for f in fired))
+    for f in fired:
+        metrics.REMINDER_DELAY.observe(f.delay.total_seconds())
 
 
 async def _record(conn: Connection, fired: list[Fired], now: datetime) -> None:
@@ -160,6 +177,7 @@ async def _record(conn: Connection, fired: list[Fired], now: datetime) -> None:
                 type="todo.reminder.fired",
                 subject=f.event.task_id,
                 time=now,
+                correlation_id=f.correlation_id,
             )
             for f in fired
         ],

@@ -11,6 +11,7 @@ import asyncpg
 
 from svc_notify import schedule
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
+from todo_runtime import metrics
 from todo_runtime.db import Connection
 from todo_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from todo_runtime.page_tokens import Page, PageTokens
@@ -139,7 +140,9 @@ class NotificationStore:
                 reminder_id,
                 timedelta(minutes=minutes),
             )
-            return await self._get(conn, owner_id, notification)
+            snoozed = await self._get(conn, owner_id, notification)
+        metrics.REMINDERS_SCHEDULED.inc()  # committed
+        return snoozed
 
     async def _get(
         self,

@@ -4,7 +4,11 @@ A task's reminders are live while it is open and not deleted. A relative
 reminder fires `minutes_before` its due time (it needs one); an absolute one
 at its instant. Reminders whose time is not after the change that set them
 are not scheduled: the change itself made them past (created with a time
-already gone, or reopened after it), so there is nothing to fire late.
+already gone, or reopened after it), so there is nothing to fire late. A
+reminder scheduled by an earlier change stays scheduled while the task still
+has it (`current`), even when a later change (a new title) comes after its
+time: svc_notify may learn of both before it fires (it lagged), and the
+reminder then fires late, or is missed by the grace rule, but is never lost.
 """
 
 from __future__ import annotations
@@ -37,10 +41,15 @@ def is_open(event: task_events_pb2.TaskEvent) -> bool:
 
 def wanted(event: task_events_pb2.TaskEvent) -> list[Wanted]:
     """The reminders to schedule after this change, all later than the change itself."""
+    changed_at = from_timestamp(event.event_time)
+    return [w for w in current(event) if w.fire_at > changed_at]
+
+
+def current(event: task_events_pb2.TaskEvent) -> list[Wanted]:
+    """Every reminder the task has after this change, whenever it fires."""
     if not is_open(event):
         return []
     task = event.task
-    changed_at = from_timestamp(event.event_time)
     due = from_timestamp(task.due_time) if task.HasField("due_time") else None
     found: list[Wanted] = []
     for reminder in task.reminders:
@@ -51,8 +60,7 @@ def wanted(event: task_events_pb2.TaskEvent) -> list[Wanted]:
             fire_at = from_timestamp(reminder.remind_time)
         else:
             continue
-        if fire_at > changed_at:
-            found.append(Wanted(reminder.id, fire_at))
+        found.append(Wanted(reminder.id, fire_at))
     return found
 
 

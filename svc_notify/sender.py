@@ -18,7 +18,7 @@ import asyncio
 import json
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -41,6 +41,7 @@ class Outcome:
     error: str
     latency_ms: int
     retry_after: float | None = None
+    refused: bool = False  # the target check refused every address: nothing was sent
 
     @property
     def delivered(self) -> bool:
@@ -94,7 +95,7 @@ class Sender:
         except (TimeoutError, httpx.TimeoutException):
             return outcome(0, f"no answer within {self._settings.timeout:g} s")
         except targets.TargetRefused as refused:
-            return outcome(0, f"refused: {refused}")
+            return replace(outcome(0, f"refused: {refused}"), refused=True)
         except httpx.HTTPError as error:
             return outcome(0, describe(error))
         except OSError as error:  # the name lookup failed for now

@@ -13,6 +13,8 @@ import uuid
 
 from svc_notify import schedule
 from todo_contracts.events.v1 import task_events_pb2
+from todo_runtime import metrics, request_context
+from todo_runtime.after_commit import after_commit
 from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import Connection
 from todo_runtime.failures import PermanentError
@@ -46,9 +48,7 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
             "DELETE FROM reminders WHERE task_id = $1 AND state = 'scheduled'", task_id
         )
         return
-    wanted = schedule.wanted(event)
-    ids = [w.reminder_id for w in wanted]
-    times = [w.fire_at for w in wanted]
+    current = schedule.current(event)  # what stays scheduled, even past (see `schedule`)
     await conn.execute(
         """DELETE FROM reminders
            WHERE task_id = $1 AND state = 'scheduled' AND reminder_id NOT LIKE $2 || '%'
@@ -56,12 +56,15 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
                  SELECT * FROM unnest($3::text[], $4::timestamptz[]))""",
         task_id,
         schedule.SNOOZE_PREFIX,
-        ids,
-        times,
+        [w.reminder_id for w in current],
+        [w.fire_at for w in current],
     )
-    await conn.execute(
-        """INSERT INTO reminders (owner_id, task_id, reminder_id, fire_at)
-           SELECT $1, $2, reminder_id, fire_at
+    wanted = schedule.wanted(event)
+    ids = [w.reminder_id for w in wanted]
+    times = [w.fire_at for w in wanted]
+    status = await conn.execute(
+        """INSERT INTO reminders (owner_id, task_id, reminder_id, fire_at, correlation_id)
+           SELECT $1, $2, reminder_id, fire_at, $5
            FROM unnest($3::text[], $4::timestamptz[]) AS wanted (reminder_id, fire_at)
            ORDER BY fire_at
            ON CONFLICT (task_id, reminder_id, fire_at) DO NOTHING""",
@@ -69,4 +72,8 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
         task_id,
         ids,
         times,
+        request_context.correlation_id(),  # the firing carries it on
     )
+    added = int(status.split()[-1])  # "INSERT 0 <rows>": those not scheduled already
+    if added:
+        after_commit(lambda: metrics.REMINDERS_SCHEDULED.inc(added))

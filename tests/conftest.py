@@ -22,11 +22,17 @@ import pytest
 
 from svc_recur.service import SERVICE as RECUR
 from svc_tasks.service import SERVICE as TASKS
+from tests.faults.report import print_tables
 from tests.infra import TEST_SECRET, PostgresProxy, RunningTasks, service_config
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import EmbeddedPostgres
 from todo_runtime import endpoints
 from todo_runtime.service import ServiceConfig, start_service
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's table, shown whatever the run's verbosity (see tests.faults.report)."""
+    print_tables(terminalreporter)
 
 
 def url_for_database(url: str, database: str) -> str:

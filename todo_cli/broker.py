@@ -40,6 +40,11 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._child.running
 
+    @property
+    def pid(self) -> int | None:
+        """The broker process's id while started directly (tests pause it with SIGSTOP)."""
+        return self._child.pid
+
     def command(self) -> list[str]:
         """The broker's command line (`todo up` supervises it)."""
         url = f"tcp://{self.host}:{self.port}"

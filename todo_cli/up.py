@@ -28,7 +28,7 @@ from todo_cli.settings import data_dir, stack_secrets, write_audit_public_key
 from todo_cli.supervisor import ProcessSpec, Supervised
 from todo_runtime.config import RUN_ID_ENV, Env
 from todo_runtime.endpoints import LOCALHOST
-from todo_runtime.logs import configure_logging
+from todo_runtime.logs import FORMAT_ENV, configure_logging
 from todo_runtime.service import Component, wait_for_stop_signal
 from todo_runtime.tokens import issue_token
 
@@ -214,6 +214,9 @@ async def _until(stop: asyncio.Task[None], waiting: Coroutine[Any, Any, bool]) -
 
 def up(without: frozenset[str] = frozenset()) -> int:
     """Runs the stack until Ctrl-C; exits non-zero before starting anything if it cannot run."""
+    # People read this run's logs (and its children's, which inherit the setting): text, unless
+    # asked otherwise. A container's `todo serve` keeps the default, JSON.
+    os.environ.setdefault(FORMAT_ENV, "text")
     configure_logging("todo")
     directory = data_dir()
     stack = plan(directory, dict(os.environ), without)

@@ -15,6 +15,7 @@ reason in headers and consumption goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -28,10 +29,11 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from google.protobuf import message as protobuf
 from google.protobuf.message import DecodeError
 
-from todo_runtime import metrics
+from todo_runtime import metrics, request_context
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import EventHeaders, EventHeadersError, read_headers
 from todo_runtime.config import KafkaConfig
+from todo_runtime.consumer_lag import ConsumerLag
 from todo_runtime.failures import PermanentError, describe, is_transient
 from todo_runtime.producer import DeliveryError, EventProducer, Record
 from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL, dead_letter, ensure_topics
@@ -43,6 +45,7 @@ T = TypeVar("T")
 
 COMMIT_INTERVAL_MS: Final = 1000  # how often stored offsets are committed
 _BATCH: Final = 100  # records fetched from librdkafka per call
+_LAG_INTERVAL: Final = 1.0  # seconds between consumer lag samples (see `consumer_lag`)
 _TOPIC_RETRY: Final = 5.0  # seconds between attempts to create missing subscribed topics
 # Headers a dead letter gets besides the original ones (see `dlq_replay`).
 DLQ_HEADER_PREFIX: Final = "dlq_"
@@ -64,6 +67,14 @@ class ReceivedEvent:
     key: bytes | None
     value: bytes
     headers: EventHeaders
+    # The correlation id and trace context it was published with (see `request_context`).
+    propagation: tuple[tuple[str, str], ...] = ()
+
+    def handling(self) -> contextlib.AbstractContextManager[None]:
+        """The block handles this event as part of the request that caused it."""
+        return request_context.handling(
+            self.propagation, event_id=self.headers.id, topic=self.topic
+        )
 
     def parse(self, message_type: type[M]) -> M:
         """Decodes the value, checking the `proto_message` header names `message_type`."""
@@ -150,6 +161,7 @@ class EventConsumer:
         on_reassigned: Callable[[], None] | None = None,
         batch_handler: Callable[[Sequence[ReceivedEvent]], Awaitable[None]] | None = None,
     ) -> None:
+        self._lag = ConsumerLag(group_id)  # without a fan-out consumer's unique suffix
         if fan_out:
             group_id = f"{group_id}-{uuid.uuid4().hex[:12]}"
         self._config = config
@@ -186,6 +198,7 @@ class EventConsumer:
         self._executor = executor
         own_dlq = self._dlq is None
         consumer = await self._call(Consumer, self._settings | {"error_cb": self._on_error})
+        sampler = asyncio.create_task(self._sample_lag(consumer), name=f"lag {self._group_id}")
         try:
             await self._call(
                 functools.partial(
@@ -218,15 +231,27 @@ class EventConsumer:
                     )
                     await self._dead_letter(message, event, attempts=0)
                 await self._apply(ready)
+                self._lag.processed(processed)
                 if processed and not self._fan_out:
                     # Once per fetch, not per record: each call is a hop to the consumer's thread.
                     await self._call(_store_offsets, consumer, processed)
         finally:
+            sampler.cancel()
             await self._call(consumer.close)  # commits what was stored
+            self._lag.clear()
             executor.shutdown(wait=False)
             if own_dlq and self._dlq is not None:
                 await self._dlq.close()
                 self._dlq = None
+
+    async def _sample_lag(self, consumer: Consumer) -> None:
+        """Keeps the lag current, also while a handler is stuck (see `consumer_lag`)."""
+        while True:
+            try:
+                await self._call(self._lag.sample, consumer)
+            except KafkaException as exc:  # e.g. mid-rebalance: the next sample catches up
+                log.debug("consumer %s: cannot sample lag: %s", self._group_id, exc)
+            await asyncio.sleep(_LAG_INTERVAL)
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         if self._loop is None:
@@ -250,6 +275,10 @@ class EventConsumer:
             await self._handle(event, message, _where(message))
 
     async def _handle(self, event: ReceivedEvent, message: Message, where: str) -> None:
+        with event.handling():
+            await self._handle_in_context(event, message, where)
+
+    async def _handle_in_context(self, event: ReceivedEvent, message: Message, where: str) -> None:
         backoff = self._backoff()
         failures = 0
         waiting_since: float | None = None
@@ -384,6 +413,7 @@ class EventConsumer:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Commits what was stored before the partitions move to another member."""
         log.info("consumer %s: %d partitions revoked", self._group_id, len(partitions))
+        self._lag.forget(partitions)
         try:
             consumer.commit(asynchronous=False)
         except KafkaException as exc:
@@ -396,6 +426,7 @@ class EventConsumer:
             self._group_id,
             len(partitions),
         )
+        self._lag.forget(partitions)
         self._reassigned()
 
 
@@ -421,6 +452,7 @@ def _received(message: Message) -> ReceivedEvent | EventHeadersError:
         message.key(),
         message.value() or b"",
         headers,
+        tuple(request_context.pairs_of(message.headers() or ())),
     )
 
 

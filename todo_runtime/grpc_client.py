@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from todo_runtime import request_context, tracing
 from todo_runtime.identity import identity_metadata
 
 _SERVICE_CONFIG = json.dumps(
@@ -28,9 +29,11 @@ _SERVICE_CONFIG = json.dumps(
 
 
 def open_channel(address: str) -> grpc.aio.Channel:
-    """An insecure channel (mTLS belongs to the mesh) that retries calls that never reached the server."""
+    """An insecure channel (mTLS belongs to the mesh) that retries calls that never reached the
+    server, and traces its calls when tracing is on."""
     return grpc.aio.insecure_channel(
         address,
+        interceptors=tracing.client_interceptors(),
         options=[
             ("grpc.enable_retries", 1),
             ("grpc.service_config", _SERVICE_CONFIG),
@@ -41,10 +44,11 @@ def open_channel(address: str) -> grpc.aio.Channel:
 
 @dataclass(frozen=True)
 class CallContext:
-    """What every outgoing call carries: who it is for and how long it may take."""
+    """What every outgoing call carries: who it is for, how long it may take, and the id of the
+    request it is made for (`request_context`)."""
 
     secret: str
     timeout: float
 
     def metadata(self, user_id: str) -> tuple[tuple[str, str], ...]:
-        return identity_metadata(self.secret, user_id)
+        return identity_metadata(self.secret, user_id) + request_context.correlation_metadata()

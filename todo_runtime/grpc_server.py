@@ -23,7 +23,7 @@ from grpc_health.v1 import (
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from todo_runtime import identity, metrics
+from todo_runtime import identity, metrics, request_context, tracing
 from todo_runtime.config import GrpcServerConfig
 from todo_runtime.errors import DomainError, InvalidArgument
 from todo_runtime.failures import describe, is_transient
@@ -94,7 +94,11 @@ class _CallGuard(_Interceptor):
 
     def _unary(self, behavior: Any, metadata: dict[str, str], method: str) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            with metrics.RPC_SECONDS.labels(method).time(), _counted(method, context):
+            with (
+                metrics.RPC_SECONDS.labels(method).time(),
+                _counted(method, context),
+                request_context.bound(_correlation(metadata)),
+            ):
                 try:
                     token = identity.set_current_user(self._authenticate(metadata))
                     try:
@@ -111,7 +115,7 @@ class _CallGuard(_Interceptor):
         async def wrapped(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
-            with _counted(method, context):
+            with _counted(method, context), request_context.bound(_correlation(metadata)):
                 try:
                     token = identity.set_current_user(self._authenticate(metadata))
                     try:
@@ -130,6 +134,11 @@ class _CallGuard(_Interceptor):
 
 
 _CODES: Final = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def _correlation(metadata: dict[str, str]) -> str:
+    """The caller's correlation id, or a new one for a caller that sent none (grpcurl)."""
+    return request_context.accept(metadata.get(request_context.CORRELATION_KEY))
 
 
 @contextlib.contextmanager
@@ -243,7 +252,10 @@ async def start_server(
     (`todo up` asks for its run's name, so it never mistakes another stack's
     server for its own).
     """
-    server = grpc.aio.server(interceptors=[_CallGuard(secret, max_signature_age)])
+    # The tracing interceptor (if on) comes first, so the guard and the servicer run in its span.
+    server = grpc.aio.server(
+        interceptors=[*tracing.server_interceptors(), _CallGuard(secret, max_signature_age)]
+    )
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     for binding in bindings:

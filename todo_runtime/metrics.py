@@ -2,8 +2,9 @@
 
 A process serves its metrics on `TODO_METRICS_PORT` (unset: not served) at
 `/metrics`, on the component's bind host. Labels are bounded by the contracts
-(RPC method names, status codes, topics, GraphQL root fields and error codes),
-never by what a client sends.
+and the code (RPC method names, status codes, topics and partitions, schemas,
+GraphQL root fields and error codes, outcomes), never by what a client sends.
+The README's "Metrics" section lists them all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from typing import Final
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from todo_runtime.config import Env
 
@@ -38,6 +39,51 @@ GRAPHQL_SECONDS: Final = Histogram(
 GRAPHQL_ERRORS: Final = Counter(
     "todo_graphql_errors", "Errors in GraphQL answers, by extensions.code", ["code"]
 )
+
+# Consumers (todo_runtime.consumer_lag): one series per partition currently assigned.
+CONSUMER_LAG: Final = Gauge(
+    "todo_consumer_lag",
+    "Records of an assigned partition the group has yet to process "
+    "(high watermark minus the next offset to process)",
+    ["group", "topic", "partition"],
+)
+# Outbox relays: only the leader knows the backlog; every other replica reports 0, so the
+# sum or max over replicas is the backlog, and `todo_outbox_relay_leading` sums to 1.
+OUTBOX_BACKLOG: Final = Gauge(
+    "todo_outbox_backlog", "Unsent outbox rows (0 unless this relay leads)", ["schema"]
+)
+OUTBOX_AGE: Final = Gauge(
+    "todo_outbox_oldest_age_seconds",
+    "Age of the oldest unsent outbox row (0 unless this relay leads)",
+    ["schema"],
+)
+OUTBOX_LEADING: Final = Gauge(
+    "todo_outbox_relay_leading", "1 while this process's relay publishes the outbox", ["schema"]
+)
+# Reminders (svc_notify), counted once their transaction committed.
+REMINDERS_SCHEDULED: Final = Counter("todo_reminders_scheduled", "Reminders added to the schedule")
+REMINDERS_FIRED: Final = Counter("todo_reminders_fired", "Reminders fired")
+REMINDERS_LATE: Final = Counter(
+    "todo_reminders_late", "Reminders fired more than 1 s after their time (counted in fired too)"
+)
+REMINDERS_MISSED: Final = Counter(
+    "todo_reminders_missed", "Reminders not fired: due longer than the grace window ago"
+)
+REMINDER_DELAY: Final = Histogram(
+    "todo_reminder_delay_seconds",
+    "From a reminder's time to its firing",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 30.0, 60.0, 300.0, 600.0),
+)
+WEBHOOK_DELIVERIES: Final = Counter(
+    "todo_webhook_deliveries",
+    "Webhook delivery attempts recorded, by what they led to (see svc_notify.delivery)",
+    ["outcome"],
+)
+# Live updates: open subscriptions in the gateway (by Subscription field), streams in svc_live.
+LIVE_SUBSCRIPTIONS: Final = Gauge(
+    "todo_live_subscriptions", "GraphQL subscriptions open, by field", ["field"]
+)
+LIVE_STREAMS: Final = Gauge("todo_live_streams", "LiveService.Subscribe streams open")
 
 
 def serve_metrics(env: Env, host: str) -> WSGIServer | None:

@@ -9,7 +9,9 @@ deduplicate by event id (`inbox.claim`).
 
 Row format: `key` is the UTF-8 key, `value` the serialized Protobuf message and
 `headers` a JSON list of `[name, value]` pairs with UTF-8 text values (every
-CloudEvents header is text), kept readable for operators in psql.
+CloudEvents header is text), kept readable for operators in psql. Besides the CloudEvents
+headers a row keeps the correlation id and trace context of the request that wrote it
+(`request_context`), so consumers and the relay's publish span continue that request.
 
 Order: rows are published in id order, and ids are assigned at insert. Two
 concurrent transactions can commit out of id order; writers that need per-key
@@ -32,6 +34,7 @@ from typing import Any, Final
 import asyncpg
 from google.protobuf.message import Message
 
+from todo_runtime import metrics, request_context
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers
 from todo_runtime.config import KafkaConfig
@@ -62,6 +65,9 @@ _INSERT: Final = """
 _SELECT_UNSENT: Final = """
     SELECT id, topic, key, value, headers::text AS headers
     FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"""
+_BACKLOG: Final = """
+    SELECT count(*) AS rows, extract(epoch FROM clock_timestamp() - min(created_at)) AS age
+    FROM outbox WHERE sent_at IS NULL"""
 
 
 class OutboxError(RuntimeError):
@@ -80,6 +86,8 @@ class OutgoingEvent:
     type: str
     subject: str
     time: datetime
+    # The request it is sent for, when not the current one (see `request_context.outgoing`).
+    correlation_id: str | None = None
 
 
 async def enqueue(conn: Connection, events: Sequence[OutgoingEvent]) -> None:
@@ -89,6 +97,7 @@ async def enqueue(conn: Connection, events: Sequence[OutgoingEvent]) -> None:
     if not conn.is_in_transaction():
         raise OutboxError("enqueue must run inside the transaction that makes the state change")
     headers = []
+    propagation = request_context.outgoing()  # the request's id and trace go with its events
     for event in events:
         pairs = event_headers(
             event_id=event.event_id,
@@ -98,7 +107,11 @@ async def enqueue(conn: Connection, events: Sequence[OutgoingEvent]) -> None:
             time=event.time,
             message_name=event.message.DESCRIPTOR.full_name,
         )
-        headers.append(json.dumps([[name, value.decode()] for name, value in pairs]))
+        text = [[name, value.decode()] for name, value in pairs]
+        carried = propagation
+        if event.correlation_id is not None:
+            carried = request_context.outgoing(event.correlation_id)
+        headers.append(json.dumps(text + [[name, value] for name, value in carried]))
     await conn.execute(
         _INSERT,
         [event.topic for event in events],
@@ -118,7 +131,8 @@ class OutboxRelay:
     `backoff` the waits between retries while the broker or Postgres is down;
     `idle_check` how often an idle leader looks for rows nobody announced and
     for recreated topics (NOTIFY wakes it for every commit, so this is a
-    safety net, not a poll loop).
+    safety net, not a poll loop); `measure_every` how often the leader measures
+    the backlog for `todo_outbox_backlog` (replicas not leading report 0).
     """
 
     def __init__(
@@ -132,6 +146,7 @@ class OutboxRelay:
         batch_size: int = 500,
         backoff: Callable[[], Backoff] = lambda: Backoff(0.1, 5.0),
         idle_check: float = 30.0,
+        measure_every: float = 5.0,
     ) -> None:
         self._pool = pool
         self._schema = schema
@@ -145,6 +160,9 @@ class OutboxRelay:
         self._broker_down_since: float | None = None
         self._epoch_due = True
         self._seen_disconnects = producer.disconnects
+        self._measure_every = measure_every
+        for gauge in (metrics.OUTBOX_BACKLOG, metrics.OUTBOX_AGE, metrics.OUTBOX_LEADING):
+            gauge.labels(schema)  # 0 (reported as such) until this relay leads
 
     @property
     def leading(self) -> bool:
@@ -205,6 +223,8 @@ class OutboxRelay:
         await conn.add_listener(channel, on_notify)
         conn.add_termination_listener(on_close)
         self._leading = True
+        metrics.OUTBOX_LEADING.labels(self._schema).set(1)
+        measuring = asyncio.create_task(self._measure(), name=f"outbox backlog {self._schema}")
         self._epoch_due = True
         log.info("outbox relay %s: leading", self._schema)
         try:
@@ -221,6 +241,9 @@ class OutboxRelay:
             )
         finally:
             self._leading = False
+            measuring.cancel()
+            metrics.OUTBOX_LEADING.labels(self._schema).set(0)
+            self._report_backlog(0, 0.0)  # the next leader reports it
             # A dead pooled connection is detached from its proxy, whose every
             # method then raises; its listeners died with it.
             with contextlib.suppress(asyncpg.InterfaceError):
@@ -252,6 +275,23 @@ class OutboxRelay:
                     error,
                 )
             await backoff.wait()
+
+    async def _measure(self) -> None:
+        """Measures the backlog while leading, on a connection of its own (the lead's is busy
+        publishing): off the publish path, and current also while a big backlog drains."""
+        while True:
+            try:
+                backlog = await self._pool.fetchrow(_BACKLOG)
+            except _DB_ERRORS as exc:  # the lead's connection notices the outage and reports it
+                log.debug("outbox relay %s: cannot measure the backlog: %s", self._schema, exc)
+            else:
+                if backlog is not None:
+                    self._report_backlog(backlog["rows"], float(backlog["age"] or 0.0))
+            await asyncio.sleep(self._measure_every)
+
+    def _report_backlog(self, rows: int, age: float) -> None:
+        metrics.OUTBOX_BACKLOG.labels(self._schema).set(rows)
+        metrics.OUTBOX_AGE.labels(self._schema).set(age)
 
     async def _check_epochs(self, conn: Connection) -> None:
         """Queues every retained row of a topic the broker lost (it was created anew) again."""

@@ -17,6 +17,7 @@ from typing import Final
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from todo_runtime import request_context, tracing
 from todo_runtime.config import KafkaConfig
 from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL
 
@@ -108,6 +109,11 @@ class EventProducer:
     and retries until the records time out, or fails fatally; and a topic it saw
     vanish stays "unknown" to it. So after any failed record the next `send`
     starts from a fresh client. Sends are serialized, which keeps order.
+
+    A client that was idle while the broker restarted is as stale, and worse:
+    the new broker hands its producer id to another client, takes this one's
+    records for that client's duplicates, and acknowledges them without storing
+    them. So a `send` after any lost connection also starts from a fresh client.
     """
 
     def __init__(
@@ -116,11 +122,12 @@ class EventProducer:
         self._settings = producer_settings(config, client_id, message_timeout_ms=message_timeout_ms)
         self._settings["error_cb"] = self._on_error
         self._report_wait = message_timeout_ms / 1000 + 5.0
-        self._client = Producer(self._settings)
+        self._client = tracing.kafka_producer(Producer(self._settings))
         self._stale = False
         self._closed = False
         self._lock = asyncio.Lock()
         self.disconnects = 0
+        self._disconnects_seen = 0  # `disconnects` when the current client was created
 
     def _on_error(self, error: KafkaError) -> None:
         """librdkafka's error callback; outages are reported by the caller, once.
@@ -143,7 +150,9 @@ class EventProducer:
         if not records:
             return []
         async with self._lock:
-            if self._stale:
+            # Serves the error callbacks of an idle client: did its broker go away meanwhile?
+            await asyncio.to_thread(self._client.poll, 0)
+            if self._stale or self.disconnects != self._disconnects_seen:
                 await self._recreate()
             outcomes: list[BaseException | None] = [None] * len(records)
             pending: set[int] = set()
@@ -185,17 +194,18 @@ class EventProducer:
                 outcomes[index] = DeliveryError.from_kafka(error)
             pending.discard(index)
 
-        headers: list[tuple[str, str | bytes | None]] = list(record.headers)
         pending.add(index)
         while True:
             try:
-                self._client.produce(
-                    record.topic,
-                    value=record.value,
-                    key=record.key,
-                    headers=headers,
-                    on_delivery=delivered,
-                )
+                # In the trace of the request that stored the record (when tracing is on).
+                with request_context.publishing(record.headers) as headers:
+                    self._client.produce(
+                        record.topic,
+                        value=record.value,
+                        key=record.key,
+                        headers=headers,
+                        on_delivery=delivered,
+                    )
                 return
             except BufferError:  # local queue full: let deliveries drain it
                 self._client.poll(_SLICE)
@@ -215,8 +225,9 @@ class EventProducer:
 
     async def _recreate(self) -> None:
         old = self._client
-        self._client = Producer(self._settings)
+        self._client = tracing.kafka_producer(Producer(self._settings))
         self._stale = False
+        self._disconnects_seen = self.disconnects
         await asyncio.to_thread(_discard, old)
         log.info("recreated Kafka producer %s", self._settings["client.id"])
 
@@ -231,6 +242,7 @@ class EventProducer:
 
 def _discard(client: Producer) -> None:
     """Drops queued records (their callbacks report a purge) and frees the client."""
+    client = tracing.original_producer(client)
     try:
         client.purge()
         client.flush(0)

@@ -51,6 +51,7 @@ from todo_runtime.offload import Offload
 from todo_runtime.outbox import OutboxRelay
 from todo_runtime.producer import EventProducer
 from todo_runtime.readiness import Readiness
+from todo_runtime.tracing import start_tracing
 from todo_runtime.unit_of_work import Handler, transactional
 
 log = logging.getLogger(__name__)
@@ -384,7 +385,8 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 
 def serve(definition: ServiceDefinition) -> None:
-    """A service process's whole life: logging, start, run until SIGTERM/SIGINT, stop in order.
+    """A service process's whole life: logging, tracing, start, run until SIGTERM/SIGINT, stop in
+    order (the tracer provider flushes its spans at exit).
 
     On uvloop, as the gateway runs under uvicorn: its socket I/O costs a
     service about a sixth less CPU per request than asyncio's default loop.
@@ -393,6 +395,7 @@ def serve(definition: ServiceDefinition) -> None:
     async def main() -> None:
         configure_logging(definition.name)
         config = ServiceConfig.from_env(definition.component.endpoint)
+        start_tracing(definition.name, config.env)
         serve_metrics(config.env, config.grpc.host)
         service = await start_service(definition, config)
         try:

@@ -5,6 +5,7 @@ in the inbox, the handler writes its effect (and any outgoing events with
 `outbox.enqueue`) on the same connection, and everything commits together or
 not at all. A redelivered event finds its claim and does nothing; a handler
 that raises rolls the claim back, so the consumer's retry starts clean.
+What must wait for the commit (counting a metric) goes to `after_commit.after_commit`.
 
 Under load a consumer fetches several records at once; `Transactional.batch`
 applies them in order in one transaction (one claim statement, one commit),
@@ -21,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from todo_runtime import inbox
+from todo_runtime import after_commit, inbox
 from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import Connection
 
@@ -43,22 +44,26 @@ class Transactional:
         self._handle = handle
 
     async def __call__(self, event: ReceivedEvent) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with after_commit.collecting(), self._pool.acquire() as conn, conn.transaction():
             if not await inbox.claim(conn, self._consumer, event.headers.id):
                 log.debug("%s: event %s already applied", self._consumer, event.headers.id)
                 return
             await self._handle(event, conn)
+            log.debug("%s: applied %s", self._consumer, event.headers.type)
 
     async def batch(self, events: Sequence[ReceivedEvent]) -> None:
-        """Applies `events` in order, all or none."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        """Applies `events` in order, all or none; each as part of the request that caused it
+        (the consumer does that for a single event)."""
+        async with after_commit.collecting(), self._pool.acquire() as conn, conn.transaction():
             claimed = await inbox.claim_all(conn, self._consumer, [e.headers.id for e in events])
             for event in events:
-                if event.headers.id not in claimed:
-                    log.debug("%s: event %s already applied", self._consumer, event.headers.id)
-                    continue
-                claimed.discard(event.headers.id)  # the same event again later in the batch
-                await self._handle(event, conn)
+                with event.handling():
+                    if event.headers.id not in claimed:
+                        log.debug("%s: event %s already applied", self._consumer, event.headers.id)
+                        continue
+                    claimed.discard(event.headers.id)  # the same event again later in the batch
+                    await self._handle(event, conn)
+                    log.debug("%s: applied %s", self._consumer, event.headers.type)
 
 
 def transactional(pool: asyncpg.Pool[Any], consumer: str, handle: Handler) -> Transactional:

@@ -34,6 +34,7 @@ VALUE_SETS: Final[dict[str, dict[str, Any]]] = {
         "database": {"existingSecret": "todo-db", "existingSecretKey": "url"},
         "commonLabels": {"team": "tasks"},
         "imagePullSecrets": [{"name": "registry"}],
+        "tracing": {"otlpEndpoint": "http://otel-collector.observability:4317"},
     },
     "ingress on": {"ingress": {"enabled": True}},
     "minimal": {
@@ -172,6 +173,18 @@ def test_every_pod_serves_metrics_on_its_own_port() -> None:
     assert "TODO_METRICS_PORT" not in config["data"]
 
 
+def test_logs_are_json_and_traces_go_only_to_a_given_endpoint() -> None:
+    (config,) = of_kind(render({}), "ConfigMap").values()
+    assert config["data"]["TODO_LOG_FORMAT"] == "json"
+    assert not [key for key in config["data"] if key.startswith("OTEL_")]  # tracing off
+    collector = "http://otel-collector.observability:4317"
+    (traced,) = of_kind(render({"tracing": {"otlpEndpoint": collector}}), "ConfigMap").values()
+    assert traced["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector
+    for deployment in of_kind(render({}), "Deployment").values():  # every pod reads them
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        assert {"configMapRef": {"name": "todo-config"}} in container["envFrom"]
+
+
 def test_autoscaling_disruption_budgets_and_hook_jobs() -> None:
     manifests = render({})
     scaled = {
@@ -238,6 +251,8 @@ def test_generated_secrets_are_set_and_given_ones_win() -> None:
         {"auth": {"jwtAlgorithm": "RS256"}},  # RS256 without a JWKS URL
         {"database": {"url": "mysql://x"}},
         {"components": {"tasks": {"calls": ["billing"]}}},
+        {"logFormat": "xml"},
+        {"tracing": {"endpoint": "http://collector:4317"}},  # a typo
     ],
 )
 def test_values_the_schema_refuses(values: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""Gateway fixtures: the ASGI app alone, or in front of the real svc_tasks (`tasks_service`)."""
+"""Gateway fixtures: the ASGI app alone, or in front of the real svc_tasks (`tasks_service`),
+or gateways and svc_live replicas the test starts around it (`stack`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.gateway.gateway_harness import GatewayClient, make_config, running_client
+from tests.gateway.live_stack import LiveStack
 from tests.infra import RunningTasks
 
 
@@ -23,3 +25,20 @@ async def gateway_client(tasks_service: RunningTasks) -> AsyncIterator[GatewayCl
     config = make_config(tasks_service.address, internal_secret=tasks_service.secret)
     async with running_client(config) as client:
         yield client
+
+
+@pytest.fixture
+async def stack(tasks_service: RunningTasks) -> AsyncIterator[LiveStack]:
+    """Gateways and svc_live replicas around the real svc_tasks, started by the test."""
+    bench = LiveStack(tasks_service)
+    try:
+        yield bench
+    finally:
+        await bench.close()
+
+
+@pytest.fixture
+async def live_stack(stack: LiveStack) -> LiveStack:
+    """`stack` with one svc_live running."""
+    await stack.start_live()
+    return stack

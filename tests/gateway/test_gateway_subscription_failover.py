@@ -3,24 +3,11 @@ processes, a svc_live restart and a gateway killed mid-stream, each resumed with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.gateway.gateway_harness import new_user, token_for
 from tests.gateway.live_stack import LiveStack
 from tests.gateway.ws_client import CHANGE_CURSOR, TASK_UPDATES, WsClient, client, open_client
-from tests.infra import RunningTasks, eventually
+from tests.infra import eventually
 from todo_cli.broker import free_port
-
-
-@pytest.fixture
-async def stack(tasks_service: RunningTasks) -> AsyncIterator[LiveStack]:
-    bench = LiveStack(tasks_service)
-    try:
-        yield bench
-    finally:
-        await bench.close()
 
 
 async def _since(url: str, user: str) -> str:

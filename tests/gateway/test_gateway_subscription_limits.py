@@ -11,7 +11,6 @@ import json
 import socket
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
 
 import jwt
 import psutil
@@ -22,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.gateway.gateway_harness import JWT_SECRET, new_user, token_for
 from tests.gateway.live_stack import LiveStack
 from tests.gateway.ws_client import CHANGE_CURSOR, PROTOCOL, TASK_UPDATES, client, open_client
-from tests.infra import RunningTasks, eventually
+from tests.infra import eventually
 
 # Each update carries its description ten times (about 90 KB): a reader that stops reading
 # fills the socket's buffers with a hundred or so.
@@ -33,24 +32,14 @@ BIG_UPDATES = (
 )
 
 
-@pytest.fixture
-async def stack(tasks_service: RunningTasks) -> AsyncIterator[LiveStack]:
-    bench = LiveStack(tasks_service)
-    await bench.start_live()
-    try:
-        yield bench
-    finally:
-        await bench.close()
-
-
 def _relays() -> int:
     """The gateway's relays of gRPC streams alive in this process (see gateway.subscriptions)."""
     return sum(task.get_name() == "gateway:live relay" for task in asyncio.all_tasks())
 
 
-async def test_a_slow_consumer_is_ended_alone(stack: LiveStack) -> None:
+async def test_a_slow_consumer_is_ended_alone(live_stack: LiveStack) -> None:
     # No server pings here: the reader that stopped reading could not answer them.
-    url = await stack.start_gateway(subscription_buffer=5, ws_ping_interval=600.0)
+    url = await live_stack.start_gateway(subscription_buffer=5, ws_ping_interval=600.0)
     user = new_user()
     async with client(url, token_for(user)) as fast:
         since = (await fast.query(CHANGE_CURSOR))["tasks"]["changeCursor"]
@@ -83,7 +72,7 @@ async def test_a_slow_consumer_is_ended_alone(stack: LiveStack) -> None:
         for chunk in range(2):
             await asyncio.gather(
                 *(
-                    stack.create(url, user, f"change {chunk}-{index}", description=description)
+                    live_stack.create(url, user, f"change {chunk}-{index}", description=description)
                     for index in range(50)
                 )
             )
@@ -112,8 +101,8 @@ async def _read_to_the_end(connection: ClientConnection) -> tuple[int, list[str]
                 return delivered, codes
 
 
-async def test_operations_per_connection_are_limited(stack: LiveStack) -> None:
-    url = await stack.start_gateway(ws_max_operations=2)
+async def test_operations_per_connection_are_limited(live_stack: LiveStack) -> None:
+    url = await live_stack.start_gateway(ws_max_operations=2)
     async with client(url, token_for(new_user())) as subscriber:
         first = await subscriber.subscribe(TASK_UPDATES)
         await subscriber.subscribe(TASK_UPDATES)
@@ -127,8 +116,8 @@ async def test_operations_per_connection_are_limited(stack: LiveStack) -> None:
         assert subscriber.operations[fourth].error is None
 
 
-async def test_connections_per_user_are_limited(stack: LiveStack) -> None:
-    url = await stack.start_gateway(ws_max_connections_per_user=2)
+async def test_connections_per_user_are_limited(live_stack: LiveStack) -> None:
+    url = await live_stack.start_gateway(ws_max_connections_per_user=2)
     user = new_user()
     one = await open_client(url, token_for(user))
     two = await open_client(url, token_for(user))
@@ -143,8 +132,8 @@ async def test_connections_per_user_are_limited(stack: LiveStack) -> None:
         await connection.close()
 
 
-async def test_an_expired_token_is_refused_on_connection_init(stack: LiveStack) -> None:
-    url = await stack.start_gateway()
+async def test_an_expired_token_is_refused_on_connection_init(live_stack: LiveStack) -> None:
+    url = await live_stack.start_gateway()
     expired = jwt.encode({"sub": new_user(), "exp": int(time.time()) - 10}, JWT_SECRET)
     with pytest.raises(ConnectionClosed) as closed:
         await open_client(url, expired)
@@ -152,8 +141,8 @@ async def test_an_expired_token_is_refused_on_connection_init(stack: LiveStack) 
     assert closed.value.rcvd.code == 4403
 
 
-async def test_a_subscription_ends_when_its_token_expires(stack: LiveStack) -> None:
-    url = await stack.start_gateway()
+async def test_a_subscription_ends_when_its_token_expires(live_stack: LiveStack) -> None:
+    url = await live_stack.start_gateway()
     async with client(url, token_for(new_user(), ttl_seconds=3)) as subscriber:
         operation = await subscriber.subscribe(TASK_UPDATES)
         ended = await subscriber.ended(operation)
@@ -164,8 +153,8 @@ async def test_a_subscription_ends_when_its_token_expires(stack: LiveStack) -> N
     await eventually(lambda: _relays() == 0)
 
 
-async def test_a_client_without_connection_init_is_closed_4408(stack: LiveStack) -> None:
-    url = await stack.start_gateway()  # the default wait: 3 s
+async def test_a_client_without_connection_init_is_closed_4408(live_stack: LiveStack) -> None:
+    url = await live_stack.start_gateway()  # the default wait: 3 s
     connection = await connect(url, subprotocols=[PROTOCOL])
     async with asyncio.timeout(10):
         with pytest.raises(ConnectionClosed) as closed:
@@ -174,8 +163,8 @@ async def test_a_client_without_connection_init_is_closed_4408(stack: LiveStack)
     assert closed.value.rcvd.code == 4408
 
 
-async def test_a_dead_client_is_dropped_within_two_ping_intervals(stack: LiveStack) -> None:
-    url = await stack.start_gateway(ws_ping_interval=1.0)
+async def test_a_dead_client_is_dropped_within_two_ping_intervals(live_stack: LiveStack) -> None:
+    url = await live_stack.start_gateway(ws_ping_interval=1.0)
     subscriber = await open_client(url, token_for(new_user()))
     await subscriber.subscribe(TASK_UPDATES)
     await eventually(lambda: _relays() == 1)
@@ -185,8 +174,8 @@ async def test_a_dead_client_is_dropped_within_two_ping_intervals(stack: LiveSta
     subscriber.abort()
 
 
-async def test_a_thousand_abrupt_disconnects_leave_nothing_behind(stack: LiveStack) -> None:
-    url = await stack.start_gateway()
+async def test_a_thousand_abrupt_disconnects_leave_nothing_behind(live_stack: LiveStack) -> None:
+    url = await live_stack.start_gateway()
     process = psutil.Process()
 
     # Reconnecting clients: a few users with one token each (every new token would be cached).

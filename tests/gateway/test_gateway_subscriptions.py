@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,21 +24,11 @@ from tests.gateway.ws_client import (
     client,
     open_client,
 )
-from tests.infra import RunningTasks
 from todo_contracts.events.v1.reminder_events_pb2 import ReminderFired
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import topics
 from todo_runtime.cloudevents import event_headers
 from todo_runtime.producer import EventProducer, Record
-
-
-@pytest.fixture
-async def stack(tasks_service: RunningTasks) -> AsyncIterator[LiveStack]:
-    bench = LiveStack(tasks_service)
-    try:
-        yield bench
-    finally:
-        await bench.close()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """svc_notify test helpers: the service started in-process (again, with other settings), gRPC
-calls as any user, the service's tables, a reminder fired on demand, and a webhook receiver."""
+calls as any user, the service's tables (with or without the service), a reminder fired on
+demand, and a webhook receiver."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_contracts.notify.v1 import notification_service_pb2_grpc
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import endpoints
+from todo_runtime.config import DatabaseConfig
+from todo_runtime.db import create_pool
 from todo_runtime.identity import identity_metadata
-from todo_runtime.service import RunningService, start_service
+from todo_runtime.migrations import migrate
+from todo_runtime.service import RUNTIME_MIGRATIONS, RunningService, start_service
 
 # What every test service gets unless it says otherwise: local receivers are allowed, and the
 # retry schedule runs 100 times faster (5 s -> 50 ms, 5 min -> 3 s).
@@ -98,6 +102,17 @@ async def tables(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
     pool = await asyncpg.create_pool(
         database_url, min_size=1, max_size=2, server_settings={"search_path": SCHEMA}
     )
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
+    """svc_notify's migrated tables with no service running: for its parts driven by hand."""
+    await migrate(database_url, SCHEMA, [RUNTIME_MIGRATIONS, NOTIFY.migrations])
+    pool = await create_pool(DatabaseConfig(database_url, 1, 8), SCHEMA)
     try:
         yield pool
     finally:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
-from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
 from svc_notify.firing import Scheduler
 from svc_notify.service import SCHEMA
@@ -17,27 +17,13 @@ from svc_notify.task_changes import apply_task_event
 from tests.infra import eventually
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
+from todo_runtime import request_context
 from todo_runtime.cloudevents import event_headers, read_headers
 from todo_runtime.config import DatabaseConfig
 from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import create_pool
-from todo_runtime.migrations import MigrationSet, migrate
 from todo_runtime.timestamps import timestamp
 from todo_runtime.unit_of_work import transactional
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
-    await migrate(
-        database_url,
-        SCHEMA,
-        [MigrationSet("runtime", "todo_runtime"), MigrationSet("svc_notify", "svc_notify")],
-    )
-    pool = await create_pool(DatabaseConfig(database_url, 1, 8), SCHEMA)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 def received(event: task_events_pb2.TaskEvent) -> ReceivedEvent:
@@ -165,3 +151,48 @@ async def test_two_replicas_fire_a_burst_of_1000_exactly_once(
             replica.cancel()
         await asyncio.gather(*replicas, return_exceptions=True)
         await other_pool.close()
+
+
+async def test_a_fired_reminder_carries_the_id_of_the_request_that_scheduled_it(
+    pool: asyncpg.Pool[Any],
+) -> None:
+    apply = transactional(pool, "svc_notify", apply_task_event)
+    due = datetime.now(UTC) + timedelta(milliseconds=500)  # reminders in the past never fire
+    scheduled = replace(
+        received(change(str(uuid.uuid4()), 1, due)), propagation=(("x-request-id", "req-7"),)
+    )
+    with scheduled.handling():  # as the consumer applies it
+        await apply(scheduled)
+    assert request_context.correlation_id() is None  # the firing runs for no request
+    scheduler = Scheduler(pool, SCHEMA, grace=timedelta(minutes=5))
+
+    async def fired() -> bool:
+        return await scheduler.fire_due() == 1
+
+    await eventually(fired)
+    headers = json.loads(
+        await pool.fetchval("SELECT headers::text FROM outbox WHERE topic = 'reminders'")
+    )
+    assert ["x-request-id", "req-7"] in headers
+
+
+async def test_a_reminder_outlives_a_later_change_that_arrives_before_it_fired(
+    pool: asyncpg.Pool[Any],
+) -> None:
+    """svc_notify lagged (found by the fault suite with a paused broker): it learns of a task and
+    of a rename made after the reminder's time together. The reminder fires, late, not never."""
+    apply = transactional(pool, "svc_notify", apply_task_event)
+    task_id = str(uuid.uuid4())
+    due = datetime.now(UTC) + timedelta(milliseconds=300)
+    renamed = change(task_id, 2, due)
+    renamed.event_time.CopyFrom(timestamp(due + timedelta(seconds=1)))
+    await apply(received(change(task_id, 1, due)))
+    await apply(received(renamed))
+    scheduler = Scheduler(pool, SCHEMA, grace=timedelta(minutes=5))
+
+    async def fired() -> bool:
+        return await scheduler.fire_due() == 1
+
+    await eventually(fired)
+    states = await pool.fetch("SELECT state FROM reminders WHERE task_id = $1", uuid.UUID(task_id))
+    assert [r["state"] for r in states] == ["fired"]

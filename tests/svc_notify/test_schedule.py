@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from svc_notify.schedule import Wanted, is_open, wanted
+from svc_notify.schedule import Wanted, current, is_open, wanted
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime.timestamps import timestamp
@@ -47,6 +47,13 @@ def test_reminders_not_after_the_change_are_not_scheduled() -> None:
     past = task_pb2.Reminder(id="at-0", remind_time=timestamp(NOW - timedelta(seconds=1)))
     exactly = task_pb2.Reminder(id="at-1", remind_time=timestamp(NOW))
     assert wanted(event(past, exactly)) == []
+
+
+def test_a_reminder_past_the_change_stays_current_if_an_earlier_change_set_it() -> None:
+    """Not scheduled anew, but not cancelled either: svc_notify may see the change late."""
+    past = task_pb2.Reminder(id="at-0", remind_time=timestamp(NOW - timedelta(seconds=1)))
+    assert current(event(past)) == [Wanted("at-0", NOW - timedelta(seconds=1))]
+    assert current(event(past, status=task_pb2.TASK_STATUS_COMPLETED)) == []
 
 
 @pytest.mark.parametrize(

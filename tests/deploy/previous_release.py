@@ -54,7 +54,10 @@ def commit() -> str:
 def export(release: str, destination: Path) -> Path:
     """The release's tree (`git archive`), written under `destination`; returns its root."""
     with tarfile.open(fileobj=io.BytesIO(_git("archive", "--format=tar", release))) as archive:
-        archive.extractall(destination, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(destination, filter="data")
+        else:  # Python 3.11 before 3.11.4 has no filters; this is the clone's own history
+            archive.extractall(destination)
     return destination
 
 

@@ -11,23 +11,25 @@ nox.options.default_venv_backend = "venv"
 @nox.session  # the Python that runs nox (3.11 or newer)
 def tests(session: nox.Session) -> None:
     """The test suite against a real PostgreSQL (embedded unless TEST_DATABASE_URL) and a real
-    Kafka-protocol broker, in 4 worker processes (the tests mostly wait on I/O); then the fault
-    suite alone (marker `faults`: the whole stack in 14 processes, which would crowd the rest)."""
+    Kafka-protocol broker, in 4 worker processes (the tests mostly wait on I/O); then, one at a
+    time, the tests marked `alone` (the fault suite's 14 processes, the previous release's own
+    test run), which would crowd the rest."""
     session.install("-e", ".[dev]")
-    session.run("pytest", "--numprocesses=4", "-m", "not faults", *session.posargs)
-    _faults(session, success_codes=[0, 5])  # 5: posargs (`-k` of another test) left no fault test
+    session.run("pytest", "--numprocesses=4", "-m", "not alone", *session.posargs)
+    # Exit code 5: the posargs (`-k` of another test) left none of them.
+    _serial(session, "alone", success_codes=[0, 5])
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)
 def faults(session: nox.Session) -> None:
     """The fault suite alone; `TODO_FAULT_SOAK_SECONDS` makes it a soak of that length."""
     session.install("-e", ".[dev]")
-    _faults(session, success_codes=[0])
+    _serial(session, "faults", success_codes=[0])
 
 
-def _faults(session: nox.Session, success_codes: list[int]) -> None:
+def _serial(session: nox.Session, marker: str, success_codes: list[int]) -> None:
     session.run(
-        "pytest", "--numprocesses=0", "-m", "faults", *session.posargs, success_codes=success_codes
+        "pytest", "--numprocesses=0", "-m", marker, *session.posargs, success_codes=success_codes
     )
 
 

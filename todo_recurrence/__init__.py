@@ -2,8 +2,8 @@
 
 No I/O and no clock reads: every "now" is a parameter. Rules are RFC 5545
 RRULE values expanded on wall-clock time in the task's zone (see `series`).
-Every expansion runs under a `Budget` (see `budget`): the one monotonic clock
-read bounds the work, it never decides a date.
+Every expansion runs under a `Budget` (see `budget`): the one clock read (the
+thread's CPU time) bounds the work, it never decides a date.
 """
 
 from __future__ import annotations

@@ -4,12 +4,16 @@ Some valid rules match so rarely (or, past the cheap emptiness checks, never)
 that expanding them walks centuries, and some have so many instances that
 walking them takes long. Every public call therefore runs under a `Budget`:
 a cap on the periods examined (deterministic: the same rule gives up at the
-same point on any machine) and a wall-clock deadline (the backstop on a slow
-or busy machine). Running out raises `RecurrenceTooExpensive`.
+same point on any machine) and a deadline in CPU time of the calling thread
+(the backstop on a slow machine). CPU time, not wall time: a machine busy with
+other work must not refuse a rule that an idle one accepts, and the time a
+service can lose to one rule is the CPU it spends on it. Running out raises
+`RecurrenceTooExpensive`.
 
 The budget is a context variable so services can set it per request without
-threading it through every signature; `time.monotonic()` here is the engine's
-only clock read, and it never decides a result, only whether to give up.
+threading it through every signature; `time.thread_time()` here is the
+engine's only clock read, and it never decides a result, only whether to give
+up.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ CROWDED = "too many occurrences to go through within the search budget: the rule
 class Budget:
     """Limits for one engine call (`first_due`, `occurrences`, `next_instance`, `plan_series`).
 
-    `seconds`: wall-clock time the call may take. `max_periods`: periods it
+    `seconds`: CPU time (of the calling thread) the call may take. `max_periods`: periods it
     may examine: FREQ periods handed to dateutil, counted in INTERVAL steps
     (a minute of a minutely rule, a year of a yearly one), plus one per day
     or month that a daily or sub-daily rule's day parts skip.
@@ -56,7 +60,7 @@ class Meter:
     def __init__(self, budget: Budget, shown: str) -> None:
         """`shown` is the rule text named in the error (what the user wrote, if known)."""
         self.shown = shown
-        self.deadline = time.monotonic() + budget.seconds
+        self.deadline = time.thread_time() + budget.seconds
         self.periods_left = budget.max_periods
         self.spends = 0
         self.candidates = 0
@@ -76,7 +80,7 @@ class Meter:
 
     def check(self) -> None:
         """Raise if the deadline has passed."""
-        if time.monotonic() > self.deadline:
+        if time.thread_time() > self.deadline:
             self._give_up()
 
     def _give_up(self) -> None:

@@ -121,6 +121,7 @@ def _check_imports_come_from(old_tree: Path, environment: dict[str, str]) -> Non
     assert not elsewhere, f"packages imported from outside the previous release: {elsewhere}"
 
 
+@pytest.mark.alone  # two workers of its own, with their services and brokers
 @pytest.mark.timeout(OLD_RUN_SECONDS + 120)
 def test_the_previous_release_runs_on_the_migrated_database(
     migrated_postgres: str, tmp_path: Path

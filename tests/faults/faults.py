@@ -128,6 +128,7 @@ def every_fault(since: datetime) -> list[Fault]:
         process_kill("audit-1"),
         process_kill("live-1"),
         process_kill("gateway-2"),
+        process_kill("gateway-1"),
         database_cut("notify-2"),
         database_cut("tasks-1"),
         replay(since),

@@ -35,7 +35,7 @@ SEED: Final = int(os.environ.get("TODO_FAULT_SEED", "16"))
 USERS: Final = 3
 WARM_UP: Final = 5.0  # seconds of client work before the first fault
 
-pytestmark = [pytest.mark.faults, pytest.mark.timeout(SOAK_SECONDS + 900)]
+pytestmark = [pytest.mark.faults, pytest.mark.alone, pytest.mark.timeout(SOAK_SECONDS + 900)]
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from todo_recurrence.rules import stored_parts
 T = TypeVar("T")
 UTC_ZONE = ZoneInfo("UTC")
 NOW = datetime(2026, 11, 30, 12, 34, 56, tzinfo=UTC)
-SLACK = 0.5  # seconds a call may run past its deadline (one bounded dateutil call, plus noise)
+SLACK = 0.5  # CPU seconds a call may run past its deadline (one bounded dateutil call, plus noise)
 RARE_MINUTE = "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;BYHOUR=23;BYMINUTE=59"
 ALL_HOURS = ",".join(str(h) for h in range(24))
 ALL_MINUTES = ",".join(str(m) for m in range(60))
@@ -92,12 +92,12 @@ def matches_parts(rule: str, moment: datetime) -> bool:
 
 def bounded(call: Callable[[], T]) -> T | RecurrenceError:
     """Run `call`, which must end within the deadline (plus slack) with a result or RecurrenceError."""
-    began = time.perf_counter()
+    began = time.thread_time()
     try:
         result: T | RecurrenceError = call()
     except RecurrenceError as error:
         result = error
-    elapsed = time.perf_counter() - began
+    elapsed = time.thread_time() - began
     assert elapsed <= DEFAULT_BUDGET.seconds + SLACK, f"took {elapsed:.3f}s"
     return result
 
@@ -149,10 +149,10 @@ def test_hostile_rules_answer_or_give_up_within_the_deadline(rule: str, zone_nam
     ],
 )
 def test_hostile_rules_the_parser_rejects(rule: str, reason: str) -> None:
-    began = time.perf_counter()
+    began = time.thread_time()
     with pytest.raises(RecurrenceError, match=reason):
         parse_recurrence(rule, UTC_ZONE)
-    assert time.perf_counter() - began < SLACK
+    assert time.thread_time() - began < SLACK
 
 
 def test_the_rare_minutely_rule_is_answered_not_searched_minute_by_minute() -> None:
@@ -165,13 +165,13 @@ def test_the_rare_minutely_rule_is_answered_not_searched_minute_by_minute() -> N
 
 def test_a_short_deadline_gives_up_with_the_reason() -> None:
     recurrence = parse_recurrence(RARE_MINUTE, UTC_ZONE)
-    began = time.perf_counter()
+    began = time.thread_time()
     with (
         spending(Budget(seconds=0.001, max_periods=10**9)),
         pytest.raises(RecurrenceTooExpensive) as raised,
     ):
         occurrences(recurrence, NOW, UTC_ZONE, after=NOW, count=1000)
-    assert time.perf_counter() - began < 0.001 + SLACK
+    assert time.thread_time() - began < 0.001 + SLACK
     assert "matches too rarely" in str(raised.value)
     assert raised.value.text == recurrence.rule
     assert isinstance(raised.value, RecurrenceError)

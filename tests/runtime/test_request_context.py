@@ -82,22 +82,12 @@ def test_pairs_of_keeps_only_propagation_headers_as_text() -> None:
 
 def event_with(correlation: str | None, name: str) -> ReceivedEvent:
     message = task_events_pb2.TaskEvent(event_id=str(uuid.uuid4()), actor=name)
-    outgoing = OutgoingEvent(
-        topic=TOPIC,
-        key="k",
-        message=message,
+    headers = event_headers(
         event_id=message.event_id,
         source="/test",
         type="todo.task.updated",
         subject=name,
         time=datetime.now(UTC),
-    )
-    headers = event_headers(
-        event_id=outgoing.event_id,
-        source=outgoing.source,
-        type=outgoing.type,
-        subject=outgoing.subject,
-        time=outgoing.time,
         message_name=message.DESCRIPTOR.full_name,
     )
     propagation = () if correlation is None else (("x-request-id", correlation),)

@@ -1,7 +1,15 @@
 # syntax=docker/dockerfile:1
 # One image for every component: `todo serve gateway|tasks|notify|recur|audit|live`, and the
-# chart's Jobs `todo migrate` and `todo topics`. Build: docker build -t todo-platform:0.1.0 .
+# chart's Jobs `todo migrate` and `todo topics`. Build:
+#   docker build --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD) \
+#     -t registry.example.com/todo:0.1.0 .
+# It installs the project without the `local` extra: the embedded PostgreSQL and the Tansu broker
+# of `todo up` are development servers, and a cluster runs its own.
 
+# The base image. Pin it by digest for reproducible builds, e.g.
+#   --build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:<digest>
+# with the digest of `docker buildx imagetools inspect python:3.11-slim-bookworm` (the tag alone
+# moves with every Debian and Python patch release).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # Build stage: resolve and install the project and its pinned dependencies into a venv.
@@ -28,6 +36,13 @@ RUN /opt/todo/bin/pip install . \
 
 # Runtime stage: the venv alone on a slim base, no compilers or build tools, as a non-root user.
 FROM ${PYTHON_IMAGE} AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="todo" \
+      org.opencontainers.image.description="Event-driven task platform: GraphQL gateway and gRPC services (todo serve NAME)" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="https://github.com/todo-platform/todo"
 RUN groupadd --system --gid 10001 todo \
     && useradd --system --uid 10001 --gid todo --no-create-home --home-dir /tmp todo
 COPY --from=build /opt/todo /opt/todo

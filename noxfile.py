@@ -13,9 +13,10 @@ def tests(session: nox.Session) -> None:
     """The test suite against a real PostgreSQL (embedded unless TEST_DATABASE_URL) and a real
     Kafka-protocol broker, in 4 worker processes (the tests mostly wait on I/O); then, one at a
     time, the tests marked `alone` (the fault suite's 14 processes, the previous release's own
-    test run), which would crowd the rest."""
-    session.install("-e", ".[dev]")
-    session.run("pytest", "--numprocesses=4", "-m", "not alone", *session.posargs)
+    test run, the chart run as Kubernetes would run it), which would crowd the rest. Each phase
+    reports its ten slowest tests."""
+    session.install("-e", ".[dev,local]")
+    session.run("pytest", "--numprocesses=4", "--durations=10", "-m", "not alone", *session.posargs)
     # Exit code 5: the posargs (`-k` of another test) left none of them.
     _serial(session, "alone", success_codes=[0, 5])
 
@@ -23,13 +24,19 @@ def tests(session: nox.Session) -> None:
 @nox.session  # the Python that runs nox (3.11 or newer)
 def faults(session: nox.Session) -> None:
     """The fault suite alone; `TODO_FAULT_SOAK_SECONDS` makes it a soak of that length."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,local]")
     _serial(session, "faults", success_codes=[0])
 
 
 def _serial(session: nox.Session, marker: str, success_codes: list[int]) -> None:
     session.run(
-        "pytest", "--numprocesses=0", "-m", marker, *session.posargs, success_codes=success_codes
+        "pytest",
+        "--numprocesses=0",
+        "--durations=10",
+        "-m",
+        marker,
+        *session.posargs,
+        success_codes=success_codes,
     )
 
 
@@ -39,7 +46,7 @@ def lint(session: nox.Session) -> None:
 
     Posargs go to the schema check (e.g. `-- --against HEAD~1`).
     """
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,local]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -50,7 +57,7 @@ def lint(session: nox.Session) -> None:
 @nox.session  # the Python that runs nox (3.11 or newer)
 def proto(session: nox.Session) -> None:
     """Regenerates todo_contracts/ from proto/ (commit the result)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,local]")
     session.run("python", "-m", "todo_contracts.generate")
     session.run("python", "-m", "gateway.export_schema")
 
@@ -59,19 +66,19 @@ def proto(session: nox.Session) -> None:
 def assets(session: nox.Session) -> None:
     """Rebuilds the playground's files (gateway/static/playground/) from pinned npm packages
     (commit the result)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,local]")
     session.run("python", "-m", "gateway.playground_assets")
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)
 def up(session: nox.Session) -> None:
     """Runs the whole stack: `todo up`."""
-    session.install("-e", ".")
+    session.install("-e", ".[local]")
     session.run("todo", "up", *session.posargs)
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)
 def bench(session: nox.Session) -> None:
     """Benchmarks; JSON results land in bench/results/."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,local]")
     session.run("python", "-m", "bench", *session.posargs)

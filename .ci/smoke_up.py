@@ -1,7 +1,8 @@
-"""The README's run command as a new user meets it: `todo up` from a plain install, no extras.
+"""The README's run command as a new user meets it: `todo up` from a plain install with only the
+`local` extra (the development servers), as `nox -s up` installs it.
 
 Run by `.ci/run` with the Python of a fresh virtual environment holding only
-`pip install .`; uses nothing but the standard library. Starts `todo up` on
+`pip install '.[local]'`; uses nothing but the standard library. Starts `todo up` on
 free ports, waits for its ready line (no warning may come first), creates and
 lists a task through GraphQL with a `todo token`, stops the stack with SIGINT
 as Ctrl-C does, and checks that no process and no listening port is left.

@@ -23,8 +23,9 @@ from svc_tasks.service import SERVICE as TASKS
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import EmbeddedPostgres
 from todo_runtime import endpoints
-from todo_runtime.config import Env, KafkaConfig
+from todo_runtime.config import Env
 from todo_runtime.endpoints import Endpoint
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.service import ServiceConfig, start_service
 
 RESULTS = Path(__file__).resolve().parent / "results"

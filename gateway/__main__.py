@@ -11,19 +11,21 @@ import uvicorn
 from gateway.app import create_app
 from gateway.config import GatewayConfig
 from todo_runtime.config import Env
-from todo_runtime.logs import configure_logging
+from todo_runtime.logs import configure_logging, stop_on_bad_settings
 from todo_runtime.metrics import serve_metrics
 from todo_runtime.tracing import start_tracing
 
 
 def main() -> None:
-    configure_logging("gateway")
-    env = Env()
-    config = GatewayConfig.from_env(env)
-    start_tracing("gateway", env)  # before the app: its schema and channels look for it
-    serve_metrics(env, config.host)
+    with stop_on_bad_settings("gateway"):
+        configure_logging("gateway")
+        env = Env()
+        config = GatewayConfig.from_env(env)
+        start_tracing("gateway", env)  # before the app: its schema and channels look for it
+        serve_metrics(env, config.host)
+        app = create_app(config)
     uvicorn.run(
-        create_app(config),
+        app,
         host=config.host,
         port=config.port,
         lifespan="on",

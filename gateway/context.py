@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway import rate_limit
 from gateway.config import GatewayConfig
@@ -94,7 +93,6 @@ class Services:
             notify=NotificationServiceStub(notify_channel),
             audit=AuditServiceStub(audit_channel),
             live=LiveServiceStub(live_channel),
-            tasks_health=health_pb2_grpc.HealthStub(tasks_channel),
         )
 
     async def close(self) -> None:
@@ -129,16 +127,6 @@ class Services:
     def live(self) -> LiveServiceAsyncStub:
         return self._opened().live
 
-    async def tasks_serving(self, within: float) -> bool:
-        """Whether svc_tasks answers its gRPC health check with SERVING within `within` seconds."""
-        request = health_pb2.HealthCheckRequest(service="")
-        try:
-            response = await self._opened().tasks_health.Check(request, timeout=within)
-        except grpc.aio.AioRpcError as error:
-            log.debug("svc_tasks not ready: %s", error.code().name)
-            return False
-        return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
-
     def _opened(self) -> _Stubs:
         if self._stubs is None:
             raise RuntimeError("gRPC channels are not open: run the app with its lifespan")
@@ -152,7 +140,6 @@ class _Stubs:
     notify: NotificationServiceAsyncStub
     audit: AuditServiceAsyncStub
     live: LiveServiceAsyncStub
-    tasks_health: Any  # grpc_health ships no stubs for health_pb2_grpc
 
 
 @dataclass

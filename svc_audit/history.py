@@ -20,6 +20,7 @@ from todo_contracts.audit.v1 import audit_service_pb2 as pb
 from todo_runtime.errors import InvalidArgument, NotFound
 from todo_runtime.page_tokens import Page, PageTokens
 from todo_runtime.timestamps import timestamp
+from todo_transparency.entries import AuditLeaf, FieldChange
 
 COLUMNS: Final = "leaf_index, event_id, type, task_id, owner_id, owner_sequence, actor, at, changes"
 
@@ -43,6 +44,23 @@ def to_pb(row: Mapping[str, Any]) -> pb.AuditEntry:
         if change["after"] is not None:
             field.after = change["after"]
     return entry
+
+
+def leaf_of(row: Mapping[str, Any], owner_sequence: int) -> AuditLeaf:
+    """The leaf of a pending or logged row (`changes` decoded from jsonb)."""
+    return AuditLeaf(
+        event_id=row["event_id"],
+        type=row["type"],
+        task_id=str(row["task_id"]),
+        owner=row["owner_id"],
+        owner_sequence=owner_sequence,
+        actor=row["actor"],
+        time=row["at"],
+        changes=tuple(
+            FieldChange(change["field"], change["before"], change["after"])
+            for change in row["changes"]
+        ),
+    )
 
 
 def entry_index(entry_id: str) -> int:

@@ -18,7 +18,10 @@ when entries arrive and otherwise sleeps until then, with no polling.
 
 A log that is smaller than its latest checkpoint, or whose root at that size
 is not the signed one, was tampered with: the sequencer refuses to append
-to it (appending would fork history) and says so.
+to it (appending would fork history) and says so. Nor does it append when
+the log's latest checkpoint is not its key's to follow: a replica left on a
+key the log was rotated away from (a rolling update) stops rather than sign
+with a retired key.
 """
 
 from __future__ import annotations
@@ -30,13 +33,12 @@ from typing import Any, Final
 
 import asyncpg
 
-from svc_audit import checkpoints, tree_store
+from svc_audit import checkpoints, log_key, tree_store
+from svc_audit.history import leaf_of
 from svc_audit.settings import AuditSettings
-from svc_audit.tree_store import LogDamaged
 from todo_runtime.db import Connection
 from todo_runtime.due_work import run_due_work
 from todo_transparency.checkpoints import Checkpoint
-from todo_transparency.entries import AuditLeaf, FieldChange
 from todo_transparency.merkle import Frontier
 
 log = logging.getLogger(__name__)
@@ -69,26 +71,16 @@ _MOVE: Final = """
     FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])
         AS a (pending_id, leaf_index, owner_sequence, leaf_hash)
     JOIN moved p ON p.id = a.pending_id"""
-_NODES: Final = """
-    INSERT INTO tree_nodes (level, index, hash)
-    SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])"""
 
 
-def leaf_of(row: Any, owner_sequence: int) -> AuditLeaf:
-    """The leaf of a pending or logged row (`changes` decoded from jsonb)."""
-    return AuditLeaf(
-        event_id=row["event_id"],
-        type=row["type"],
-        task_id=str(row["task_id"]),
-        owner=row["owner_id"],
-        owner_sequence=owner_sequence,
-        actor=row["actor"],
-        time=row["at"],
-        changes=tuple(
-            FieldChange(change["field"], change["before"], change["after"])
-            for change in row["changes"]
-        ),
-    )
+class RetiredKey(RuntimeError):
+    """The log has moved on to another signing key (a rotation or a replacement)."""
+
+
+async def lock_log(conn: Connection, schema: str) -> None:
+    """Takes `schema`'s append lock until the transaction ends: appends and key changes go one
+    at a time, across replicas."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, schema)
 
 
 @dataclass(frozen=True)
@@ -110,6 +102,7 @@ class Sequencer:
         self._pool = pool
         self._schema = schema
         self._settings = settings
+        self._accepted_size: int | None = None  # the latest checkpoint known to be this key's
 
     async def run(self) -> None:
         """Appends until cancelled."""
@@ -126,10 +119,20 @@ class Sequencer:
 
     async def append_batch(self) -> Batch:
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, self._schema
-            )
+            await lock_log(conn, self._schema)
             return await self._append(conn)
+
+    async def _check_key(self, conn: Connection) -> None:
+        """RetiredKey unless the log's latest checkpoint is this key's to follow (signed by it,
+        or a rotation to it): a replica left on a retired key must not sign."""
+        key = self._settings.signing_key
+        current = await log_key.current(conn)
+        if current is not None and not current.accepts(key.public_key):
+            raise RetiredKey(
+                f"this replica's TODO_AUDIT_SIGNING_KEY (key id {key.key_id}) is no longer the "
+                f"audit log's key: {current.describe()}; not appending or signing. Restart it "
+                'with the log\'s key (README, "Rotating the signing key")'
+            )
 
     async def _append(self, conn: Connection) -> Batch:
         settings = self._settings
@@ -139,17 +142,13 @@ class Sequencer:
         size: int = head["size"]
         signed_size: int | None = head["signed_size"]
         now: datetime = head["now"]
-        if signed_size is not None and signed_size > size:
-            raise LogDamaged(
-                f"the audit log holds {size} entries but a checkpoint of {signed_size} was "
-                "signed: entries were removed; refusing to append behind a checkpoint"
-            )
-        tree = await tree_store.frontier(conn, size)
-        if signed_size == size and tree.root() != bytes(head["signed_root"]):
-            raise LogDamaged(
-                f"the audit log's root at {size} entries is not the one its checkpoint signed: "
-                "entries were changed; refusing to append"
-            )
+        if signed_size is not None and signed_size != self._accepted_size:
+            await self._check_key(conn)
+            self._accepted_size = signed_size
+        signed_root = head["signed_root"]
+        tree = await tree_store.appendable_frontier(
+            conn, size, signed_size, None if signed_root is None else bytes(signed_root)
+        )
         unsigned = size - (signed_size or 0)
         limit = max(0, min(settings.batch, settings.checkpoint_entries - unsigned))
         rows = await conn.fetch(_PENDING, limit) if limit else []
@@ -165,6 +164,7 @@ class Sequencer:
         if due:
             checkpoint = Checkpoint(settings.origin, size, tree.root(), now)
             await checkpoints.store(conn, settings.signing_key.sign(checkpoint))
+            self._accepted_size = size
             log.debug("signed the audit checkpoint at %d entries", size)
             return Batch(len(rows), limit, appended, None)
         if unsigned == 0:
@@ -199,13 +199,7 @@ class Sequencer:
             hashes,
             now,
         )
-        if completed:
-            await conn.execute(
-                _NODES,
-                [node.level for node, _ in completed],
-                [node.index for node, _ in completed],
-                [hash for _, hash in completed],
-            )
+        await tree_store.store_nodes(conn, completed)
         if logged:
             log.info("skipped %d events already in the audit log", len(logged))
         return len(fresh)

@@ -1,4 +1,5 @@
-"""svc_audit as the runtime starts it: intake consumers, the sequencer, AuditService."""
+"""svc_audit as the runtime starts it: the signing key checked against the log's (or changed on
+purpose), intake consumers, the sequencer, AuditService."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Sequence
 
 from svc_audit.history import History
 from svc_audit.intake import record
+from svc_audit.key_check import take_up_key
+from svc_audit.key_rotations import KeyRotations
 from svc_audit.sequencer import Sequencer
 from svc_audit.servicer import AuditServicer
 from svc_audit.settings import AuditSettings
@@ -22,11 +25,16 @@ SCHEMA = "audit"
 
 async def setup(parts: ServiceParts) -> Sequence[ServiceBinding]:
     settings = AuditSettings.from_env(parts.config.env)
+    await take_up_key(parts.pool, SCHEMA, settings)
     parts.consume([topics.TASK_EVENTS, topics.REMINDERS], record)
     parts.background("sequencer", Sequencer(parts.pool, SCHEMA, settings).run)
     tokens = PageTokens(parts.config.internal_secret, "todo.audit.v1.ListAuditEntries")
+    rotation_tokens = PageTokens(parts.config.internal_secret, "todo.audit.v1.ListKeyRotations")
     servicer = AuditServicer(
-        parts.pool, History(parts.pool, tokens), settings.signing_key.public_key
+        parts.pool,
+        History(parts.pool, tokens),
+        KeyRotations(parts.pool, rotation_tokens),
+        settings.signing_key.public_key,
     )
     return [
         ServiceBinding(

@@ -10,6 +10,7 @@ import grpc
 
 from svc_audit import checkpoints, tree_store
 from svc_audit.history import History, Query
+from svc_audit.key_rotations import KeyRotations
 from svc_audit.verification import verify_owner
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
 from todo_contracts.audit.v1 import audit_service_pb2_grpc
@@ -39,9 +40,16 @@ def _query(request: pb.ListAuditEntriesRequest) -> Query:
 
 
 class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
-    def __init__(self, pool: asyncpg.Pool[Any], entries: History, public_key: bytes) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool[Any],
+        entries: History,
+        rotations: KeyRotations,
+        public_key: bytes,
+    ) -> None:
         self._pool = pool
         self._entries = entries
+        self._rotations = rotations
         self._public_key = public_key
 
     async def ListAuditEntries(
@@ -125,3 +133,14 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         self, request: pb.VerifyAuditLogRequest, context: Context
     ) -> pb.VerifyAuditLogResponse:
         return await verify_owner(self._pool, current_user(), self._public_key)
+
+    async def ListKeyRotations(
+        self, request: pb.ListKeyRotationsRequest, context: Context
+    ) -> pb.ListKeyRotationsResponse:
+        current_user()
+        return await self._rotations.page(
+            request.from_tree_size,
+            request.to_tree_size,
+            size=page_size(request.page_size, default=DEFAULT_PAGE, maximum=MAX_PAGE),
+            token=request.page_token,
+        )

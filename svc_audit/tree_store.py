@@ -23,6 +23,9 @@ _NODES: Final = """
     LEFT JOIN tree_nodes n ON wanted.level > 0 AND n.level = wanted.level AND n.index = wanted.idx
     LEFT JOIN entries e ON wanted.level = 0 AND e.leaf_index = wanted.idx"""
 _SIZE: Final = "SELECT coalesce(max(leaf_index) + 1, 0) FROM entries"
+_STORE_NODES: Final = """
+    INSERT INTO tree_nodes (level, index, hash)
+    SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])"""
 
 
 class LogDamaged(DomainError):
@@ -65,6 +68,37 @@ async def frontier(conn: Connection, size: int) -> merkle.Frontier:
     return merkle.Frontier(size, [hashes[node] for node in nodes])
 
 
+async def appendable_frontier(
+    conn: Connection, size: int, signed_size: int | None, signed_root: bytes | None
+) -> merkle.Frontier:
+    """The frontier of a log of `size` entries whose latest checkpoint signed `signed_size`
+    entries with `signed_root`; LogDamaged when the log no longer holds what was signed
+    (appending would fork history)."""
+    if signed_size is not None and signed_size > size:
+        raise LogDamaged(
+            f"the audit log holds {size} entries but a checkpoint of {signed_size} was "
+            "signed: entries were removed; refusing to append behind a checkpoint"
+        )
+    tree = await frontier(conn, size)
+    if signed_size == size and tree.root() != signed_root:
+        raise LogDamaged(
+            f"the audit log's root at {size} entries is not the one its checkpoint signed: "
+            "entries were changed; refusing to append"
+        )
+    return tree
+
+
+async def store_nodes(conn: Connection, completed: Sequence[tuple[Node, bytes]]) -> None:
+    """Stores the interior nodes an append completed (`Frontier.append`)."""
+    if completed:
+        await conn.execute(
+            _STORE_NODES,
+            [node.level for node, _ in completed],
+            [node.index for node, _ in completed],
+            [hash for _, hash in completed],
+        )
+
+
 async def root_at(conn: Connection, size: int) -> bytes:
     """MTH of the first `size` leaves."""
     return (await frontier(conn, size)).root()
@@ -82,6 +116,14 @@ async def inclusion_proofs(
 ) -> list[list[bytes]]:
     """The audit paths of several leaves in the tree of `tree_size`, fetched together."""
     plans = [merkle.inclusion_ranges(index, tree_size) for index in leaf_indexes]
+    return await _proofs(conn, plans)
+
+
+async def inclusion_proofs_at(
+    conn: Connection, positions: Sequence[tuple[int, int]]
+) -> list[list[bytes]]:
+    """The audit paths of several (leaf index, tree size) pairs, fetched together."""
+    plans = [merkle.inclusion_ranges(index, tree_size) for index, tree_size in positions]
     return await _proofs(conn, plans)
 
 

@@ -3,8 +3,10 @@
 The same `LogVerifier` checks the latest checkpoint's signature (with this
 service's public key) and each of the owner's entries: the leaf rebuilt from
 the stored content, proven included from the stored tree, numbered with no
-gaps. The server holds no earlier checkpoint, so a rollback of the whole
-database is for the client's verifier (which keeps one) to catch.
+gaps. When the latest checkpoint is the one a rotation to this key was signed
+at (by the key it retired), the verifier starts from the retired key and
+follows that rotation. The server holds no earlier checkpoint, so a rollback
+of the whole database is for the client's verifier (which keeps one) to catch.
 """
 
 from __future__ import annotations
@@ -13,12 +15,42 @@ from typing import Any, Final
 
 import asyncpg
 
-from svc_audit import checkpoints, history, tree_store
-from svc_audit.sequencer import leaf_of
+from svc_audit import checkpoints, history, log_key, tree_store
+from svc_audit.history import leaf_of
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
-from todo_transparency.verification import EntryProof, LogVerifier, VerificationFailure
+from todo_runtime.db import Connection
+from todo_transparency.checkpoints import SignedCheckpoint
+from todo_transparency.rotations import KeyRotation, NotARotation
+from todo_transparency.verification import (
+    EntryProof,
+    LogVerifier,
+    RotationProof,
+    VerificationFailure,
+)
 
 CHUNK: Final = 500  # entries (and their proofs) read at a time
+
+
+async def _verifier(
+    conn: Connection, owner: str, public_key: bytes, latest: SignedCheckpoint
+) -> LogVerifier:
+    """A verifier that trusts `public_key`, led through the rotation to it when `latest` is
+    that rotation's checkpoint."""
+    pinned = LogVerifier(public_key, owner)
+    leaf = await log_key.rotation_leaf(conn, latest)
+    if leaf is None:
+        return pinned
+    try:
+        rotation = KeyRotation.from_leaf(leaf)
+    except NotARotation:
+        return pinned  # which then says what is wrong with `latest`
+    if rotation.new_key != public_key:
+        return pinned
+    verifier = LogVerifier(rotation.old_key, owner)
+    index = latest.tree_size - 1
+    [proof] = await tree_store.inclusion_proofs(conn, [index], latest.tree_size)
+    verifier.follow_rotation(RotationProof(leaf, index, latest, proof))
+    return verifier
 
 
 async def verify_owner(
@@ -34,6 +66,7 @@ async def verify_owner(
             return response
         response.checkpoint.CopyFrom(checkpoints.to_pb(latest))
         try:
+            verifier = await _verifier(conn, owner, public_key, latest)
             verifier.check_checkpoint(latest)
             after = 0
             while True:

@@ -9,8 +9,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from todo_runtime.config import Env, KafkaConfig
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from todo_runtime.config import Env
 from todo_runtime.endpoints import Endpoint
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.service import ServiceConfig
 
 TEST_SECRET = "test-internal-secret-0123456789"
@@ -55,6 +59,21 @@ class RunningTasks:
     address: str
     secret: str
     config: ServiceConfig
+
+
+async def health_status(address: str, name: str) -> str:
+    """What a gRPC server's health service says of `name` (SERVING, NOT_SERVING, SERVICE_UNKNOWN),
+    or UNREACHABLE; one Check with a short deadline, as a kubelet's probe makes it."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=name), timeout=1.0
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return "SERVICE_UNKNOWN"
+            return "UNREACHABLE"
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
 async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 15.0) -> None:

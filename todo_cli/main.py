@@ -16,12 +16,14 @@ import asyncpg
 
 from todo_cli import audit_verify, components, operations
 from todo_cli.database import EmbeddedPostgres
+from todo_cli.local_extra import LocalExtraMissing
 from todo_cli.settings import data_dir, stack_secrets
 from todo_cli.up import DEFAULT_BROKER_PORT, StackError, board_link, say, up
 from todo_runtime import topics
-from todo_runtime.config import ConfigError, Env, KafkaConfig
+from todo_runtime.config import ConfigError, Env
 from todo_runtime.dlq_replay import ReplayError, replay_dead_letters
 from todo_runtime.identity import identity_metadata
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.outbox import requeue_since
 from todo_runtime.tokens import issue_token
 from todo_runtime.validation import user_id_problem
@@ -72,7 +74,7 @@ def _kafka() -> KafkaConfig:
 
 
 def run_migrations() -> int:
-    """`todo migrate`: the chart's pre-install and pre-upgrade Job."""
+    """`todo migrate`: the chart's migration Job (post-install and pre-upgrade)."""
     try:
         applied = asyncio.run(operations.migrate_all(_database_url()))
     except (OSError, asyncpg.PostgresError) as error:
@@ -147,7 +149,7 @@ def run_up(without: frozenset[str]) -> int:
     """`todo up`, with a setting or port problem reported in one line."""
     try:
         return up(without)
-    except (StackError, ConfigError) as error:
+    except (StackError, ConfigError, LocalExtraMissing) as error:
         say(f"todo up: {error}")
         return 1
 
@@ -174,8 +176,9 @@ def verify_audit(url: str | None, token: str | None, user: str | None, key: str 
     except (audit_verify.AuditVerifyError, ValueError) as error:
         say(f"todo audit verify: {error}")
         return 2
-    if outcome.served_key != public_key_text(public_key):
-        say(f"warning: the server signs with key {outcome.served_key}, not the one you pinned")
+    if outcome.served_key != public_key_text(outcome.trusted_key):
+        trusted = "you pinned" if outcome.trusted_key == public_key else "its rotations lead to"
+        say(f"warning: the server signs with key {outcome.served_key}, not the one {trusted}")
     say(outcome.report())
     return 0 if outcome.failure is None else 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from gateway import rate_limit
 from todo_cli import components
 from todo_runtime import topics
-from todo_runtime.config import KafkaConfig
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.migrations import migrate
 from todo_runtime.service import migrate_service
 

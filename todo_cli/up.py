@@ -1,7 +1,9 @@
 """`todo up`: the whole stack on one machine, each part a supervised process.
 
 Order: PostgreSQL (embedded unless DATABASE_URL), the broker (embedded Tansu
-unless KAFKA_BOOTSTRAP_SERVERS), then every component. Each part that dies is
+unless KAFKA_BOOTSTRAP_SERVERS; every part inherits the Kafka security settings
+meant for a broker of yours), then every component. The embedded servers come
+from the `local` extra. Each part that dies is
 restarted with backoff; the services ride out the gap (database watch, outbox,
 topic epochs). Output is one line per part as it becomes ready, then one ready
 line. Ctrl-C or SIGTERM stops the parts in reverse order.
@@ -28,6 +30,7 @@ from todo_cli.settings import data_dir, stack_secrets, write_audit_public_key
 from todo_cli.supervisor import ProcessSpec, Supervised
 from todo_runtime.config import RUN_ID_ENV, Env
 from todo_runtime.endpoints import LOCALHOST
+from todo_runtime.kafka_settings import SECURITY_VARIABLES, KafkaSecurity
 from todo_runtime.logs import FORMAT_ENV, configure_logging
 from todo_runtime.service import Component, wait_for_stop_signal
 from todo_runtime.tokens import issue_token
@@ -97,7 +100,10 @@ def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = fro
                 )
             )
         )
-    if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+    if env.get("KAFKA_BOOTSTRAP_SERVERS"):
+        KafkaSecurity.from_env(settings)  # a broker of yours: its security settings must work
+    else:
+        refuse_security_without_broker(env)
         broker = EmbeddedBroker(
             LOCALHOST, settings.integer("TODO_BROKER_PORT", DEFAULT_BROKER_PORT)
         )
@@ -193,6 +199,18 @@ async def run(stack: Stack, directory: Path) -> None:
         for runner in runners:
             runner.cancel()
         await asyncio.gather(*runners, return_exceptions=True)
+
+
+def refuse_security_without_broker(env: dict[str, str]) -> None:
+    """Kafka security settings meant for a broker of yours, with none named: the embedded broker
+    speaks plaintext only, so they would be silently ignored."""
+    given = [name for name in SECURITY_VARIABLES if env.get(name, "").strip()]
+    if given:
+        raise StackError(
+            f"{', '.join(given)} set, but KAFKA_BOOTSTRAP_SERVERS is not: the embedded broker "
+            "speaks plaintext only; set KAFKA_BOOTSTRAP_SERVERS to the broker they are for, or "
+            "unset them"
+        )
 
 
 def board_link(gateway: str, token: str) -> str:

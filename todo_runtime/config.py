@@ -98,38 +98,6 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
-class KafkaConfig:
-    """Broker address and the client settings every producer and consumer shares.
-
-    `fetch_wait_max_ms`: how long the broker may hold a fetch that found no
-    record. Redpanda and Kafka answer as soon as a record arrives, so it only
-    bounds idle round trips; Tansu checks for records within a fraction of it,
-    so it also adds latency there (measured p50 per hop: 115 ms at 500 ms,
-    16 ms at 100 ms, 3 ms at 10 ms). Every idle consumer costs the broker a
-    fetch per interval: at 100 ms the idle stack's broker used 2.6% of a core,
-    at 500 ms 1.0%. Consumers that need low latency set their own.
-    """
-
-    bootstrap_servers: str
-    partitions: int
-    replication_factor: int
-    fetch_wait_max_ms: int
-    session_timeout_ms: int
-    assignment_strategy: str
-
-    @classmethod
-    def from_env(cls, env: Env) -> KafkaConfig:
-        return cls(
-            bootstrap_servers=env.text("KAFKA_BOOTSTRAP_SERVERS"),
-            partitions=env.integer("TODO_TOPIC_PARTITIONS", 3),
-            replication_factor=env.integer("TODO_TOPIC_REPLICATION", 1),
-            fetch_wait_max_ms=env.integer("TODO_KAFKA_FETCH_WAIT_MAX_MS", 500),
-            session_timeout_ms=env.integer("TODO_KAFKA_SESSION_TIMEOUT_MS", 6000),
-            assignment_strategy=env.text("TODO_KAFKA_ASSIGNMENT_STRATEGY", "range"),
-        )
-
-
-@dataclass(frozen=True)
 class GrpcServerConfig:
     """Where a service listens and how long it drains in-flight calls on stop."""
 

@@ -31,12 +31,13 @@ from google.protobuf.message import DecodeError
 
 from todo_runtime import metrics, request_context
 from todo_runtime.backoff import Backoff
+from todo_runtime.broker_health import BrokerHealth
 from todo_runtime.cloudevents import EventHeaders, EventHeadersError, read_headers
-from todo_runtime.config import KafkaConfig
 from todo_runtime.consumer_lag import ConsumerLag
 from todo_runtime.failures import PermanentError, describe, is_transient
+from todo_runtime.kafka_settings import KafkaConfig, client_settings
 from todo_runtime.producer import DeliveryError, EventProducer, Record
-from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL, dead_letter, ensure_topics
+from todo_runtime.topics import dead_letter, ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -103,24 +104,25 @@ def consumer_settings(
     A `fan_out` consumer (a group of one, see `EventConsumer`) starts at the end
     of every partition and commits nothing: nobody ever resumes from its offsets.
     """
-    return {
-        "bootstrap.servers": config.bootstrap_servers,
-        "group.id": group_id,
-        "client.id": group_id,
-        "enable.auto.commit": not fan_out,
-        "auto.commit.interval.ms": COMMIT_INTERVAL_MS,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "latest" if fan_out else "earliest",
-        "session.timeout.ms": config.session_timeout_ms,
-        "heartbeat.interval.ms": max(100, config.session_timeout_ms // 3),
-        "fetch.wait.max.ms": config.fetch_wait_max_ms
-        if fetch_wait_max_ms is None
-        else fetch_wait_max_ms,
-        "partition.assignment.strategy": config.assignment_strategy,
-        # Notice topics created after subscribing (or recreated after a broker restart) soon.
-        "topic.metadata.refresh.interval.ms": 5000,
-        "log_level": LIBRDKAFKA_LOG_LEVEL,
-    }
+    return client_settings(
+        config,
+        {
+            "group.id": group_id,
+            "client.id": group_id,
+            "enable.auto.commit": not fan_out,
+            "auto.commit.interval.ms": COMMIT_INTERVAL_MS,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "latest" if fan_out else "earliest",
+            "session.timeout.ms": config.session_timeout_ms,
+            "heartbeat.interval.ms": max(100, config.session_timeout_ms // 3),
+            "fetch.wait.max.ms": config.fetch_wait_max_ms
+            if fetch_wait_max_ms is None
+            else fetch_wait_max_ms,
+            "partition.assignment.strategy": config.assignment_strategy,
+            # Notice topics created after subscribing (or recreated after a broker restart) soon.
+            "topic.metadata.refresh.interval.ms": 5000,
+        },
+    )
 
 
 class EventConsumer:
@@ -134,7 +136,8 @@ class EventConsumer:
     `fetch_wait_max_ms` overrides the broker fetch wait of `config` (low for
     latency-sensitive consumers on brokers without long-poll wake-up);
     `batch_handler`, when given, applies the records of one fetch together (all
-    or none); if it fails they go through `handler` one at a time.
+    or none); if it fails they go through `handler` one at a time. `broker`
+    hears of the broker's refusals (TLS, credentials, ACLs) and of recoveries.
 
     `fan_out=True` makes a consumer that sees every record of every partition,
     from the moment it joined, whatever other processes consume: its group id
@@ -160,8 +163,11 @@ class EventConsumer:
         fan_out: bool = False,
         on_reassigned: Callable[[], None] | None = None,
         batch_handler: Callable[[Sequence[ReceivedEvent]], Awaitable[None]] | None = None,
+        broker: BrokerHealth | None = None,
     ) -> None:
-        self._lag = ConsumerLag(group_id)  # without a fan-out consumer's unique suffix
+        self._lag = ConsumerLag(group_id)
+        self._broker = broker
+        self._source = f"consumer {group_id}"  # without a fan-out consumer's unique suffix
         if fan_out:
             group_id = f"{group_id}-{uuid.uuid4().hex[:12]}"
         self._config = config
@@ -189,7 +195,11 @@ class EventConsumer:
     async def wait_assigned(self, timeout: float) -> None:  # noqa: ASYNC109 - a test helper
         """Waits until the group gave this consumer its first assignment (for tests)."""
         async with asyncio.timeout(timeout):
-            await self._assigned.wait()
+            await self.assigned()
+
+    async def assigned(self) -> None:
+        """Returns once the group gave this consumer its first assignment."""
+        await self._assigned.wait()
 
     async def run(self) -> None:
         """Consumes until cancelled; broker outages are logged once and waited out."""
@@ -330,7 +340,7 @@ class EventConsumer:
     async def _dead_letter(self, message: Message, error: BaseException, *, attempts: int) -> None:
         """Publishes the record to its DLQ, retrying until the broker acknowledges it."""
         if self._dlq is None:  # created on first use: most consumers never dead-letter
-            self._dlq = EventProducer(self._config, f"{self._group_id}-dlq")
+            self._dlq = EventProducer(self._config, f"{self._group_id}-dlq", broker=self._broker)
         topic = message.topic() or ""
         metrics.DEAD_LETTERS.labels(self._group_id, topic).inc()
         headers = [
@@ -383,6 +393,8 @@ class EventConsumer:
         self._report(error)
 
     def _report(self, error: KafkaError) -> None:
+        if self._broker is not None:
+            self._broker.report(self._source, error)
         if self._outage_since is None:
             self._outage_since = time.monotonic()
             log.warning("consumer %s: %s; will keep retrying", self._group_id, error.str())
@@ -390,6 +402,8 @@ class EventConsumer:
             log.debug("consumer %s: %s", self._group_id, error.str())
 
     def _recovered(self) -> None:
+        if self._broker is not None:
+            self._broker.cleared(self._source)
         if self._outage_since is not None:
             log.info(
                 "consumer %s: consuming again after %.1f s",

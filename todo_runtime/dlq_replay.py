@@ -22,10 +22,10 @@ from confluent_kafka import (
     TopicPartition,
 )
 
-from todo_runtime.config import KafkaConfig
 from todo_runtime.consumer import DLQ_HEADER_PREFIX, DLQ_ORIGINAL_TOPIC, header_pairs
+from todo_runtime.kafka_settings import KafkaConfig, client_settings
 from todo_runtime.producer import producer_settings
-from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL, dead_letter
+from todo_runtime.topics import dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,16 @@ def replay_dead_letters(config: KafkaConfig, topic: str, *, idle: float = 3.0) -
     Stops once no record arrived for `idle` seconds.
     """
     consumer = Consumer(
-        {
-            "bootstrap.servers": config.bootstrap_servers,
-            "group.id": REPLAY_GROUP,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "session.timeout.ms": config.session_timeout_ms,
-            "fetch.wait.max.ms": 100,
-            "log_level": LIBRDKAFKA_LOG_LEVEL,
-        }
+        client_settings(
+            config,
+            {
+                "group.id": REPLAY_GROUP,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": config.session_timeout_ms,
+                "fetch.wait.max.ms": 100,
+            },
+        )
     )
     producer = Producer(producer_settings(config, REPLAY_GROUP))
     replayed = 0

@@ -31,6 +31,9 @@ from todo_runtime.failures import describe, is_transient
 log = logging.getLogger(__name__)
 
 _MAX_MESSAGE = 1000
+# SERVING while the process and its event loop run (the health servicer answers on that loop):
+# what liveness and startup probes ask. The empty name and the service names are readiness.
+LIVENESS: Final = "todo.liveness"
 _PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
@@ -224,13 +227,18 @@ class GrpcServer:
         self._names = ["", *names]
 
     async def set_serving(self, serving: bool) -> None:
-        status = (
+        """Readiness: the empty name, every service's name and the extra names."""
+        for name in self._names:
+            await self.set_status(name, serving)
+
+    async def set_status(self, name: str, serving: bool) -> None:
+        """One health name's status (e.g. `todo.broker`, which readiness does not follow)."""
+        await self.health.set(
+            name,
             health_pb2.HealthCheckResponse.SERVING
             if serving
-            else health_pb2.HealthCheckResponse.NOT_SERVING
+            else health_pb2.HealthCheckResponse.NOT_SERVING,
         )
-        for name in self._names:
-            await self.health.set(name, status)
 
     async def stop(self, grace: float) -> None:
         """Reports NOT_SERVING, then lets in-flight calls finish for up to `grace` seconds."""
@@ -248,9 +256,9 @@ async def start_server(
 ) -> GrpcServer:
     """Builds and starts the server on `config.host:config.port` (port 0 = any free port).
 
-    `health_names` are extra health service names that report the same status
-    (`todo up` asks for its run's name, so it never mistakes another stack's
-    server for its own).
+    `health_names` are extra health service names that report the readiness
+    status (`todo up` asks for its run's name, so it never mistakes another
+    stack's server for its own). `LIVENESS` is SERVING from the start.
     """
     # The tracing interceptor (if on) comes first, so the guard and the servicer run in its span.
     server = grpc.aio.server(
@@ -275,4 +283,5 @@ async def start_server(
     await server.start()
     started = GrpcServer(server, port, health, [*names, *health_names])
     await started.set_serving(False)
+    await started.set_status(LIVENESS, True)
     return started

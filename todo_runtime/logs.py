@@ -8,15 +8,20 @@ for and, in a consumer, the event it is about (`request_context`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Final
 
 from todo_runtime import request_context
 from todo_runtime.config import ConfigError, Env
 
+log = logging.getLogger(__name__)
+
 FORMAT_ENV: Final = "TODO_LOG_FORMAT"
+BAD_SETTINGS_EXIT: Final = 2  # the exit status of a process stopped by a setting
 FORMATS: Final = ("json", "text")
 _CONTEXT_FIELDS: Final = ("correlation_id", "event_id", "topic")
 
@@ -84,3 +89,15 @@ def configure_logging(component: str) -> None:
     # asyncpg logs every failed attempt to refill its pool, with a traceback, all through a
     # database outage; the service's database watch reports the outage once instead.
     logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def stop_on_bad_settings(component: str) -> Iterator[None]:
+    """A setting that cannot work stops the process at start with one line naming the variable
+    (exit status 2), never a traceback: the line is what `kubectl logs` shows an operator. Before
+    logging is configured (a bad TODO_LOG_FORMAT) the line goes to stderr as it is."""
+    try:
+        yield
+    except ConfigError as error:
+        log.critical("%s cannot start: %s", component, error)
+        raise SystemExit(BAD_SETTINGS_EXIT) from None

@@ -40,6 +40,16 @@ GRAPHQL_ERRORS: Final = Counter(
     "todo_graphql_errors", "Errors in GraphQL answers, by extensions.code", ["code"]
 )
 
+# The broker connection (todo_runtime.broker_health), apart from readiness.
+BROKER_UP: Final = Gauge(
+    "todo_broker_up", "1 while the broker accepts this component (reachable, TLS, SASL, ACLs)"
+)
+BROKER_FAILURES: Final = Counter(
+    "todo_broker_failures",
+    "Failed broker checks and refused client requests, by reason "
+    "(unreachable, tls, authentication, authorization)",
+    ["reason"],
+)
 # Consumers (todo_runtime.consumer_lag): one series per partition currently assigned.
 CONSUMER_LAG: Final = Gauge(
     "todo_consumer_lag",

@@ -37,8 +37,8 @@ from google.protobuf.message import Message
 from todo_runtime import metrics, request_context
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers
-from todo_runtime.config import KafkaConfig
 from todo_runtime.db import Connection, release_session_lock, unlisten
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.producer import DeliveryError, EventProducer, Record
 from todo_runtime.topic_epochs import TopicEpochError, TopicEpochs
 from todo_runtime.topics import ensure_topics

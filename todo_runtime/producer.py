@@ -18,8 +18,8 @@ from typing import Final
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from todo_runtime import request_context, tracing
-from todo_runtime.config import KafkaConfig
-from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL
+from todo_runtime.broker_health import BrokerHealth
+from todo_runtime.kafka_settings import KafkaConfig, client_settings
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +83,22 @@ def producer_settings(
     before its delivery fails and the caller decides what to do (the outbox keeps
     it and retries with a fresh client; librdkafka's own default is 5 minutes).
     """
-    return {
-        "bootstrap.servers": config.bootstrap_servers,
-        "client.id": client_id,
-        "enable.idempotence": True,
-        "acks": "all",
-        "linger.ms": 5,
-        "max.in.flight.requests.per.connection": 5,
-        "message.timeout.ms": message_timeout_ms,
-        # Topics are created with the configured partition count by ensure_topics,
-        # never implicitly by a produce to a missing topic.
-        "allow.auto.create.topics": False,
-        # Report a missing topic after 1 s instead of holding records for 30 s.
-        "topic.metadata.propagation.max.ms": min(1000, message_timeout_ms),
-        "log_level": LIBRDKAFKA_LOG_LEVEL,
-    }
+    return client_settings(
+        config,
+        {
+            "client.id": client_id,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "max.in.flight.requests.per.connection": 5,
+            "message.timeout.ms": message_timeout_ms,
+            # Topics are created with the configured partition count by ensure_topics,
+            # never implicitly by a produce to a missing topic.
+            "allow.auto.create.topics": False,
+            # Report a missing topic after 1 s instead of holding records for 30 s.
+            "topic.metadata.propagation.max.ms": min(1000, message_timeout_ms),
+        },
+    )
 
 
 class EventProducer:
@@ -117,8 +118,16 @@ class EventProducer:
     """
 
     def __init__(
-        self, config: KafkaConfig, client_id: str, *, message_timeout_ms: int = 10_000
+        self,
+        config: KafkaConfig,
+        client_id: str,
+        *,
+        message_timeout_ms: int = 10_000,
+        broker: BrokerHealth | None = None,
     ) -> None:
+        """`broker` hears of refusals (TLS, credentials, ACLs) and of deliveries that worked."""
+        self._broker = broker
+        self._source = f"producer {client_id}"
         self._settings = producer_settings(config, client_id, message_timeout_ms=message_timeout_ms)
         self._settings["error_cb"] = self._on_error
         self._report_wait = message_timeout_ms / 1000 + 5.0
@@ -137,6 +146,8 @@ class EventProducer:
         """
         if error.code() in _DISCONNECTED:
             self.disconnects += 1
+        if self._broker is not None:
+            self._broker.report(self._source, error)
         if error.fatal():
             log.error("Kafka producer failed fatally, will recreate it: %s", error.str())
             self._stale = True
@@ -164,9 +175,21 @@ class EventProducer:
                 outcomes[index] = DeliveryError(
                     KafkaError._TIMED_OUT, "_TIMED_OUT", "no delivery report"
                 )
-            if any(outcome is not None for outcome in outcomes):
+            failures = [outcome for outcome in outcomes if outcome is not None]
+            if failures:
                 self._stale = True
+            self._report(failures)
             return outcomes
+
+    def _report(self, failures: list[BaseException]) -> None:
+        """Tells the broker health what the broker made of this send."""
+        if self._broker is None:
+            return
+        if not failures:
+            self._broker.cleared(self._source)
+        for failure in failures:
+            if isinstance(failure, DeliveryError):
+                self._broker.report(self._source, KafkaError(failure.code, str(failure)))
 
     def _produce_all(
         self,

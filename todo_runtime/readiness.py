@@ -45,6 +45,12 @@ class Readiness:
             )
         self._changed.set()
 
+    def require(self, condition: str) -> None:
+        """Adds a condition that must hold before the service first serves (like `started`, it is
+        no failure while it does not hold yet)."""
+        self._conditions.setdefault(condition, False)
+        self._changed.set()
+
     def mark_started(self) -> None:
         self.set("started", True)
 

@@ -8,6 +8,11 @@ relay, topics, retention sweep, database watch, the service's own parts,
 gRPC (health, reflection, identity), and readiness. `stop()` undoes it in
 reverse: NOT_SERVING and drain, cancel loops, flush the producer, close the pool.
 
+Health names: the process (`todo.liveness`), what it serves now (readiness:
+the empty name and each gRPC service's name; NOT_SERVING while its database is
+unreachable), and its broker connection (`todo.broker`), which readiness does
+not follow: writes go on into the outbox while the broker is away.
+
 Background loops are supervised: a loop that crashes turns the service
 NOT_SERVING, is logged, and restarts with backoff.
 """
@@ -15,6 +20,7 @@ NOT_SERVING, is logged, and restarts with backoff.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -29,12 +35,13 @@ import uvloop
 
 from todo_runtime import retention, topics
 from todo_runtime.backoff import Backoff
+from todo_runtime.broker_health import HEALTH_NAME as BROKER_HEALTH_NAME
+from todo_runtime.broker_health import BrokerHealth
 from todo_runtime.config import (
     RUN_ID_ENV,
     DatabaseConfig,
     Env,
     GrpcServerConfig,
-    KafkaConfig,
     internal_secret,
 )
 from todo_runtime.consumer import EventConsumer, ReceivedEvent
@@ -44,7 +51,8 @@ from todo_runtime.endpoints import Endpoint
 from todo_runtime.failures import describe, is_transient
 from todo_runtime.grpc_client import CallContext, open_channel
 from todo_runtime.grpc_server import GrpcServer, ServiceBinding, start_server
-from todo_runtime.logs import configure_logging
+from todo_runtime.kafka_settings import KafkaConfig
+from todo_runtime.logs import configure_logging, stop_on_bad_settings
 from todo_runtime.metrics import serve_metrics
 from todo_runtime.migrations import MigrationSet, migrate
 from todo_runtime.offload import Offload
@@ -143,12 +151,15 @@ class ServiceParts:
         config: ServiceConfig,
         pool: asyncpg.Pool[Any] | None,
         producer: EventProducer,
+        *,
         runner: _Runner,
+        broker: BrokerHealth,
     ) -> None:
         self.definition = definition
         self.config = config
         self._pool = pool
         self.producer = producer
+        self.broker = broker
         self.calls = CallContext(config.internal_secret, config.grpc_timeout)
         self.offload = Offload(definition.name)
         runner.stack.callback(self.offload.close)
@@ -184,6 +195,7 @@ class ServiceParts:
             producer_for_dlq=self.producer,
             fetch_wait_max_ms=fetch_wait_max_ms,
             batch_handler=apply.batch,
+            broker=self.broker,
         )
         self.background(f"consumer {group}", consumer.run)
         return consumer
@@ -210,8 +222,20 @@ class ServiceParts:
             fetch_wait_max_ms=fetch_wait_max_ms,
             fan_out=True,
             on_reassigned=on_reassigned,
+            broker=self.broker,
         )
-        self.background(f"fan-out consumer {self.definition.name}", consumer.run)
+        name = f"fan-out consumer {self.definition.name}"
+        self.background(name, consumer.run)
+        # A fan-out consumer starts at the end of each partition once assigned: what is published
+        # before that, it never sees. Not ready until then, so "ready" means live updates flow.
+        readiness, condition = self._runner.readiness, f"{name} assigned"
+        readiness.require(condition)
+
+        async def ready_once_assigned() -> None:
+            await consumer.assigned()
+            readiness.set(condition, True)
+
+        self._runner.spawn(condition, ready_once_assigned())
         return consumer
 
     def background(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -260,11 +284,12 @@ class _Runner:
 
 
 class RunningService:
-    """A started service: its gRPC port, its readiness, and `stop()`."""
+    """A started service: its gRPC port, its readiness, its broker connection, and `stop()`."""
 
-    def __init__(self, runner: _Runner, port: int) -> None:
+    def __init__(self, runner: _Runner, port: int, broker: BrokerHealth) -> None:
         self._runner = runner
         self.port = port
+        self.broker = broker
 
     @property
     def readiness(self) -> Readiness:
@@ -295,10 +320,12 @@ async def _start(
             definition.name, lambda: _open_database(definition, config.database)
         )
         stack.push_async_callback(pool.close)
-    producer = EventProducer(config.kafka, client_id=definition.name)
+    broker = BrokerHealth(definition.name, config.kafka, definition.topics)
+    runner.background("broker watch", broker.run)
+    producer = EventProducer(config.kafka, client_id=definition.name, broker=broker)
     stack.push_async_callback(producer.close)
     runner.spawn("readiness", runner.readiness.run())
-    parts = ServiceParts(definition, config, pool, producer, runner)
+    parts = ServiceParts(definition, config, pool, producer, runner=runner, broker=broker)
     runner.spawn("topics", _create_topics(config.kafka, definition.topics))
     if pool is not None:
         _start_database_parts(parts, pool, producer, runner)
@@ -307,9 +334,10 @@ async def _start(
     server = await start_server(config.grpc, config.internal_secret, bindings, extra_names)
     runner.server = server
     stack.push_async_callback(server.stop, config.grpc.grace_seconds)
+    broker.use_publisher(functools.partial(server.set_status, BROKER_HEALTH_NAME))
     runner.readiness.mark_started()
     log.info("%s serving gRPC on %s:%d", definition.name, config.grpc.host, server.port)
-    return RunningService(runner, server.port)
+    return RunningService(runner, server.port, broker)
 
 
 def _start_database_parts(
@@ -403,7 +431,10 @@ def serve(definition: ServiceDefinition) -> None:
         finally:
             await service.stop()
 
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+    with (
+        stop_on_bad_settings(definition.name),
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
         runner.run(main())
 
 

@@ -21,9 +21,9 @@ from typing import Any, Final
 from confluent_kafka import KafkaError, KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient
 
-from todo_runtime.config import KafkaConfig
 from todo_runtime.db import Connection
-from todo_runtime.topics import LIBRDKAFKA_LOG_LEVEL, TopicError, ensure_topics
+from todo_runtime.kafka_settings import KafkaConfig, client_settings
+from todo_runtime.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,7 @@ def _describe(
     config: KafkaConfig, topics: Sequence[str]
 ) -> tuple[dict[str, str | None], list[str]]:
     """topic → id (None when the broker has no ids), and the topics that do not exist."""
-    admin = AdminClient(
-        {"bootstrap.servers": config.bootstrap_servers, "log_level": LIBRDKAFKA_LOG_LEVEL}
-    )
+    admin = AdminClient(client_settings(config))
     futures: dict[str, Future[Any]] = admin.describe_topics(
         TopicCollection(list(topics)), request_timeout=_TIMEOUT
     )

@@ -16,7 +16,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it implicitly
 
-from todo_runtime.config import KafkaConfig
+from todo_runtime.kafka_settings import KafkaConfig, client_settings
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,6 @@ TASK_UPDATES: Final = "task-updates"
 REMINDERS: Final = "reminders"
 AUDIT_CHECKPOINTS: Final = "audit-checkpoints"
 ALL_TOPICS: Final = (TASK_EVENTS, TASK_UPDATES, REMINDERS)
-
-# librdkafka logs every failed connection attempt (several lines a second while
-# a broker is down); our clients report outages once through error callbacks
-# instead, so only critical library messages are kept.
-LIBRDKAFKA_LOG_LEVEL: Final = 2
 
 
 class TopicError(RuntimeError):
@@ -46,9 +41,7 @@ def ensure_topics(config: KafkaConfig, topics: Iterable[str], timeout: float = 1
     names = sorted(set(topics))
     if not names:
         return
-    admin = AdminClient(
-        {"bootstrap.servers": config.bootstrap_servers, "log_level": LIBRDKAFKA_LOG_LEVEL}
-    )
+    admin = AdminClient(client_settings(config))
     requested = [NewTopic(name, config.partitions, config.replication_factor) for name in names]
     futures: dict[str, Future[None]] = admin.create_topics(
         requested, request_timeout=timeout, operation_timeout=timeout

@@ -1,13 +1,19 @@
 """Verifying one user's audit log against a signed checkpoint, trusting nothing else.
 
-A `LogVerifier` holds what the verifier trusts: the public key it pinned and
-the last checkpoint it verified (with how many of the owner's entries that
-checkpoint covered). It is fed the server's answers, in order: the latest
-checkpoint with a consistency proof from the held one, then the owner's
-entries oldest first, each with an inclusion proof. The first thing that
-does not verify raises `VerificationFailure` naming it:
+A `LogVerifier` holds what the verifier trusts: the public key it pinned (or
+the key it followed the log's key rotations to) and the last checkpoint it
+verified (with how many of the owner's entries that checkpoint covered). It is
+fed the server's answers, in order: the key rotations after the held
+checkpoint, each with the checkpoint the retiring key signed at it (see
+`todo_transparency.rotations`); the latest checkpoint with a consistency proof
+from the last one trusted; then the owner's entries oldest first, each with an
+inclusion proof. The first thing that does not verify raises
+`VerificationFailure` naming it:
 
-- a checkpoint not signed by the pinned key (forged, or rewritten without the key);
+- a key rotation whose checkpoint the trusted key did not sign, that is not
+  included in that checkpoint, whose checkpoint is not consistent with the one
+  trusted before, or that retires another key than the trusted one (forged);
+- a checkpoint not signed by the trusted key (forged, or rewritten without the key);
 - a checkpoint smaller than the held one, or not consistent with it (rolled back,
   truncated, or history rewritten);
 - an entry whose content does not hash to a leaf of the signed tree (changed);
@@ -20,27 +26,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from todo_transparency.checkpoints import SignedCheckpoint
+from todo_transparency.checkpoints import SignedCheckpoint, key_id
 from todo_transparency.entries import AuditLeaf
 from todo_transparency.merkle import ProofError, check_consistency, root_from_inclusion_proof
+from todo_transparency.rotations import KeyRotation, NotARotation
 
 
 class VerificationFailure(Exception):
-    """What failed first: an entry (`entry_id`) or, when that is None, a checkpoint."""
+    """What failed first: an entry (`entry_id`), a key rotation (`rotation_index`, its leaf
+    index) or, when both are None, a checkpoint."""
 
-    def __init__(self, reason: str, entry_id: str | None = None) -> None:
+    def __init__(
+        self, reason: str, entry_id: str | None = None, *, rotation_index: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.entry_id = entry_id
+        self.rotation_index = rotation_index
 
 
 @dataclass(frozen=True)
 class Held:
-    """What a verifier keeps between runs: the checkpoint it verified and how many of the
-    owner's entries that checkpoint covered."""
+    """What a verifier keeps between runs: the checkpoint it verified, how many of the
+    owner's entries that checkpoint covered, and the key later checkpoints must be signed by
+    (`trusted_key`, followed through rotations from `pinned_key`; None: the pinned key)."""
 
     checkpoint: SignedCheckpoint
     entries: int
+    trusted_key: bytes | None = None
+    pinned_key: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -53,18 +67,55 @@ class EntryProof:
     proof: Sequence[bytes] | None  # None: the entry is newer than the checkpoint
 
 
+@dataclass(frozen=True)
+class RotationProof:
+    """A key rotation entry as served: its leaf (rebuilt from the content shown), its position,
+    the checkpoint signed at the rotation (by the key it retires) and the entry's inclusion
+    proof in that checkpoint."""
+
+    leaf: AuditLeaf
+    leaf_index: int
+    checkpoint: SignedCheckpoint
+    proof: Sequence[bytes]
+
+
 class LogVerifier:
     """Checks one owner's log; see the module docstring. Parameters: `public_key` the pinned
-    Ed25519 key, `owner` whose entries these must be, `held` the last verified state (if any)."""
+    Ed25519 key, `owner` whose entries these must be, `held` the last verified state (if any;
+    the key it followed to counts only while the same key is pinned: a re-pinned key is
+    trusted as given)."""
 
     def __init__(self, public_key: bytes, owner: str, held: Held | None = None) -> None:
-        self._public_key = public_key
+        self._pinned = public_key
+        self._trusted = public_key
+        if held is not None and held.trusted_key is not None and held.pinned_key == public_key:
+            self._trusted = held.trusted_key
         self._owner = owner
         self._held = held
+        self._anchor = held.checkpoint if held is not None else None
+        # Whether the anchor was verified under this pin (then it is accepted as it is).
+        self._anchor_pinned = held is not None and held.pinned_key == public_key
+        self._rotations = 0
         self._checkpoint: SignedCheckpoint | None = None
         self._covered = 0
         self._pending = 0
         self._last_index = -1
+
+    @property
+    def trusted_key(self) -> bytes:
+        """The key the next checkpoint must be signed by."""
+        return self._trusted
+
+    @property
+    def anchor_size(self) -> int:
+        """The size of the last checkpoint trusted (held, or a followed rotation's; 0: none):
+        the next rotation comes after it, the next checkpoint extends it."""
+        return self._anchor.tree_size if self._anchor is not None else 0
+
+    @property
+    def rotations(self) -> int:
+        """Key rotations followed in this run."""
+        return self._rotations
 
     @property
     def entries(self) -> int:
@@ -76,32 +127,106 @@ class LogVerifier:
         """The owner's entries seen that the checkpoint does not cover yet."""
         return self._pending
 
+    def _trusted_name(self) -> str:
+        if self._trusted == self._pinned:
+            return "the pinned key"
+        return f"key {key_id(self._trusted)}, which the pinned key was rotated to"
+
+    def _anchor_name(self) -> str:
+        return (
+            "the checkpoint you hold" if self._rotations == 0 else "the last rotation's checkpoint"
+        )
+
+    def _check_extends(
+        self, checkpoint: SignedCheckpoint, consistency_proof: Sequence[bytes], what: str
+    ) -> None:
+        """Raises unless `checkpoint` extends the last one trusted (if any)."""
+        old = self._anchor
+        if old is None:
+            return
+        size = checkpoint.tree_size
+        if size < old.tree_size:
+            raise VerificationFailure(
+                f"the log shrank: {self._anchor_name()} covers {old.tree_size} entries, "
+                f"{what} only {size} (rolled back or truncated)"
+            )
+        try:
+            check_consistency(
+                old.tree_size, size, old.root_hash, checkpoint.root_hash, consistency_proof
+            )
+        except ProofError as error:
+            raise VerificationFailure(
+                f"{what} of size {size} is not consistent with {self._anchor_name()} "
+                f"(size {old.tree_size}): {error} (history was rewritten)"
+            ) from None
+
+    def follow_rotation(
+        self, rotation: RotationProof, consistency_proof: Sequence[bytes] = ()
+    ) -> None:
+        """Trusts the rotation's new key once the key trusted now has signed the rotation's
+        checkpoint, which includes the rotation entry and extends the last checkpoint trusted
+        (`consistency_proof` from it). Rotations come oldest first, before `check_checkpoint`."""
+        if self._checkpoint is not None:
+            raise RuntimeError("follow rotations before check_checkpoint")
+        index = rotation.leaf_index
+        checkpoint = rotation.checkpoint
+        size = checkpoint.tree_size
+        if index < self.anchor_size:
+            raise VerificationFailure(
+                f"the rotation is not after {self._anchor_name()} (size {self.anchor_size})",
+                rotation_index=index,
+            )
+        try:
+            change = KeyRotation.from_leaf(rotation.leaf)
+        except NotARotation as error:
+            raise VerificationFailure(
+                f"the entry is not a key rotation: {error}", rotation_index=index
+            ) from None
+        if change.old_key != self._trusted:
+            raise VerificationFailure(
+                f"the rotation retires key {key_id(change.old_key)}, not the key you trust "
+                f"({key_id(self._trusted)})",
+                rotation_index=index,
+            )
+        if not checkpoint.verifies_with(self._trusted):
+            raise VerificationFailure(
+                f"the rotation's checkpoint (size {size}) is not signed by {self._trusted_name()}",
+                rotation_index=index,
+            )
+        try:
+            self._check_extends(checkpoint, consistency_proof, "the rotation's checkpoint")
+        except VerificationFailure as failure:
+            raise VerificationFailure(failure.reason, rotation_index=index) from None
+        try:
+            root = root_from_inclusion_proof(index, size, rotation.leaf.hash(), rotation.proof)
+        except ProofError as error:
+            raise VerificationFailure(
+                f"the rotation is not proven included in its checkpoint: {error}",
+                rotation_index=index,
+            ) from None
+        if root != checkpoint.root_hash:
+            raise VerificationFailure(
+                f"the rotation entry is not a leaf of its checkpoint's tree (size {size})",
+                rotation_index=index,
+            )
+        self._trusted = change.new_key
+        self._anchor = checkpoint
+        self._anchor_pinned = True
+        self._rotations += 1
+
     def check_checkpoint(
         self, checkpoint: SignedCheckpoint, consistency_proof: Sequence[bytes] = ()
     ) -> None:
-        """Accepts `checkpoint` if the pinned key signed it and it extends the held one."""
-        size = checkpoint.tree_size
-        if not checkpoint.verifies_with(self._public_key):
-            raise VerificationFailure(
-                f"the checkpoint of size {size} is not signed by the pinned key"
-            )
-        held = self._held
-        if held is not None:
-            old = held.checkpoint
-            if size < old.tree_size:
+        """Accepts `checkpoint` if the trusted key signed it and it extends the last one trusted
+        (the held one or the last rotation's). That one itself, verified under the same pin, is
+        accepted as it is: a rotation's checkpoint is signed by the key it retired."""
+        if not (self._anchor_pinned and checkpoint == self._anchor):
+            if not checkpoint.verifies_with(self._trusted):
                 raise VerificationFailure(
-                    f"the log shrank: the checkpoint you hold covers {old.tree_size} entries, "
-                    f"the latest only {size} (rolled back or truncated)"
+                    f"the checkpoint of size {checkpoint.tree_size} is not signed by "
+                    f"{self._trusted_name()}"
                 )
-            try:
-                check_consistency(
-                    old.tree_size, size, old.root_hash, checkpoint.root_hash, consistency_proof
-                )
-            except ProofError as error:
-                raise VerificationFailure(
-                    f"the checkpoint of size {size} is not consistent with the one you hold "
-                    f"(size {old.tree_size}): {error} (history was rewritten)"
-                ) from None
+            self._check_extends(checkpoint, consistency_proof, "the latest checkpoint")
         self._checkpoint = checkpoint
 
     def check_entry(self, entry: EntryProof) -> None:
@@ -156,4 +281,4 @@ class LogVerifier:
                 f"{held.entries} of your entries, the log now has {self._covered} "
                 "(tail truncated or rolled back)"
             )
-        return Held(checkpoint, self._covered)
+        return Held(checkpoint, self._covered, self._trusted, self._pinned)

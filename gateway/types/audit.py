@@ -21,6 +21,7 @@ from todo_contracts.audit.v1 import checkpoint_pb2
 Info = strawberry.Info[GatewayContext, None]
 # GraphQL's Int is 32 bits: tree sizes and positions beyond it cannot be asked for.
 MAX_INT = 2**31 - 1
+DEFAULT_PAGE_SIZE = 50
 
 
 def b64(data: bytes) -> str:
@@ -50,6 +51,17 @@ class FieldChange:
         "(2026-03-01T09:00:00+01:00[Europe/Berlin]), lists and recurrence as JSON."
     )
     after: str | None = strawberry.field(description="The value after; null when it has none.")
+
+
+def field_changes(changes: Sequence[pb.FieldChange]) -> list[FieldChange]:
+    return [
+        FieldChange(
+            field=change.field,
+            before=change.before if change.HasField("before") else None,
+            after=change.after if change.HasField("after") else None,
+        )
+        for change in changes
+    ]
 
 
 @strawberry.type(description="Proof that an entry is a leaf of a tree size (RFC 9162 §2.1.3).")
@@ -168,14 +180,7 @@ class AuditEntry(Node):
             task_id=ids.encode(ids.TASK, message.task_id),
             actor=message.actor,
             at=from_timestamp(message.time),
-            changes=[
-                FieldChange(
-                    field=change.field,
-                    before=change.before if change.HasField("before") else None,
-                    after=change.after if change.HasField("after") else None,
-                )
-                for change in message.changes
-            ],
+            changes=field_changes(message.changes),
             owner_id=message.owner_id,
             owner_sequence=message.owner_sequence,
             leaf_index=message.leaf_index,
@@ -275,6 +280,118 @@ async def consistency_proof(
 
 
 @strawberry.type(
+    description="A change of the audit log's signing key: an entry of the log itself (no "
+    "user's) that names the retired and the new public key, and the checkpoint the retired key "
+    "signed at it. A verifier that trusts the old key follows it to the new one."
+)
+class AuditKeyRotation:
+    leaf_index: int = strawberry.field(description="The rotation entry's position in the log.")
+    event_id: strawberry.ID = strawberry.field(description="The entry's event id.")
+    type: str = strawberry.field(description="Always todo.audit.key.rotated.")
+    task_id: str = strawberry.field(
+        description="The nil UUID (00000000-0000-0000-0000-000000000000): no task."
+    )
+    actor: str = strawberry.field(description="Always operator.")
+    at: datetime = strawberry.field(description="When the key was rotated.")
+    owner_id: str = strawberry.field(description="Empty: the log's own entries are no user's.")
+    owner_sequence: int = strawberry.field(
+        description="1 for the log's first entry about itself, then 2, 3, ..."
+    )
+    changes: list[FieldChange] = strawberry.field(
+        description="One change: field signing_key, before the retired public key, after the "
+        "new one (base64 of the raw 32 bytes). The leaf is rebuilt from these fields as an "
+        "AuditEntry's is."
+    )
+    checkpoint: AuditCheckpoint = strawberry.field(
+        description="The checkpoint signed at the rotation, by the retired key: the first to "
+        "cover the entry (treeSize = leafIndex + 1). Later ones are signed by the new key."
+    )
+    inclusion_proof: InclusionProof = strawberry.field(
+        description="Proof that the entry is in that checkpoint's tree."
+    )
+
+    @classmethod
+    def from_pb(cls, message: pb.KeyRotation) -> AuditKeyRotation:
+        entry = message.entry
+        return cls(
+            leaf_index=entry.leaf_index,
+            event_id=strawberry.ID(entry.event_id),
+            type=entry.type,
+            task_id=entry.task_id,
+            actor=entry.actor,
+            at=from_timestamp(entry.time),
+            owner_id=entry.owner_id,
+            owner_sequence=entry.owner_sequence,
+            changes=field_changes(entry.changes),
+            checkpoint=AuditCheckpoint.from_pb(message.checkpoint),
+            inclusion_proof=InclusionProof(
+                leaf_index=entry.leaf_index,
+                tree_size=message.checkpoint.tree_size,
+                hashes=b64_list(message.inclusion_proof),
+            ),
+        )
+
+
+@strawberry.type(description="One rotation in an AuditKeyRotationConnection page.")
+class AuditKeyRotationEdge:
+    cursor: str = strawberry.field(description="This rotation's position in the list.")
+    node: AuditKeyRotation = strawberry.field(description="The rotation.")
+
+
+@strawberry.type(description="A page of key rotations, oldest first (Relay cursor connection).")
+class AuditKeyRotationConnection:
+    edges: list[AuditKeyRotationEdge] = strawberry.field(description="This page, in log order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+
+    @classmethod
+    def from_pb(cls, response: pb.ListKeyRotationsResponse) -> AuditKeyRotationConnection:
+        edges = [
+            AuditKeyRotationEdge(cursor=cursor, node=AuditKeyRotation.from_pb(rotation))
+            for cursor, rotation in zip(response.cursors, response.rotations, strict=True)
+        ]
+        return cls(
+            edges=edges, page_info=PageInfo.forward(response.cursors, response.next_page_token)
+        )
+
+
+async def key_rotations(
+    info: Info,
+    from_tree_size: Annotated[
+        int,
+        strawberry.argument(
+            description="Only rotations whose entry is at or after this position (the size of "
+            "the checkpoint you trust); 0: from the beginning."
+        ),
+    ] = 0,
+    to_tree_size: Annotated[
+        int,
+        strawberry.argument(
+            description="Only rotations whose entry is before this position (the latest "
+            "checkpoint's size); 0: to the end of the log."
+        ),
+    ] = 0,
+    first: Annotated[int | None, strawberry.argument(description="Page size, 1..200.")] = 50,
+    after: Annotated[
+        str | None, strawberry.argument(description="An edge's cursor: what follows it.")
+    ] = strawberry.UNSET,
+) -> AuditKeyRotationConnection:
+    context = info.context
+    first = DEFAULT_PAGE_SIZE if first is None else first
+    if not 1 <= first <= context.max_page_size:
+        raise bad_input("first", f"must be between 1 and {context.max_page_size}, got {first}")
+    request = pb.ListKeyRotationsRequest(
+        from_tree_size=tree_size_argument("fromTreeSize", from_tree_size),
+        to_tree_size=tree_size_argument("toTreeSize", to_tree_size),
+        page_size=first,
+        page_token=after or "",
+    )
+    call = context.audit.ListKeyRotations(
+        request, metadata=context.metadata(), timeout=context.timeout
+    )
+    return AuditKeyRotationConnection.from_pb(await rpc(call))
+
+
+@strawberry.type(
     description="What a verifier checks your entries against, trusting nothing else: the "
     "signed checkpoints and the proofs between them (see `todo audit verify`)."
 )
@@ -294,6 +411,11 @@ class AuditTree:
         resolver=consistency_proof,
         description="Proof that the tree of `fromTreeSize` entries is a prefix of the tree of "
         "`toTreeSize` entries: nothing in it was changed or removed since.",
+    )
+    key_rotations: AuditKeyRotationConnection = strawberry.field(
+        resolver=key_rotations,
+        description="The signing key's rotations, oldest first, each signed by the key it "
+        "retires: how a verifier that pinned an older key learns the key that signs now.",
     )
 
     @classmethod

@@ -1,86 +1,86 @@
 """charts/todo, checked without a cluster: rendered and linted by Helm's own library
 (helm-python-sdk), every manifest validated against the Kubernetes schemas, and the
-properties operators rely on asserted."""
+properties operators rely on asserted. The connections to Kafka and PostgreSQL are checked in
+test_chart_connections.py, the Secrets and hooks in test_chart_secrets.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 from typing import Any, Final
 
 import kubernetes_validate
 import pytest
-import yaml
 from helm_python import chart as helm
-from helm_python.errors import HelmError
+from helm_python.errors import HelmRenderError, HelmValuesError
 
+from tests.deploy.charts import (
+    CHART,
+    REQUIRED,
+    SECURED,
+    Values,
+    by_component,
+    component_of,
+    container_of,
+    merged,
+    of_kind,
+    render,
+    render_files,
+    with_required,
+)
 from todo_cli import components
 
-CHART: Final = Path(__file__).resolve().parents[2] / "charts" / "todo"
 KUBERNETES: Final = "1.30.0"
 GRPC_SERVICES: Final = sorted(name for name in components.BY_NAME if name != "gateway")
-Manifest = dict[str, Any]
 
-VALUE_SETS: Final[dict[str, dict[str, Any]]] = {
-    "defaults": {},
-    "everything on": {
-        "ingress": {
-            "enabled": True,
-            "className": "nginx",
-            "host": "todo.example.org",
-            "tls": [{"hosts": ["todo.example.org"], "secretName": "todo-tls"}],
-        },
-        "auth": {"jwtAlgorithm": "RS256", "jwksUrl": "https://idp.example.org/jwks.json"},
-        "secrets": {"existingSecret": "todo-keys"},
-        "database": {"existingSecret": "todo-db", "existingSecretKey": "url"},
-        "commonLabels": {"team": "tasks"},
-        "imagePullSecrets": [{"name": "registry"}],
-        "tracing": {"otlpEndpoint": "http://otel-collector.observability:4317"},
-    },
-    "ingress on": {"ingress": {"enabled": True}},
-    "minimal": {
-        "components": {
-            name: {
-                "enabled": name in ("gateway", "tasks"),
-                "replicas": 1,
-                "autoscaling": {"enabled": False},
-                "podDisruptionBudget": {"enabled": False},
-            }
-            for name in components.BY_NAME
-        },
-        "networkPolicy": {"enabled": False},
-        "topics": {"enabled": False},
-    },
-    "high availability": {
-        "components": {
-            name: {
-                "replicas": 3,
-                "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 12},
-                "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
-            }
-            for name in components.BY_NAME
-        },
-        "kafka": {"topicPartitions": 24, "topicReplication": 3},
-    },
+VALUE_SETS: Final[dict[str, Values]] = {
+    "defaults": REQUIRED,
+    "secured": SECURED,
+    "everything on": with_required(
+        {
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "host": "todo.example.org",
+                "tls": [{"hosts": ["todo.example.org"], "secretName": "todo-tls"}],
+            },
+            "auth": {"jwtAlgorithm": "RS256", "jwksUrl": "https://idp.example.org/jwks.json"},
+            "secrets": {"existingSecret": "todo-keys"},
+            "database": {"existingSecret": "todo-db", "existingSecretKey": "url"},
+            "commonLabels": {"team": "tasks"},
+            "imagePullSecrets": [{"name": "registry"}],
+            "tracing": {"otlpEndpoint": "http://otel-collector.observability:4317"},
+        }
+    ),
+    "ingress on": with_required({"ingress": {"enabled": True}}),
+    "minimal": with_required(
+        {
+            "components": {
+                name: {
+                    "enabled": name in ("gateway", "tasks"),
+                    "replicas": 1,
+                    "autoscaling": {"enabled": False},
+                    "podDisruptionBudget": {"enabled": False},
+                }
+                for name in components.BY_NAME
+            },
+            "networkPolicy": {"enabled": False},
+            "topics": {"enabled": False},
+        }
+    ),
+    "high availability": with_required(
+        {
+            "components": {
+                name: {
+                    "replicas": 3,
+                    "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 12},
+                    "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+                }
+                for name in components.BY_NAME
+            },
+            "kafka": {"topicPartitions": 24, "topicReplication": 3},
+        }
+    ),
 }
-
-
-def render(values: dict[str, Any]) -> list[Manifest]:
-    """Every object the chart makes with `values`, as an install would."""
-    rendered = helm.Chart.load(CHART).render(values, name="todo", namespace="todo", is_install=True)
-    manifests = []
-    for path, text in rendered.items():
-        if path.endswith(".txt"):
-            continue
-        manifests += [doc for doc in yaml.safe_load_all(text) if doc]
-    return manifests
-
-
-def of_kind(manifests: list[Manifest], kind: str) -> dict[str, Manifest]:
-    return {m["metadata"]["name"]: m for m in manifests if m["kind"] == kind}
-
-
-def component_of(manifest: Manifest) -> str:
-    return str(manifest["metadata"]["labels"]["app.kubernetes.io/component"])
 
 
 @pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
@@ -96,31 +96,37 @@ def test_the_chart_lints_renders_and_validates_against_kubernetes(value_set: str
 
 
 def test_every_component_todo_up_runs_has_a_deployment_and_a_service() -> None:
-    manifests = render({})
-    deployments = {component_of(d): d for d in of_kind(manifests, "Deployment").values()}
-    services = {component_of(s): s for s in of_kind(manifests, "Service").values()}
+    manifests = render(REQUIRED)
+    deployments = by_component(manifests, "Deployment")
+    services = by_component(manifests, "Service")
     assert set(deployments) == set(components.BY_NAME)
     assert set(services) == set(components.BY_NAME)
     for name, deployment in deployments.items():
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["args"] == ["serve", name]  # the command `todo up` runs
+        assert container_of(deployment)["args"] == ["serve", name]  # the command `todo up` runs
 
 
-def test_probes_are_native_grpc_on_services_and_http_on_the_gateway() -> None:
-    deployments = {component_of(d): d for d in of_kind(render({}), "Deployment").values()}
-    for name, deployment in deployments.items():
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
-        port = container["ports"][0]["containerPort"]
+def test_liveness_is_the_process_and_readiness_what_it_serves() -> None:
+    """A database failover makes pods unready (out of the Service), it does not restart them;
+    the startup probe outlasts a start that migrates after waiting for the database."""
+    for name, deployment in by_component(render(REQUIRED), "Deployment").items():
+        container = container_of(deployment)
+        startup, liveness = container["startupProbe"], container["livenessProbe"]
+        readiness = container["readinessProbe"]
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 240, name
         if name == "gateway":
-            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        else:
-            assert container["readinessProbe"]["grpc"]["port"] == port
-            assert container["livenessProbe"]["grpc"]["port"] == port
+            assert startup["httpGet"]["path"] == "/healthz"
+            assert liveness["httpGet"]["path"] == "/healthz"
+            assert readiness["httpGet"]["path"] == "/readyz"
+            continue
+        port = container["ports"][0]["containerPort"]
+        for probe in (startup, liveness):
+            assert probe["grpc"] == {"port": port, "service": "todo.liveness"}, name
+        assert readiness["grpc"].get("service", "") == "", name  # the server's overall health
+        assert readiness["grpc"]["port"] == port
 
 
 def test_every_pod_runs_as_non_root_on_a_read_only_root_with_no_capabilities() -> None:
-    manifests = render({})
+    manifests = render(SECURED)
     pods = [d["spec"]["template"]["spec"] for d in of_kind(manifests, "Deployment").values()]
     pods += [j["spec"]["template"]["spec"] for j in of_kind(manifests, "Job").values()]
     assert pods
@@ -136,7 +142,7 @@ def test_every_pod_runs_as_non_root_on_a_read_only_root_with_no_capabilities() -
 
 
 def test_only_callers_reach_a_service_grpc_port() -> None:
-    policies = {component_of(p): p for p in of_kind(render({}), "NetworkPolicy").values()}
+    policies = by_component(render(REQUIRED), "NetworkPolicy")
     assert set(policies) == set(components.BY_NAME)
     callers = {
         "tasks": {"gateway", "recur", "live"},
@@ -160,33 +166,33 @@ def test_only_callers_reach_a_service_grpc_port() -> None:
 
 
 def test_every_pod_serves_metrics_on_its_own_port() -> None:
-    manifests = render({})
+    manifests = render(REQUIRED)
     (config,) = of_kind(manifests, "ConfigMap").values()
     assert config["data"]["TODO_METRICS_PORT"] == "9090"
     for deployment in of_kind(manifests, "Deployment").values():
         template = deployment["spec"]["template"]
         assert template["metadata"]["annotations"]["prometheus.io/port"] == "9090"
-        ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+        ports = {p["name"]: p["containerPort"] for p in container_of(deployment)["ports"]}
         assert ports["metrics"] == 9090
-    off = render({"metrics": {"enabled": False}})
+    off = render(with_required({"metrics": {"enabled": False}}))
     (config,) = of_kind(off, "ConfigMap").values()
     assert "TODO_METRICS_PORT" not in config["data"]
 
 
 def test_logs_are_json_and_traces_go_only_to_a_given_endpoint() -> None:
-    (config,) = of_kind(render({}), "ConfigMap").values()
+    (config,) = of_kind(render(REQUIRED), "ConfigMap").values()
     assert config["data"]["TODO_LOG_FORMAT"] == "json"
     assert not [key for key in config["data"] if key.startswith("OTEL_")]  # tracing off
     collector = "http://otel-collector.observability:4317"
-    (traced,) = of_kind(render({"tracing": {"otlpEndpoint": collector}}), "ConfigMap").values()
-    assert traced["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector
-    for deployment in of_kind(render({}), "Deployment").values():  # every pod reads them
-        [container] = deployment["spec"]["template"]["spec"]["containers"]
-        assert {"configMapRef": {"name": "todo-config"}} in container["envFrom"]
+    traced = render(with_required({"tracing": {"otlpEndpoint": collector}}))
+    (traced_config,) = of_kind(traced, "ConfigMap").values()
+    assert traced_config["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector
+    for deployment in of_kind(render(REQUIRED), "Deployment").values():  # every pod reads them
+        assert {"configMapRef": {"name": "todo-config"}} in container_of(deployment)["envFrom"]
 
 
-def test_autoscaling_disruption_budgets_and_hook_jobs() -> None:
-    manifests = render({})
+def test_autoscaling_and_disruption_budgets() -> None:
+    manifests = render(REQUIRED)
     scaled = {
         m["spec"]["scaleTargetRef"]["name"]
         for m in of_kind(manifests, "HorizontalPodAutoscaler").values()
@@ -194,21 +200,9 @@ def test_autoscaling_disruption_budgets_and_hook_jobs() -> None:
     assert scaled == {"todo-gateway", "todo-tasks", "todo-live"}
     budgets = {component_of(m) for m in of_kind(manifests, "PodDisruptionBudget").values()}
     assert budgets == set(components.BY_NAME)
-    deployments = {component_of(d): d for d in of_kind(manifests, "Deployment").values()}
+    deployments = by_component(manifests, "Deployment")
     for name in ("gateway", "tasks", "live"):
         assert "replicas" not in deployments[name]["spec"]  # the autoscaler owns it
-    jobs = of_kind(manifests, "Job")
-    assert {j["spec"]["template"]["spec"]["containers"][0]["args"][0] for j in jobs.values()} == {
-        "migrate",
-        "topics",
-    }
-    for job in jobs.values():
-        assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
-    # The migration Job's database URL exists before the release's own objects do.
-    (database,) = (
-        s for s in of_kind(manifests, "Secret").values() if s["metadata"]["name"] == "todo-database"
-    )
-    assert database["metadata"]["annotations"]["helm.sh/hook-weight"] == "-10"
 
 
 def test_the_ingress_keeps_websockets_open() -> None:
@@ -217,29 +211,87 @@ def test_the_ingress_keeps_websockets_open() -> None:
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend == {"name": "todo-gateway", "port": {"name": "http"}}
-    assert of_kind(render({}), "Ingress") == {}
+    assert of_kind(render(REQUIRED), "Ingress") == {}
 
 
 def test_services_find_each_other_by_service_name() -> None:
-    (config,) = of_kind(render({}), "ConfigMap").values()
+    (config,) = of_kind(render(REQUIRED), "ConfigMap").values()
     data = config["data"]
     assert data["TODO_TASKS_ADDR"] == "todo-tasks:50051"
     assert data["TODO_LIVE_ADDR"] == "todo-live:50055"
     assert data["TODO_BIND_HOST"] == "0.0.0.0"
 
 
-def test_generated_secrets_are_set_and_given_ones_win() -> None:
-    secret = of_kind(render({}), "Secret")["todo-secrets"]
-    assert set(secret["data"]) == {
-        "TODO_JWT_SECRET",
-        "TODO_INTERNAL_SECRET",
-        "TODO_AUDIT_SIGNING_KEY",
-    }
-    given = render({"auth": {"jwtSecret": "j" * 40}, "secrets": {"internalSecret": "i" * 40}})
-    data = of_kind(given, "Secret")["todo-secrets"]["data"]
-    assert data["TODO_JWT_SECRET"] == "ampq" * 13 + "ag=="  # base64 of 40 "j"
-    with_existing = render({"secrets": {"existingSecret": "mine"}})
-    assert "todo-secrets" not in of_kind(with_existing, "Secret")
+@pytest.mark.parametrize("value_set", ["defaults", "secured"])
+def test_the_chart_leaves_home_to_the_image(value_set: str) -> None:
+    manifests = render(VALUE_SETS[value_set])
+    (config,) = of_kind(manifests, "ConfigMap").values()
+    assert "HOME" not in config["data"]
+    workloads = [*of_kind(manifests, "Deployment").values(), *of_kind(manifests, "Job").values()]
+    for workload in workloads:
+        assert "HOME" not in {e["name"] for e in container_of(workload)["env"]}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param(
+            with_required({"image": {"repository": ""}}),
+            ["image.repository is required", "registry.example.com/todo"],
+            id="no image",
+        ),
+        pytest.param(
+            with_required({"kafka": {"bootstrapServers": ""}}),
+            ["kafka.bootstrapServers is required", "redpanda.redpanda.svc.cluster.local:9093"],
+            id="no brokers",
+        ),
+        pytest.param(
+            with_required({"database": {"url": ""}}),
+            ["a database is required", "database.url", "database.existingSecret"],
+            id="no database",
+        ),
+        pytest.param(
+            with_required({"kafka": {"sasl": {"mechanism": "SCRAM-SHA-512"}}}),
+            ["kafka.sasl.existingSecret is required with kafka.sasl.mechanism=SCRAM-SHA-512"],
+            id="a SASL mechanism without its Secret",
+        ),
+        pytest.param(
+            with_required({"kafka": {"sasl": {"existingSecret": "todo-kafka-user"}}}),
+            ["kafka.sasl.existingSecret is set but kafka.sasl.mechanism is empty"],
+            id="a SASL Secret without a mechanism",
+        ),
+        pytest.param(
+            with_required({"kafka": {"tls": {"caSecret": {"name": "redpanda-ca"}}}}),
+            ["kafka.tls.caSecret.name is set but kafka.tls.enabled is false"],
+            id="a Kafka CA without TLS",
+        ),
+        pytest.param(
+            with_required({"kafka": {"tls": {"clientCertSecret": {"name": "todo-client"}}}}),
+            ["kafka.tls.clientCertSecret.name is set but kafka.tls.enabled is false"],
+            id="a client certificate without TLS",
+        ),
+        pytest.param(
+            with_required({"database": {"tls": {"enabled": True}}}),
+            ["database.tls.caSecret.name is required with database.tls.enabled"],
+            id="database TLS without its CA",
+        ),
+    ],
+)
+def test_a_broken_install_fails_at_once_naming_the_value(
+    values: Values, message: list[str]
+) -> None:
+    with pytest.raises(HelmRenderError) as refused:
+        render_files(values)
+    for part in message:
+        assert part in str(refused.value)
+
+
+def test_the_chart_has_no_default_for_what_only_the_operator_knows() -> None:
+    defaults = helm.Chart.load(CHART).values
+    assert defaults["image"]["repository"] == ""
+    assert defaults["kafka"]["bootstrapServers"] == ""
+    assert defaults["database"]["url"] == ""
+    assert defaults["database"]["existingSecret"] == ""
 
 
 @pytest.mark.parametrize(
@@ -253,8 +305,42 @@ def test_generated_secrets_are_set_and_given_ones_win() -> None:
         {"components": {"tasks": {"calls": ["billing"]}}},
         {"logFormat": "xml"},
         {"tracing": {"endpoint": "http://collector:4317"}},  # a typo
+        {"kafka": {"sasl": {"mechanism": "GSSAPI", "existingSecret": "todo-kafka-user"}}},
+        {"kafka": {"sasl": {"mechanism": "scram-sha-512", "existingSecret": "todo-kafka-user"}}},
+        {"kafka": {"tls": {"enable": True}}},  # a typo
+        {"kafka": {"tls": {"enabled": True, "caSecret": {"name": "ca", "key": ""}}}},
+        {"database": {"tls": {"enabled": "yes"}}},
+        {"database": {"tls": {"caSecret": {"secretName": "ca"}}}},  # a typo
     ],
 )
-def test_values_the_schema_refuses(values: dict[str, Any]) -> None:
-    with pytest.raises(HelmError):
-        helm.Chart.load(CHART).render(values, name="todo", namespace="todo", is_install=True)
+def test_values_the_schema_refuses(values: Values) -> None:
+    with pytest.raises(HelmValuesError):
+        render_files(merged(REQUIRED, values))
+
+
+def new_settings() -> list[tuple[str, dict[str, Any]]]:
+    """Every setting under the blocks this chart added, with its path."""
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def walk(path: str, node: dict[str, Any]) -> None:
+        found.append((path, node))
+        for name, child in node.get("properties", {}).items():
+            walk(f"{path}.{name}", child)
+
+    kafka, database = schema["properties"]["kafka"], schema["properties"]["database"]
+    walk("kafka.tls", kafka["properties"]["tls"])
+    walk("kafka.sasl", kafka["properties"]["sasl"])
+    walk("database.tls", database["properties"]["tls"])
+    return found
+
+
+def test_every_new_setting_is_described_and_misspellings_are_refused() -> None:
+    settings = new_settings()
+    assert len(settings) > 10
+    for path, node in settings:
+        assert node.get("description"), f"{path} has no description"
+        if node.get("type") == "object":
+            assert node.get("additionalProperties") is False, path
+    mechanism = dict(settings)["kafka.sasl.mechanism"]
+    assert mechanism["enum"] == ["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]

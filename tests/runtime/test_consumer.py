@@ -18,13 +18,13 @@ from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import reminder_events_pb2, task_events_pb2
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers, read_headers
-from todo_runtime.config import KafkaConfig
 from todo_runtime.consumer import (
     EventConsumer,
     ReceivedEvent,
     UnexpectedMessageError,
     consumer_settings,
 )
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.producer import EventProducer, Record
 from todo_runtime.topics import dead_letter, ensure_topics
 

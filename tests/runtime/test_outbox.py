@@ -21,8 +21,9 @@ from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime import inbox, retention
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import read_headers
-from todo_runtime.config import DatabaseConfig, KafkaConfig
+from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.outbox import OutboxError, OutboxRelay, OutgoingEvent, enqueue, requeue_since
 from todo_runtime.producer import DeliveryError, EventProducer
 from todo_runtime.topics import TASK_EVENTS, ensure_topics

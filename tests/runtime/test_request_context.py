@@ -19,9 +19,9 @@ from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime import request_context
 from todo_runtime.cloudevents import event_headers, read_headers
-from todo_runtime.config import KafkaConfig
 from todo_runtime.consumer import EventConsumer, ReceivedEvent
 from todo_runtime.db import Connection
+from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.logs import ContextFilter
 from todo_runtime.outbox import OutboxRelay, OutgoingEvent, enqueue
 from todo_runtime.producer import EventProducer

@@ -35,7 +35,7 @@ from todo_runtime.timestamps import from_timestamp, timestamp
 from todo_runtime.topics import ensure_topics
 from todo_transparency.checkpoints import SigningKey
 from todo_transparency.entries import AuditLeaf, FieldChange
-from todo_transparency.verification import EntryProof, Held, LogVerifier
+from todo_transparency.verification import EntryProof, Held, LogVerifier, RotationProof
 
 SIGNING_KEY = SigningKey.generate_text()
 PUBLIC_KEY = SigningKey(SIGNING_KEY).public_key
@@ -237,26 +237,62 @@ def leaf_of(entry: pb.AuditEntry) -> AuditLeaf:
     )
 
 
-async def verify(audit: RunningAudit, user: str, held: Held | None = None) -> Held:
-    """Checks `user`'s log over gRPC against `PUBLIC_KEY` and the `held` checkpoint, trusting
-    nothing the service says: the latest checkpoint's signature, its consistency with `held`,
-    and every entry's inclusion from its content. Raises VerificationFailure at the first
-    thing that fails; returns what to hold next."""
-    verifier = LogVerifier(PUBLIC_KEY, user, held)
+async def rotations(
+    audit: RunningAudit, user: str, from_tree_size: int, to_tree_size: int
+) -> list[RotationProof]:
+    """The key rotations ListKeyRotations serves between the two sizes, every page, each with
+    its leaf recomputed from the content served."""
+    found: list[RotationProof] = []
+    token = ""
+    while True:
+        request = pb.ListKeyRotationsRequest(
+            from_tree_size=from_tree_size,
+            to_tree_size=to_tree_size,
+            page_size=1,
+            page_token=token,
+        )
+        response: pb.ListKeyRotationsResponse = await audit.call(user, "ListKeyRotations", request)
+        found += [
+            RotationProof(
+                leaf_of(rotation.entry),
+                rotation.entry.leaf_index,
+                checkpoints.from_pb(rotation.checkpoint),
+                list(rotation.inclusion_proof),
+            )
+            for rotation in response.rotations
+        ]
+        token = response.next_page_token
+        if not token:
+            return found
+
+
+async def _consistency(audit: RunningAudit, user: str, old: int, new: int) -> list[bytes]:
+    if not 0 < old < new:
+        return []
+    response: pb.GetConsistencyProofResponse = await audit.call(
+        user,
+        "GetConsistencyProof",
+        pb.GetConsistencyProofRequest(from_tree_size=old, to_tree_size=new),
+    )
+    return list(response.hashes)
+
+
+async def verify(
+    audit: RunningAudit, user: str, held: Held | None = None, *, public_key: bytes = PUBLIC_KEY
+) -> Held:
+    """Checks `user`'s log over gRPC against `public_key` and the `held` checkpoint, trusting
+    nothing the service says: the key rotations since `held`, the latest checkpoint's signature,
+    its consistency with `held`, and every entry's inclusion from its content. Raises
+    VerificationFailure at the first thing that fails; returns what to hold next."""
+    verifier = LogVerifier(public_key, user, held)
     latest: pb.GetCheckpointResponse = await audit.call(
         user, "GetCheckpoint", pb.GetCheckpointRequest()
     )
     checkpoint = checkpoints.from_pb(latest.checkpoint)
-    proof: list[bytes] = []
-    if held is not None and held.checkpoint.tree_size <= checkpoint.tree_size:
-        consistency: pb.GetConsistencyProofResponse = await audit.call(
-            user,
-            "GetConsistencyProof",
-            pb.GetConsistencyProofRequest(
-                from_tree_size=held.checkpoint.tree_size, to_tree_size=checkpoint.tree_size
-            ),
-        )
-        proof = list(consistency.hashes)
+    for rotation in await rotations(audit, user, verifier.anchor_size, checkpoint.tree_size):
+        proof = await _consistency(audit, user, verifier.anchor_size, rotation.checkpoint.tree_size)
+        verifier.follow_rotation(rotation, proof)
+    proof = await _consistency(audit, user, verifier.anchor_size, checkpoint.tree_size)
     verifier.check_checkpoint(checkpoint, proof)
     for entry in await audit.entries(user):
         inclusion: list[bytes] | None = None

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from svc_audit.sequencer import leaf_of
+from svc_audit.history import leaf_of
 from svc_audit.service import SERVICE as AUDIT
 from tests.infra import eventually
 from tests.svc_audit.conftest import (

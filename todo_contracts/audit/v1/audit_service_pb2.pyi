@@ -165,3 +165,35 @@ class VerifyAuditLogResponse(_message.Message):
     checkpoint: _checkpoint_pb2.Checkpoint
     pending_entries: int
     def __init__(self, ok: _Optional[bool] = ..., entries: _Optional[int] = ..., first_broken_entry_id: _Optional[str] = ..., reason: _Optional[str] = ..., checkpoint: _Optional[_Union[_checkpoint_pb2.Checkpoint, _Mapping]] = ..., pending_entries: _Optional[int] = ...) -> None: ...
+
+class KeyRotation(_message.Message):
+    __slots__ = ("entry", "checkpoint", "inclusion_proof")
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    INCLUSION_PROOF_FIELD_NUMBER: _ClassVar[int]
+    entry: AuditEntry
+    checkpoint: _checkpoint_pb2.Checkpoint
+    inclusion_proof: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, entry: _Optional[_Union[AuditEntry, _Mapping]] = ..., checkpoint: _Optional[_Union[_checkpoint_pb2.Checkpoint, _Mapping]] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class ListKeyRotationsRequest(_message.Message):
+    __slots__ = ("from_tree_size", "to_tree_size", "page_size", "page_token")
+    FROM_TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    TO_TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    from_tree_size: int
+    to_tree_size: int
+    page_size: int
+    page_token: str
+    def __init__(self, from_tree_size: _Optional[int] = ..., to_tree_size: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListKeyRotationsResponse(_message.Message):
+    __slots__ = ("rotations", "next_page_token", "cursors")
+    ROTATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CURSORS_FIELD_NUMBER: _ClassVar[int]
+    rotations: _containers.RepeatedCompositeFieldContainer[KeyRotation]
+    next_page_token: str
+    cursors: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rotations: _Optional[_Iterable[_Union[KeyRotation, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., cursors: _Optional[_Iterable[str]] = ...) -> None: ...

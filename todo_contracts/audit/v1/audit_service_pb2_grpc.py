@@ -72,6 +72,11 @@ class AuditServiceStub:
                 request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogRequest.SerializeToString,
                 response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogResponse.FromString,
                 _registered_method=True)
+        self.ListKeyRotations = channel.unary_unary(
+                '/todo.audit.v1.AuditService/ListKeyRotations',
+                request_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListKeyRotationsRequest.SerializeToString,
+                response_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListKeyRotationsResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
@@ -134,6 +139,17 @@ class AuditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListKeyRotations(self, request, context):
+        """The log's signing key rotations, oldest first, paged: each a rotation
+        entry (an ordinary leaf that names the retired and the new public key),
+        the checkpoint signed at it by the key it retires, and the entry's
+        inclusion proof in that checkpoint. A verifier that trusts the old key
+        follows them to the key that signs later checkpoints.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuditServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +182,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.VerifyAuditLog,
                     request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogRequest.FromString,
                     response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogResponse.SerializeToString,
+            ),
+            'ListKeyRotations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeyRotations,
+                    request_deserializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListKeyRotationsRequest.FromString,
+                    response_serializer=todo_dot_audit_dot_v1_dot_audit__service__pb2.ListKeyRotationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -338,6 +359,33 @@ class AuditService:
             '/todo.audit.v1.AuditService/VerifyAuditLog',
             todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogRequest.SerializeToString,
             todo_dot_audit_dot_v1_dot_audit__service__pb2.VerifyAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeyRotations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.audit.v1.AuditService/ListKeyRotations',
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.ListKeyRotationsRequest.SerializeToString,
+            todo_dot_audit_dot_v1_dot_audit__service__pb2.ListKeyRotationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,13 @@ class AuditServiceStub:
     that none of the caller's entries is missing. The same check `todo audit
     verify` makes without trusting the server.
     """
+    ListKeyRotations: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListKeyRotationsRequest, _audit_service_pb2.ListKeyRotationsResponse]
+    """The log's signing key rotations, oldest first, paged: each a rotation
+    entry (an ordinary leaf that names the retired and the new public key),
+    the checkpoint signed at it by the key it retires, and the entry's
+    inclusion proof in that checkpoint. A verifier that trusts the old key
+    follows them to the key that signs later checkpoints.
+    """
 
 @_typing.type_check_only
 class AuditServiceAsyncStub(AuditServiceStub):
@@ -102,6 +109,13 @@ class AuditServiceAsyncStub(AuditServiceStub):
     signature, each entry's inclusion recomputed from its stored content, and
     that none of the caller's entries is missing. The same check `todo audit
     verify` makes without trusting the server.
+    """
+    ListKeyRotations: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListKeyRotationsRequest, _audit_service_pb2.ListKeyRotationsResponse]  # type: ignore[assignment]
+    """The log's signing key rotations, oldest first, paged: each a rotation
+    entry (an ordinary leaf that names the retired and the new public key),
+    the checkpoint signed at it by the key it retires, and the entry's
+    inclusion proof in that checkpoint. A verifier that trusts the old key
+    follows them to the key that signs later checkpoints.
     """
 
 class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -173,6 +187,19 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         signature, each entry's inclusion recomputed from its stored content, and
         that none of the caller's entries is missing. The same check `todo audit
         verify` makes without trusting the server.
+        """
+
+    @_abc_1.abstractmethod
+    def ListKeyRotations(
+        self,
+        request: _audit_service_pb2.ListKeyRotationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.ListKeyRotationsResponse, _abc.Awaitable[_audit_service_pb2.ListKeyRotationsResponse]]:
+        """The log's signing key rotations, oldest first, paged: each a rotation
+        entry (an ordinary leaf that names the retired and the new public key),
+        the checkpoint signed at it by the key it retires, and the entry's
+        inclusion proof in that checkpoint. A verifier that trusts the old key
+        follows them to the key that signs later checkpoints.
         """
 
 def add_AuditServiceServicer_to_server(servicer: AuditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from todo_cli.broker import free_port
+from todo_cli.die_with_parent import tied
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def local_stack(**settings: str) -> Iterator[LocalStack]:
             **settings,
         )
         process = subprocess.Popen(
-            [sys.executable, "-m", "todo_cli", "up"],
+            tied([sys.executable, "-m", "todo_cli", "up"]),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig
+from gateway.server_options import server_options
 from todo_runtime.config import Env
 from todo_runtime.logs import configure_logging, stop_on_bad_settings
 from todo_runtime.metrics import serve_metrics
@@ -31,9 +32,7 @@ def main() -> None:
         lifespan="on",
         log_config=None,  # keep the process-wide format from configure_logging
         timeout_graceful_shutdown=10,
-        # The server's own pings: a client silent for two intervals is dropped with its streams.
-        ws_ping_interval=config.ws_ping_interval,
-        ws_ping_timeout=config.ws_ping_interval,
+        **server_options(config),
     )
 
 

@@ -30,12 +30,13 @@ from gateway.playground import Playground
 from gateway.request_body import decode_request_json
 from gateway.schema import build_schema
 from gateway.web import Board
-from gateway.ws_protocol import TransportWS
+from gateway.ws_protocol import GatewayWebSocket, TransportWS, WebSocketOperations
 
 log = logging.getLogger(__name__)
 
 RUN_ID_HEADER = "x-todo-run-id"
-# A GraphQL document plus variables; far above any real request, small enough to bound memory.
+# A GraphQL document plus variables, by HTTP or in a WebSocket message (`server_options`); far
+# above any real request, small enough to bound memory.
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -44,19 +45,24 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
 
     HTTP reads the `Authorization` header; WebSocket reads the `connection_init` payload, and
     bounds connections per user (`UserConnections`), operations per connection, and the wait
-    for `connection_init` (closed with 4408 after `ws_init_timeout`).
+    for `connection_init` (closed with 4408 after `ws_init_timeout`); the server bounds its
+    messages as HTTP bodies (`server_options`), the handler what they leave behind (`ws_protocol`).
     """
 
     graphql_transport_ws_handler_class = TransportWS
+    websocket_adapter_class = GatewayWebSocket  # type: ignore[assignment]  # as in strawberry's views
 
     def __init__(self, config: GatewayConfig, services: Services, verifier: TokenVerifier) -> None:
+        schema = build_schema(
+            max_depth=config.max_depth,
+            max_tokens=config.max_tokens,
+            max_aliases=config.max_aliases,
+            max_cost=config.max_cost,
+        )
+        # The WebSocket's own, first: it acts once every other extension is done (`ws_protocol`).
+        schema.extensions = (WebSocketOperations, *schema.extensions)
         super().__init__(
-            build_schema(
-                max_depth=config.max_depth,
-                max_tokens=config.max_tokens,
-                max_aliases=config.max_aliases,
-                max_cost=config.max_cost,
-            ),
+            schema,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=config.ws_init_timeout),
             max_subscriptions_per_connection=config.ws_max_operations,

@@ -9,8 +9,10 @@ import strawberry
 
 from gateway import ids
 from gateway.context import GatewayContext
+from gateway.cost_limits import unused
 from gateway.errors import bad_input, rpc
 from gateway.nodes import about, not_found, selects, task_id_of
+from gateway.query_cost import VERIFY_MAX_ENTRIES
 from gateway.types.audit import AuditEntry, AuditEntryConnection, AuditTree, AuditVerification
 from gateway.types.scalars import to_timestamp
 from gateway.types.task_inputs import given
@@ -83,8 +85,37 @@ async def audit_tree(info: Info) -> AuditTree:
 
 
 async def verify_audit_log(info: Info) -> AuditVerification:
+    """Priced at the most entries it checks (`VERIFY_MAX_ENTRIES`, a log with more is refused
+    before any is checked); the entries it did not check are given back once it ran."""
     context = info.context
-    call = context.audit.VerifyAuditLog(
-        pb.VerifyAuditLogRequest(), metadata=context.metadata(), timeout=context.timeout
+    checked = 0
+    try:
+        entries = await _entry_count(context)
+        if entries > VERIFY_MAX_ENTRIES:
+            raise bad_input(
+                "verifyAuditLog",
+                f"checks at most {VERIFY_MAX_ENTRIES} entries on the server and your log has "
+                f"{entries}: verify it with `todo audit verify`, which reads it page by page",
+            )
+        checked = entries  # what it is asked to do, should the answer not come
+        call = context.audit.VerifyAuditLog(
+            pb.VerifyAuditLogRequest(), metadata=context.metadata(), timeout=context.timeout
+        )
+        response = await rpc(call)
+        checked = response.entries + response.pending_entries
+        return AuditVerification.from_pb(response)
+    finally:
+        unused(VERIFY_MAX_ENTRIES - checked)
+
+
+async def _entry_count(context: GatewayContext) -> int:
+    """How many entries the caller's log holds: the newest one's number (they are numbered
+    1, 2, 3, ... with no gaps), one index lookup however long the log."""
+    request = pb.ListAuditEntriesRequest(
+        page_size=1, order=pb.ENTRY_ORDER_NEWEST_FIRST, skip_total_size=True
     )
-    return AuditVerification.from_pb(await rpc(call))
+    call = context.audit.ListAuditEntries(
+        request, metadata=context.metadata(), timeout=context.timeout
+    )
+    newest = (await rpc(call)).entries
+    return newest[0].owner_sequence if newest else 0

@@ -32,12 +32,9 @@ class ChangeCursors:
         return self._tokens.encode(user_id, {"s": sequence})
 
     def decode(self, user_id: str, cursor: str) -> int:
-        """The sequence in `user_id`'s cursor; BAD_USER_INPUT naming `since` otherwise."""
+        """The sequence in `user_id`'s cursor, in the range of `after_sequence` (int64);
+        BAD_USER_INPUT naming `since` otherwise."""
         try:
-            payload = self._tokens.decode(user_id, cursor, "since")
+            return self._tokens.decode(user_id, cursor, "since").integer("s")
         except InvalidArgument:
             raise invalid_cursor() from None
-        sequence = payload.get("s")
-        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
-            raise invalid_cursor()
-        return sequence

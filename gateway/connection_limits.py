@@ -17,9 +17,13 @@ class UserConnections:
         self._limit = limit
         self._open: Counter[str] = Counter()
 
+    def held(self, user_id: str) -> int:
+        """The connections `user_id` holds now."""
+        return self._open[user_id]
+
     def acquire(self, user_id: str) -> bool:
         """Takes a slot for `user_id`; False when they already hold `limit`."""
-        if self._open[user_id] >= self._limit:
+        if self.held(user_id) >= self._limit:
             return False
         self._open[user_id] += 1
         return True

@@ -1,15 +1,21 @@
 """Cost limits per operation and per user, reported in every answer's `extensions.cost`.
 
-An operation whose cost (`query_cost`) is over the limit is refused before it
-runs, saying its cost and the limit. Otherwise its cost is charged to the
-user's leaky bucket (`rate_limit`), and an operation the bucket cannot take
-is refused with RATE_LIMITED and the seconds to wait. Answers carry the cost
-and the bucket's state in Shopify's shape, so clients can pace themselves.
+An operation is checked before it runs: first its list arguments against
+their maxima (`input_limits`), then its cost (`query_cost`): over the limit,
+it is refused saying its cost and the limit. Otherwise its cost is charged to
+the user's leaky bucket (`rate_limit`), and an operation the bucket cannot take
+is refused with RATE_LIMITED and the seconds to wait. As Shopify's API does,
+the cost charged up front is the most the operation can cost
+(`requestedQueryCost`); what a field's work did not use (a verification of
+fewer entries than it may check) is given back once it ran, and the answer
+says what the operation came to (`actualQueryCost`) and the bucket's state.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any, Final
 
 from graphql import FragmentDefinitionNode, GraphQLError, get_operation_ast
@@ -18,10 +24,32 @@ from strawberry.types import ExecutionResult
 
 from gateway.context import GatewayContext
 from gateway.errors import BAD_USER_INPUT
+from gateway.input_limits import oversized_list
 from gateway.query_cost import operation_cost
 from gateway.rate_limit import Decision
 
 RATE_LIMITED: Final = "RATE_LIMITED"
+
+# The points of the running operation's price its fields' work left unused (see `unused`).
+_UNUSED: ContextVar[list[int] | None] = ContextVar("gateway_unused_cost", default=None)
+
+
+def unused(points: int) -> None:
+    """Notes that the running operation's work came to `points` less than it was charged
+    (a field priced at the most it may do, that did less): they are given back after it."""
+    ledger = _UNUSED.get()
+    if ledger is not None and points > 0:
+        ledger.append(points)
+
+
+def shown_wait(seconds: float) -> float:
+    """A wait as a client is told it: rounded up to a tenth of a second and at least one
+    tenth, so a client that waits what it is told never comes back too early (a wait rounded
+    down to 0.0 s is an invitation to retry at once and be refused again)."""
+    tenths = max(1, math.ceil(seconds * 10))
+    if tenths / 10 < seconds:  # `seconds * 10` was rounded down onto a whole number
+        tenths += 1
+    return tenths / 10
 
 
 class CostLimits(SchemaExtension):
@@ -31,6 +59,7 @@ class CostLimits(SchemaExtension):
         super().__init__()
         self._max_cost = max_cost
         self._cost: int | None = None
+        self._actual: int | None = None
         self._decision: Decision | None = None
         self._limits: tuple[float, float] | None = None
 
@@ -44,7 +73,13 @@ class CostLimits(SchemaExtension):
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        cost = operation_cost(context.schema._schema, operation, fragments, context.variables or {})
+        schema, variables = context.schema._schema, context.variables or {}
+        oversized = oversized_list(schema, operation, fragments, variables)
+        if oversized is not None:
+            context.result = ExecutionResult(data=None, errors=[oversized])
+            yield
+            return
+        cost = operation_cost(schema, operation, fragments, variables)
         self._cost = cost
         if cost > self._max_cost:
             message = f"This operation costs {cost}, more than the limit of {self._max_cost}."
@@ -56,11 +91,12 @@ class CostLimits(SchemaExtension):
             return
         gateway = context.context
         limiter = gateway.services.rate_limiter if isinstance(gateway, GatewayContext) else None
-        if limiter is not None and isinstance(gateway, GatewayContext) and gateway.user_id:
+        user = gateway.user_id if isinstance(gateway, GatewayContext) else None
+        if limiter is not None and user:
             self._limits = (limiter.capacity, limiter.restore)
-            self._decision = await limiter.take(gateway.user_id, cost)
+            self._decision = await limiter.take(user, cost)
             if not self._decision.allowed:
-                wait = round(self._decision.retry_after, 1)
+                wait = shown_wait(self._decision.retry_after)
                 context.result = ExecutionResult(
                     data=None,
                     errors=[
@@ -70,12 +106,29 @@ class CostLimits(SchemaExtension):
                         )
                     ],
                 )
-        yield
+                yield
+                return
+        ledger: list[int] = []
+        _UNUSED.set(ledger)  # seen by the resolvers: they run in this task or its children
+        try:
+            yield
+        finally:
+            _UNUSED.set(None)
+        given_back = min(cost, sum(ledger))
+        self._actual = cost - given_back
+        if given_back and limiter is not None and user and self._decision is not None:
+            remaining = await limiter.refund(user, given_back)
+            if remaining is not None:
+                self._decision = Decision(True, remaining, 0.0)
 
     def get_results(self) -> dict[str, Any]:
         if not self._cost:  # free operations (introspection, __typename) have nothing to report
             return {}
-        cost: dict[str, Any] = {"requestedQueryCost": self._cost, "maximumCost": self._max_cost}
+        cost: dict[str, Any] = {
+            "requestedQueryCost": self._cost,
+            "actualQueryCost": self._actual,
+            "maximumCost": self._max_cost,
+        }
         if self._decision is not None and self._limits is not None:
             capacity, restore = self._limits
             cost["throttleStatus"] = {

@@ -62,6 +62,7 @@ _RENAMED_FIELDS: Final = {
     "complete_time": "completedAt",
     "page_size": "first",
     "page_token": "after",
+    "before_page_token": "before",
     "order_by": "orderBy",
     "expected_version": "expectedVersion",
 }

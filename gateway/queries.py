@@ -13,6 +13,7 @@ from gateway.audit_resolvers import audit_log, audit_tree, fetch_audit_entry, ve
 from gateway.change_cursors import ChangeCursors
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError, bad_input, rpc
+from gateway.input_limits import NODES_MAX
 from gateway.nodes import fetch_task, selects
 from gateway.notify_resolvers import (
     fetch_notification,
@@ -21,6 +22,7 @@ from gateway.notify_resolvers import (
     list_notifications,
     list_webhooks,
 )
+from gateway.query_cost import VERIFY_MAX_ENTRIES
 from gateway.types.audit import AuditEntryConnection, AuditTree, AuditVerification
 from gateway.types.node import Node
 from gateway.types.notification import NotificationConnection
@@ -31,12 +33,12 @@ from gateway.types.task_inputs import TaskFilter, TaskOrder, given
 from gateway.types.webhook import Webhook, WebhookDeliveryConnection
 from todo_contracts.recur.v1 import recurrence_service_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2
+from todo_runtime.validation import ORDER_KEYS_MAX
 
 Info = strawberry.Info[GatewayContext, None]
 TaskId = Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
 
 DEFAULT_PAGE_SIZE = 50
-MAX_NODES = 100
 DEFAULT_PREVIEW_COUNT = 5
 MAX_PREVIEW_COUNT = 100
 
@@ -49,7 +51,10 @@ async def list_tasks(
     ] = strawberry.UNSET,
     order_by: Annotated[
         list[TaskOrder] | None,
-        strawberry.argument(description="Sort keys in priority order; default newest first."),
+        strawberry.argument(
+            description=f"Sort keys in priority order, at most {ORDER_KEYS_MAX} (each field "
+            "once); default newest first."
+        ),
     ] = strawberry.UNSET,
     first: Annotated[
         int | None,
@@ -131,12 +136,9 @@ async def get_nodes(
     info: Info,
     ids: Annotated[
         list[strawberry.ID],
-        strawberry.argument(description=f"Global ids, at most {MAX_NODES}."),
+        strawberry.argument(description=f"Global ids, at most {NODES_MAX}."),
     ],
 ) -> list[Node | None]:
-    if len(ids) > MAX_NODES:
-        raise bad_input("ids", f"at most {MAX_NODES} ids, got {len(ids)}")
-
     async def one(global_id: strawberry.ID) -> Node | GatewayError:
         try:
             return await fetch_node(info.context, global_id)
@@ -234,7 +236,10 @@ class Query:
         resolver=verify_audit_log,
         description="Checks your entries on the server: the latest checkpoint's signature, "
         "each entry's inclusion recomputed from its content, and that none is missing. "
-        "`todo audit verify` makes the same check without trusting the server.",
+        "`todo audit verify` makes the same check without trusting the server. It checks at "
+        f"most {VERIFY_MAX_ENTRIES} entries (a longer log is BAD_USER_INPUT: verify it with "
+        "`todo audit verify`) and costs 1 per entry: charged at the most, the entries it did "
+        "not check given back (extensions.cost.actualQueryCost).",
     )
     parse_recurrence: RecurrencePreview = strawberry.field(
         resolver=parse_recurrence,

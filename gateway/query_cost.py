@@ -6,19 +6,29 @@ reminders { id } } } }` can return 1 connection + 50 edges + 50 tasks + 50 x 10
 reminders = 601 objects. A connection's size is its `first` or `last` (default
 50), a list's the length of its `ids` argument or the most the schema lets it
 hold. Scalars are free: their price is in the object that carries them.
+
+A field whose work is more than the objects it returns also costs that work,
+at the most it can be, as Shopify prices a query: a proof the tree nodes it
+reads (its hashes), a search the words of yours it compares, `verifyAuditLog`
+the entries it checks (at most `VERIFY_MAX_ENTRIES`). What a field's work
+leaves unused is given back once it ran (`cost_limits.unused`), so the bucket
+keeps what the work came to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     NamedTypeNode,
@@ -35,6 +45,12 @@ DEFAULT_PAGE: Final = 50
 # `changes`: an AuditEntry's diff has at most one change per task field svc_audit compares (14).
 LIST_BOUNDS: Final = {"reminders": 10, "changes": 14}
 UNKNOWN_LIST_BOUND: Final = 100
+VERIFY_MAX_ENTRIES: Final = 4000  # verifyAuditLog checks at most this many of your entries
+# GraphQL's Int holds tree sizes below 2**31: an inclusion proof has at most 31 hashes, a
+# consistency proof at most twice as many.
+PROOF_HASHES_MAX: Final = 31
+SEARCH_WORD_COST: Final = 10  # a search word is compared with up to 10 similar words of yours
+_WORD: Final = re.compile(r"[^\W_]+")  # as svc_tasks splits a search into words
 
 
 def operation_cost(
@@ -44,11 +60,7 @@ def operation_cost(
     variables: Mapping[str, Any],
 ) -> int:
     """The cost of one (valid) operation; see the module docstring."""
-    root = {
-        OperationType.QUERY: schema.query_type,
-        OperationType.MUTATION: schema.mutation_type,
-        OperationType.SUBSCRIPTION: schema.subscription_type,
-    }[operation.operation]
+    root = _root(schema, operation)
     if root is None:
         return 0
     walker = _Walker(schema, fragments, variables)
@@ -56,6 +68,35 @@ def operation_cost(
     if operation.operation is OperationType.MUTATION:
         cost += MUTATION_COST * len(walker.fields(operation.selection_set, root))
     return cost
+
+
+def selected_fields(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> Iterator[tuple[FieldNode, GraphQLField, str]]:
+    """Every field the operation selects, at any depth (fragments spread in, each once per
+    path), with its definition and the name of the type it is selected on."""
+    root = _root(schema, operation)
+    walker = _Walker(schema, fragments, {})
+    pending: list[tuple[SelectionSetNode | None, Any]] = []
+    if root is not None:
+        pending.append((operation.selection_set, root))
+    while pending:
+        selection_set, parent = pending.pop()
+        for field, on in walker.fields(selection_set, parent):
+            definition = getattr(on, "fields", {}).get(field.name.value)
+            if definition is not None:  # not __typename
+                yield field, definition, on.name
+                pending.append((field.selection_set, get_named_type(definition.type)))
+
+
+def _root(schema: GraphQLSchema, operation: OperationDefinitionNode) -> GraphQLObjectType | None:
+    return {
+        OperationType.QUERY: schema.query_type,
+        OperationType.MUTATION: schema.mutation_type,
+        OperationType.SUBSCRIPTION: schema.subscription_type,
+    }[operation.operation]
 
 
 class _Walker:
@@ -107,6 +148,7 @@ class _Walker:
             if not hasattr(named, "fields"):
                 continue  # scalars and enums are priced in the object that holds them
             arguments = self._arguments(field)
+            total += _field_work(field.name.value, arguments)
             if "first" in definition.args or "last" in definition.args:  # a connection
                 size = _page_size(arguments)
                 total += 1 + self.selection_cost(field.selection_set, named, page=size)
@@ -131,6 +173,32 @@ class _Walker:
         if isinstance(ids, list):
             return len(ids)
         return LIST_BOUNDS.get(name, UNKNOWN_LIST_BOUND)
+
+
+def _field_work(name: str, arguments: Mapping[str, Any]) -> int:
+    """The most work a field does beyond the objects it returns, from its arguments."""
+    if name == "verifyAuditLog":
+        return VERIFY_MAX_ENTRIES
+    if name == "inclusionProof":
+        return _proof_hashes(arguments.get("treeSize"))
+    if name == "consistencyProof":
+        return 2 * _proof_hashes(arguments.get("toTreeSize"))
+    if name == "tasks":
+        words = _WORD.findall(_search(arguments.get("filter")))
+        return SEARCH_WORD_COST * len(words)
+    return 0
+
+
+def _search(task_filter: object) -> str:
+    search = task_filter.get("search") if isinstance(task_filter, dict) else None
+    return search if isinstance(search, str) else ""
+
+
+def _proof_hashes(tree_size: object) -> int:
+    """The most hashes a proof in a tree of `tree_size` leaves holds (the maximum when unknown)."""
+    if isinstance(tree_size, int) and not isinstance(tree_size, bool) and tree_size >= 1:
+        return min(PROOF_HASHES_MAX, (tree_size - 1).bit_length())
+    return PROOF_HASHES_MAX
 
 
 def _page_size(arguments: Mapping[str, Any]) -> int:

@@ -38,6 +38,12 @@ ON CONFLICT (user_id) DO UPDATE
     WHERE greatest(0, bucket.level
                       - extract(epoch FROM clock_timestamp() - bucket.updated_at) * $3) + $2 <= $4
 RETURNING level"""
+_REFUND: Final = """
+UPDATE rate_buckets
+SET level = greatest(0, level - extract(epoch FROM clock_timestamp() - updated_at) * $3 - $2),
+    updated_at = clock_timestamp()
+WHERE user_id = $1
+RETURNING level"""
 _LEVEL: Final = """
 SELECT greatest(0, level - extract(epoch FROM clock_timestamp() - updated_at) * $2)
 FROM rate_buckets WHERE user_id = $1"""
@@ -79,3 +85,17 @@ class RateLimiter:
             return Decision(True, self.capacity, 0.0)
         missing = current + cost - self.capacity
         return Decision(False, self.capacity - current, max(0.0, missing / self.restore))
+
+    async def refund(self, user_id: str, points: float) -> float | None:
+        """Takes `points` back out of the user's bucket (what an operation was charged and its
+        work did not use); the points available then, or None when the bucket could not be
+        reached (the user then waits a little longer, nothing worse)."""
+        try:
+            async with self._pool.acquire() as conn:
+                level = await conn.fetchval(_REFUND, user_id, points, self.restore)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.debug("rate limit refund lost: %s", describe(error))
+            return None
+        return self.capacity - float(level or 0.0)

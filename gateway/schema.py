@@ -12,9 +12,7 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
@@ -28,6 +26,7 @@ from gateway.config import (
     DEFAULT_MAX_TOKENS,
 )
 from gateway.cost_limits import CostLimits
+from gateway.document_cache import SmallDocumentParserCache, SmallDocumentValidationCache
 from gateway.edge_checks import EdgeChecks, StorableStringLiterals
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
 from gateway.mutations import Mutation
@@ -87,8 +86,8 @@ def schema_extensions(
         OperationMetrics,
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
         functools.partial(AddValidationRules, rules),
-        functools.partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
-        functools.partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+        functools.partial(SmallDocumentParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        functools.partial(SmallDocumentValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
         EdgeChecks,
         functools.partial(CostLimits, max_cost=max_cost),
         ErrorMasking,

@@ -17,7 +17,7 @@ from typing import Any, Final
 import asyncpg
 
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
-from todo_runtime.errors import InvalidArgument, NotFound
+from todo_runtime.errors import NotFound
 from todo_runtime.page_tokens import Page, PageTokens
 from todo_runtime.timestamps import timestamp
 from todo_transparency.entries import AuditLeaf, FieldChange
@@ -107,11 +107,7 @@ class History:
         filters = " AND ".join(clauses)
         scope = query.scope(owner)
         if token:
-            payload = self._tokens.decode(scope, token)
-            after = payload.get("after")
-            if not isinstance(after, int):
-                raise InvalidArgument("page_token", "is not a token this list returned")
-            params.append(after)
+            params.append(self._tokens.decode(scope, token).integer("after"))
             clauses.append(f"owner_sequence {'<' if query.newest_first else '>'} ${len(params)}")
         params.append(size + 1)
         direction = "DESC" if query.newest_first else "ASC"

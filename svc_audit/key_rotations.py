@@ -38,10 +38,7 @@ class KeyRotations:
         scope = f"{from_tree_size}\x00{to_tree_size}"
         after = -1
         if token:
-            position = self._tokens.decode(scope, token).get("after")
-            if not isinstance(position, int):
-                raise InvalidArgument("page_token", "is not a token this list returned")
-            after = position
+            after = self._tokens.decode(scope, token).integer("after")
         async with (
             self._pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 import asyncpg
@@ -73,11 +73,7 @@ class NotificationStore:
         count_sql = f"SELECT count(*) FROM notifications n WHERE {' AND '.join(clauses)}"  # noqa: S608 - fixed clauses
         if token:
             payload = self._tokens.decode(self._scope(owner_id, unread_only), token)
-            try:
-                after = (datetime.fromisoformat(payload["t"]), uuid.UUID(payload["id"]))
-            except (KeyError, TypeError, ValueError):
-                raise InvalidArgument("page_token", "is not a token this list returned") from None
-            params += list(after)
+            params += [payload.instant("t"), payload.identifier("id")]
             clauses.append(f"(n.fired_at, n.id) < (${len(params) - 1}, ${len(params)})")
         params.append(size + 1)
         sql = (

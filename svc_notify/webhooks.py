@@ -12,7 +12,6 @@ import base64
 import secrets
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import asyncpg
@@ -129,7 +128,7 @@ class WebhookStore:
         after = ""
         if token:
             payload = self._endpoint_tokens.decode(owner_id, token)
-            params += _position(payload, uuid.UUID)
+            params += [payload.instant("t"), payload.identifier("id")]
             after = "AND (created_at, id) > ($2, $3)"
         params.append(size + 1)
         async with self._pool.acquire() as conn:
@@ -185,7 +184,8 @@ class WebhookStore:
         params: list[Any] = [webhook]
         after = ""
         if token:
-            params += _position(self._attempt_tokens.decode(scope, token), int)
+            payload = self._attempt_tokens.decode(scope, token)
+            params += [payload.instant("t"), payload.integer("id", minimum=1)]
             after = "AND (a.attempted_at, a.id) < ($2, $3)"
         params.append(size + 1)
         async with self._pool.acquire() as conn:
@@ -249,11 +249,3 @@ def _found(row: Row | None, what: str) -> Row:
     if row is None:
         raise NotFound(f"{what} not found")
     return row
-
-
-def _position(payload: Mapping[str, Any], id_type: type[Any]) -> list[Any]:
-    """(time, id) from a verified page token; InvalidArgument if it does not hold them."""
-    try:
-        return [datetime.fromisoformat(payload["t"]), id_type(payload["id"])]
-    except (KeyError, TypeError, ValueError):
-        raise InvalidArgument("page_token", "is not a token this list returned") from None

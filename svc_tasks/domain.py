@@ -7,6 +7,7 @@ can point at the offending input.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,9 +18,7 @@ from todo_runtime.errors import InvalidArgument
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
-TAGS_MAX = 20
 TAG_MAX = 50
-REMINDERS_MAX = 10
 MINUTES_BEFORE_MAX = 525_600
 REQUEST_ID_MAX = 100
 OPEN, COMPLETED = 1, 2
@@ -53,8 +52,10 @@ def description(value: str, field: str = "task.description") -> str:
     return validation.text(value, field, max_length=DESCRIPTION_MAX)
 
 
-def tags(values: list[str], field: str = "task.tags") -> list[str]:
-    """Trimmed, lower-cased, de-duplicated in first-seen order."""
+def tags(values: Sequence[str], field: str = "task.tags") -> list[str]:
+    """Trimmed, lower-cased, de-duplicated in first-seen order; the list as sent holds at most
+    TAGS_MAX (checked before any tag is looked at: a task's tags and a filter's alike)."""
+    validation.bounded(values, field, validation.TAGS_MAX)
     normalized: list[str] = []
     for index, raw in enumerate(values):
         tag = validation.text(raw.strip().lower(), f"{field}[{index}]", max_length=TAG_MAX)
@@ -62,8 +63,6 @@ def tags(values: list[str], field: str = "task.tags") -> list[str]:
             raise InvalidArgument(f"{field}[{index}]", "must not be empty")
         if tag not in normalized:
             normalized.append(tag)
-    if len(normalized) > TAGS_MAX:
-        raise InvalidArgument(field, f"at most {TAGS_MAX} tags, got {len(normalized)}")
     return normalized
 
 
@@ -87,8 +86,7 @@ def priority(value: int, field: str = "task.priority") -> int:
 def reminders(
     values: list[Reminder], due_at: datetime | None, field: str = "task.reminders"
 ) -> list[Reminder]:
-    if len(values) > REMINDERS_MAX:
-        raise InvalidArgument(field, f"at most {REMINDERS_MAX} reminders, got {len(values)}")
+    validation.bounded(values, field, validation.REMINDERS_MAX)
     unique: dict[str, Reminder] = {}
     for index, reminder in enumerate(values):
         if reminder.minutes_before is not None:

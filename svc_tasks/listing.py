@@ -19,12 +19,18 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from svc_tasks import domain
 from todo_runtime.errors import InvalidArgument
-from todo_runtime.page_tokens import PageTokens
+from todo_runtime.page_tokens import (
+    PageTokens,
+    Payload,
+    checked_instant,
+    checked_integer,
+    checked_text,
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MAX_ORDER_KEYS = 5
 SEARCH_MAX = 200
 MAX_SEARCH_WORDS = 8
 # A search word matches as a word prefix, or as one of the 10 words of the
@@ -120,8 +126,6 @@ def order_keys(pairs: list[tuple[int, int]]) -> tuple[OrderKey, ...]:
     """(TaskOrderField, OrderDirection) pairs → keys; each field at most once."""
     if not pairs:
         return (OrderKey(OrderField.CREATE_TIME, descending=True),)
-    if len(pairs) > MAX_ORDER_KEYS:
-        raise InvalidArgument("order_by", f"at most {MAX_ORDER_KEYS} keys")
     keys: list[OrderKey] = []
     for index, (field_number, direction) in enumerate(pairs):
         try:
@@ -267,8 +271,17 @@ def _encode_value(value: Any) -> Any:
     return {"t": value.isoformat()} if isinstance(value, datetime) else value
 
 
-def _decode_value(value: Any) -> Any:
-    return datetime.fromisoformat(value["t"]) if isinstance(value, dict) else value
+def _decode_value(key: OrderKey, value: object, payload: Payload) -> Any:
+    """An order key's value from a token, of the type (and range) its column holds."""
+    if key.field is OrderField.PRIORITY:
+        return checked_integer(
+            value, payload, minimum=domain.PRIORITY_NONE, maximum=domain.PRIORITY_URGENT
+        )
+    if key.field is OrderField.TITLE:
+        return checked_text(value, payload)
+    if not isinstance(value, dict):
+        raise payload.invalid()
+    return checked_instant(value.get("t"), payload, infinite=key.field is OrderField.DUE_TIME)
 
 
 def encode_token(tokens: PageTokens, query: TaskQuery, position: Position) -> str:
@@ -292,11 +305,10 @@ def decode_token(
         raise InvalidArgument(
             field, "belongs to a different filter or order; start again without it"
         )
-    try:
-        values = [_decode_value(v) for v in payload["k"]]
-        last_id = uuid.UUID(payload["id"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidArgument(field, "is not a token this list returned") from None
-    if len(values) != len(query.order):
-        raise InvalidArgument(field, "is not a token this list returned")
-    return values, last_id
+    values = payload.get("k")
+    if not isinstance(values, list) or len(values) != len(query.order):
+        raise payload.invalid()
+    keys = [
+        _decode_value(key, value, payload) for key, value in zip(query.order, values, strict=True)
+    ]
+    return keys, payload.identifier("id")

@@ -53,7 +53,7 @@ def _new_task(
         title=domain.title(task.title),
         description=domain.description(task.description),
         priority=domain.priority(task.priority),
-        tags=domain.tags(list(task.tags)),
+        tags=domain.tags(task.tags),
         due_at=due_at,
         time_zone=zone.key,
         recurrence=recurrence,
@@ -64,7 +64,15 @@ def _new_task(
     )
 
 
+def _bounded_lists(task: task_pb2.Task) -> None:
+    """A task's lists are refused when too long before anything else of the request is read
+    (a recurrence is expanded, a row locked)."""
+    validation.bounded(task.tags, "task.tags", validation.TAGS_MAX)
+    validation.bounded(task.reminders, "task.reminders", validation.REMINDERS_MAX)
+
+
 def _update_paths(request: tasks_service_pb2.UpdateTaskRequest) -> set[str]:
+    validation.bounded(request.update_mask.paths, "update_mask.paths", len(UPDATABLE))
     paths = set(request.update_mask.paths)
     if not paths:
         raise InvalidArgument("update_mask", f"name at least one of {', '.join(sorted(UPDATABLE))}")
@@ -121,7 +129,7 @@ def _update_changes(task: task_pb2.Task, paths: set[str], now: datetime, row: Ro
     if "priority" in paths:
         changes["priority"] = domain.priority(task.priority)
     if "tags" in paths:
-        changes["tags"] = domain.tags(list(task.tags))
+        changes["tags"] = domain.tags(task.tags)
     return changes
 
 
@@ -136,6 +144,9 @@ def _task_query(
     request: tasks_service_pb2.ListTasksRequest, owner_id: str, tokens: PageTokens
 ) -> listing.TaskQuery:
     flt = request.filter
+    # Lists are bounded before any item is looked at (filter.tags by domain.tags).
+    validation.bounded(flt.priorities, "filter.priorities", validation.PRIORITIES_MAX)
+    validation.bounded(request.order_by, "order_by", validation.ORDER_KEYS_MAX)
     if flt.status not in (0, task_pb2.TASK_STATUS_OPEN, task_pb2.TASK_STATUS_COMPLETED):
         raise InvalidArgument("filter.status", "must be OPEN or COMPLETED")
     priorities = tuple(
@@ -147,7 +158,7 @@ def _task_query(
         owner_id=owner_id,
         status=flt.status or None,
         priorities=priorities,
-        tags=tuple(domain.tags(list(flt.tags), "filter.tags")),
+        tags=tuple(domain.tags(flt.tags, "filter.tags")),
         due_before=validation.instant_from_pb(flt.due_before, "filter.due_before")
         if flt.HasField("due_before")
         else None,
@@ -179,9 +190,9 @@ def _changes_start(
     if not request.page_token:
         return request.after_sequence
     payload = tokens.decode(owner_id, request.page_token)
-    if payload.get("from") != request.after_sequence or not isinstance(payload.get("after"), int):
+    if payload.integer("from") != request.after_sequence:
         raise InvalidArgument("page_token", "belongs to a different after_sequence")
-    return int(payload["after"])
+    return payload.integer("after")
 
 
 class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
@@ -199,6 +210,7 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
     ) -> tasks_service_pb2.CreateTaskResponse:
         owner = current_user()
         task = request.task
+        _bounded_lists(task)
         zone = domain.time_zone(task.time_zone)
         due_at = _due(task)
         recurrence = None
@@ -236,6 +248,7 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         self, request: tasks_service_pb2.UpdateTaskRequest, context: Context
     ) -> tasks_service_pb2.UpdateTaskResponse:
         owner = current_user()
+        _bounded_lists(request.task)
         paths = _update_paths(request)
         expected = request.expected_version if request.HasField("expected_version") else None
         task, now = request.task, datetime.now(UTC)

@@ -19,6 +19,7 @@ import pytest
 
 from todo_cli.broker import free_port
 from todo_cli.database import EmbeddedPostgres
+from todo_cli.die_with_parent import tied
 
 READY_TIMEOUT = 180.0
 
@@ -50,7 +51,7 @@ class Stack:
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.env = env
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "todo_cli", "up", *args],
+            tied([sys.executable, "-m", "todo_cli", "up", *args]),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

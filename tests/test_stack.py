@@ -20,6 +20,7 @@ from tests.stack_harness import (
     stack_environment,
     token,
 )
+from todo_cli.die_with_parent import tied
 
 COUNT = "{ tasks { totalCount } }"
 
@@ -162,7 +163,7 @@ def test_a_broker_that_comes_back_empty_loses_no_next_instance(tmp_path: Path) -
             time.sleep(0.2)
 
         recur = subprocess.Popen(
-            [sys.executable, "-m", "todo_cli", "serve", "recur"],
+            tied([sys.executable, "-m", "todo_cli", "serve", "recur"]),
             env=service_environment(env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -13,6 +13,14 @@ from the content the API shows and proven included in the signed tree,
 numbered with no gaps and none missing at the end. It reports ok, or the
 first rotation, entry or checkpoint that fails, and keeps the new checkpoint
 (and key) only when all is well.
+
+Each checkpoint's signature is checked before anything is asked on its behalf,
+and a question the API refuses about a checkpoint (a proof, the rotations up to
+it, your entries in it) goes to the verifier as `Refused`: a server that will
+not show what it signed fails like one that shows it wrong. It could not run
+(`AuditVerifyError`) only when the API cannot be reached or asked: the network,
+HTTP 5xx, UNAVAILABLE or RATE_LIMITED, a token it does not take, or a refusal
+before it served any checkpoint you could hold it to.
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ from todo_transparency.verification import (
     EntryProof,
     Held,
     LogVerifier,
+    Proof,
+    Refused,
     RotationProof,
     VerificationFailure,
 )
@@ -86,8 +96,14 @@ ENTRIES: Final = """query($after: String, $first: Int!, $treeSize: Int!) {
 }"""
 
 
+# Answers that say the API cannot be asked now (an outage, a rate limit: retry later) or not
+# with this token: the run could not happen. Any other refusal is the verifier's to judge.
+_CANNOT_ASK_STATUSES: Final = frozenset({401, 403, 429})  # and every 5xx
+_CANNOT_ASK_CODES: Final = frozenset({"UNAVAILABLE", "RATE_LIMITED", "UNAUTHENTICATED"})
+
+
 class AuditVerifyError(RuntimeError):
-    """The verification could not run (no key, no token, the API unreachable or refusing)."""
+    """The verification could not run (no key, no token, the API unreachable or unavailable)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +114,7 @@ class Outcome:
     entries: int
     pending: int
     failure: VerificationFailure | None
-    served_key: str
+    served_key: str  # the key the server says it signs with ("" if it did not say)
     trusted_key: bytes  # the pinned key, or the key its rotations led to
     rotations: int  # key rotations followed in this run
 
@@ -183,34 +199,96 @@ class GraphQL:
         self._http = http
 
     def data(
-        self, query: str, variables: Mapping[str, Any] | None = None, *, partial: bool = False
+        self, query: str, variables: Mapping[str, Any] | None = None, *, refusable: str = ""
     ) -> Any:
-        """The response's data; AuditVerifyError on errors unless `partial` (then the fields
-        that failed are null, which the verifier treats as unproven, not as an outage)."""
+        """The answer's data. AuditVerifyError when the API could not be asked (see
+        `_CANNOT_ASK_CODES`); Refused when it refused the question. A refused field named
+        `refusable` leaves the rest standing: it holds the Refused in place of its null."""
+        body = self._post(query, variables or {})
+        errors = [error if isinstance(error, dict) else {} for error in body["errors"]]
+        for error in errors:
+            extensions = error.get("extensions")
+            code = extensions.get("code") if isinstance(extensions, dict) else None
+            if code in _CANNOT_ASK_CODES:
+                raise AuditVerifyError(f"the API answered {code}: {_message(error)}")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise Refused(_message(errors[0]) if errors else "an answer without data")
+        for error in errors:
+            _refuse_field(data, error, refusable)
+        return data
+
+    def _post(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer as a GraphQL body (its `errors` a list); AuditVerifyError if there is
+        none: the API unreachable, HTTP 5xx, 401, 403 or 429, or not GraphQL."""
         try:
             response = self._http.post(
                 self._url,
-                json={"query": query, "variables": dict(variables or {})},
+                json={"query": query, "variables": dict(variables)},
                 headers=self._headers,
             )
         except httpx.HTTPError as error:
             raise AuditVerifyError(f"cannot reach {self._url}: {error}") from None
+        status = response.status_code
+        if status >= 500 or status in _CANNOT_ASK_STATUSES:
+            raise AuditVerifyError(f"{self._url} answered HTTP {status}")
         try:
             body = response.json()
         except ValueError:
-            raise AuditVerifyError(f"{self._url} answered {response.status_code}") from None
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if not isinstance(body, dict) or body.get("data") is None or (errors and not partial):
-            message = errors[0].get("message") if errors else f"HTTP {response.status_code}"
-            raise AuditVerifyError(f"the API refused: {message}")
-        return body["data"]
+            body = None
+        if isinstance(body, dict):
+            errors = body.get("errors") or []
+            if isinstance(errors, list):
+                return {**body, "errors": errors}
+        raise AuditVerifyError(f"{self._url} answered HTTP {status}, not GraphQL")
 
 
-def _b64(text: str) -> bytes:
+def _message(error: Mapping[str, Any]) -> str:
+    return str(error.get("message") or "refused, saying nothing")
+
+
+def _refuse_field(data: Any, error: Mapping[str, Any], refusable: str) -> None:
+    """Puts a Refused in the null of the `refusable` field `error` is about; raises it when
+    the error is about anything else (the whole answer is refused)."""
+    refused = Refused(_message(error))
+    path = error.get("path")
+    if not refusable or not isinstance(path, list) or not path or path[-1] != refusable:
+        raise refused
+    parent = data
+    try:
+        for step in path[:-1]:
+            parent = parent[step]
+        if parent[refusable] is not None:
+            raise refused
+        parent[refusable] = refused
+    except (KeyError, IndexError, TypeError):
+        raise refused from None
+
+
+def _walk(data: Any, *path: str) -> Any:
+    """`data[path[0]][path[1]]...`; an answer without it fails (it is not what was asked)."""
+    for name in path:
+        if not isinstance(data, dict) or name not in data:
+            raise VerificationFailure(f"the server's answer has no {name!r}")
+        data = data[name]
+    return data
+
+
+def _b64(text: Any) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise VerificationFailure(f"the server sent {text[:60]!r} where base64 belongs") from None
+    except (binascii.Error, ValueError, TypeError):
+        raise VerificationFailure(
+            f"the server sent {str(text)[:60]!r} where base64 belongs"
+        ) from None
+
+
+def _hashes(proof: Any) -> list[bytes]:
+    """The hashes of a proof as the API shows it."""
+    hashes = _walk(proof, "hashes")
+    if not isinstance(hashes, list):
+        raise VerificationFailure("the server sent a proof whose hashes are not a list")
+    return [_b64(hash) for hash in hashes]
 
 
 def checkpoint_from(data: Mapping[str, Any]) -> SignedCheckpoint:
@@ -222,9 +300,9 @@ def checkpoint_from(data: Mapping[str, Any]) -> SignedCheckpoint:
             root_hash=_b64(data["rootHash"]),
             signed_at=parse_instant(data["signedAt"]),
         )
+        return SignedCheckpoint(checkpoint, _b64(data["signature"]), str(data["keyId"]))
     except (KeyError, TypeError, ValueError) as error:
         raise VerificationFailure(f"the checkpoint is malformed: {error}") from None
-    return SignedCheckpoint(checkpoint, _b64(data["signature"]), str(data["keyId"]))
 
 
 def _leaf(node: Mapping[str, Any], task_id: str, where: str) -> AuditLeaf:
@@ -248,27 +326,33 @@ def _leaf(node: Mapping[str, Any], task_id: str, where: str) -> AuditLeaf:
 
 
 def entry_from(node: Mapping[str, Any]) -> EntryProof:
-    """An entry as the API shows it, with its leaf rebuilt from the content shown."""
-    entry_id = str(node["id"])
-    task_id = ids.task_id(str(node["taskId"]))
-    if task_id is None:
-        raise VerificationFailure("the entry names no task", entry_id)
+    """An entry as the API shows it, with its leaf rebuilt from the content shown (and in place
+    of its inclusion proof, the API's refusal to give it, if it refused)."""
+    entry_id = str(_walk(node, "id"))
     try:
+        task_id = ids.task_id(str(node["taskId"]))
+        index = int(node["leafIndex"])
+        if task_id is None:
+            raise VerificationFailure("the entry names no task")
         leaf = _leaf(node, task_id, "the entry")
+        proof = node.get("inclusionProof")
+        hashes = proof if proof is None or isinstance(proof, Refused) else _hashes(proof)
+    except (KeyError, TypeError, ValueError) as error:
+        raise VerificationFailure(f"the entry is malformed: {error}", entry_id) from None
     except VerificationFailure as failure:
         raise VerificationFailure(failure.reason, entry_id) from None
-    proof = node.get("inclusionProof")
-    hashes = None if proof is None else [_b64(hash) for hash in proof["hashes"]]
-    return EntryProof(entry_id, leaf, int(node["leafIndex"]), hashes)
+    return EntryProof(entry_id, leaf, index, hashes)
 
 
 def rotation_from(node: Mapping[str, Any]) -> RotationProof:
     """A key rotation as the API shows it, its leaf rebuilt from the content shown."""
-    index = int(node["leafIndex"])
+    index = _walk(node, "leafIndex")
+    if not isinstance(index, int):
+        raise VerificationFailure(f"the rotation is at leaf {str(index)[:20]!r}, not a number")
     try:
-        leaf = _leaf(node, str(node["taskId"]), "the rotation entry")
-        checkpoint = checkpoint_from(node["checkpoint"])
-        hashes = [_b64(hash) for hash in node["inclusionProof"]["hashes"]]
+        leaf = _leaf(node, str(_walk(node, "taskId")), "the rotation entry")
+        checkpoint = checkpoint_from(_walk(node, "checkpoint"))
+        hashes = _hashes(_walk(node, "inclusionProof"))
     except VerificationFailure as failure:
         raise VerificationFailure(failure.reason, rotation_index=index) from None
     return RotationProof(leaf, index, checkpoint, hashes)
@@ -326,37 +410,42 @@ def _pages(
     path: tuple[str, ...],
     variables: Mapping[str, Any],
     *,
-    partial: bool = False,
+    refusable: str = "",
 ) -> Iterator[Any]:
     """The nodes of the connection at `path` in the answers to `query`, page after page."""
     after: str | None = None
     while True:
-        connection = api.data(query, {**variables, "after": after, "first": PAGE}, partial=partial)
-        for name in path:
-            connection = connection[name]
-        for edge in connection["edges"]:
-            yield edge["node"]
-        if not connection["pageInfo"]["hasNextPage"]:
+        answer = api.data(query, {**variables, "after": after, "first": PAGE}, refusable=refusable)
+        connection = _walk(answer, *path)
+        edges = _walk(connection, "edges")
+        if not isinstance(edges, list):
+            raise VerificationFailure("the server sent a page whose edges are not a list")
+        for edge in edges:
+            yield _walk(edge, "node")
+        if not _walk(connection, "pageInfo", "hasNextPage"):
             return
-        after = connection["pageInfo"]["endCursor"]
+        after = _walk(connection, "pageInfo", "endCursor")
 
 
-def _consistency(api: GraphQL, old: int, new: int) -> list[bytes]:
+def _consistency(api: GraphQL, old: int, new: int) -> Proof:
     """The consistency proof from the tree of `old` entries to that of `new` (none needed
-    from 0 or between equal sizes; a smaller `new` is for the verifier to refuse)."""
+    from 0 or between equal sizes; a smaller `new` is for the verifier to refuse), or the
+    API's refusal to give it, for the verifier to judge."""
     if not 0 < old < new:
         return []
-    answer = api.data(CONSISTENCY, {"from": old, "to": new})
-    return [_b64(hash) for hash in answer["auditTree"]["consistencyProof"]["hashes"]]
+    try:
+        answer = api.data(CONSISTENCY, {"from": old, "to": new})
+    except Refused as refused:
+        return refused
+    return _hashes(_walk(answer, "auditTree", "consistencyProof"))
 
 
 def verify(api: GraphQL, public_key: bytes, user: str, state: StateFile) -> Outcome:
     """One run: see the module docstring. Keeps the new checkpoint only if all verified."""
     held = state.load()
-    tree = api.data(TREE)["auditTree"]
-    served_key = str(tree["publicKey"])
     verifier = LogVerifier(public_key, user, held)
     latest: SignedCheckpoint | None = None
+    served_key = ""
 
     def outcome(failure: VerificationFailure | None) -> Outcome:
         return Outcome(
@@ -370,22 +459,38 @@ def verify(api: GraphQL, public_key: bytes, user: str, state: StateFile) -> Outc
         )
 
     try:
-        if tree["checkpoint"] is None:
+        try:
+            tree = _walk(api.data(TREE), "auditTree")
+        except Refused as refused:
+            if held is None:  # nothing it signed to hold it to: a wrong URL, most likely
+                raise AuditVerifyError(f"the API refused: {refused.answer}") from None
+            raise verifier.refusal(held.checkpoint, "its latest checkpoint", refused) from None
+        served_key = str(_walk(tree, "publicKey"))
+        served = _walk(tree, "checkpoint")
+        if served is None:
             if held is not None:
                 raise VerificationFailure("the log has no checkpoint, but you hold one")
             return outcome(None)
-        latest = checkpoint_from(tree["checkpoint"])
+        latest = checkpoint_from(served)
+        # The rotations up to the latest checkpoint say which key must have signed it.
         bounds = {"from": verifier.anchor_size, "to": latest.tree_size}
-        for node in _pages(api, ROTATIONS, ("auditTree", "keyRotations"), bounds):
-            rotation = rotation_from(node)
-            size = rotation.checkpoint.tree_size
-            verifier.follow_rotation(rotation, _consistency(api, verifier.anchor_size, size))
+        try:
+            for node in _pages(api, ROTATIONS, ("auditTree", "keyRotations"), bounds):
+                rotation = rotation_from(node)
+                verifier.check_rotation(rotation)  # signed by the trusted key: ask its proof
+                size = rotation.checkpoint.tree_size
+                verifier.follow_rotation(rotation, _consistency(api, verifier.anchor_size, size))
+        except Refused as refused:
+            raise verifier.refusal(latest, "the key rotations", refused) from None
+        verifier.check_signature(latest)  # before anything is asked on its behalf
         proof = _consistency(api, verifier.anchor_size, latest.tree_size)
         verifier.check_checkpoint(latest, proof)
-        # partial: an entry whose proof failed comes without it, and fails as unproven
         entries = {"treeSize": latest.tree_size}
-        for node in _pages(api, ENTRIES, ("auditLog",), entries, partial=True):
-            verifier.check_entry(entry_from(node))
+        try:
+            for node in _pages(api, ENTRIES, ("auditLog",), entries, refusable="inclusionProof"):
+                verifier.check_entry(entry_from(node))
+        except Refused as refused:
+            raise verifier.refusal(latest, "your entries", refused) from None
         state.save(verifier.finish())
     except VerificationFailure as failure:
         return outcome(failure)

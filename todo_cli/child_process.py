@@ -1,4 +1,6 @@
-"""A server process started and stopped directly (tests, benchmarks); `todo up` supervises instead."""
+"""A server process started and stopped directly (tests, benchmarks); `todo up` supervises instead.
+
+Either way it dies with its parent (`die_with_parent`): a killed test run leaves no server behind."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import signal
 import subprocess
 from pathlib import Path
 from typing import IO
+
+from todo_cli.die_with_parent import tied
 
 
 class ChildProcess:
@@ -28,11 +32,17 @@ class ChildProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def launch(self, argv: list[str], log_path: Path | None) -> None:
+    def launch(
+        self,
+        argv: list[str],
+        log_path: Path | None,
+        on_parent_death: signal.Signals = signal.SIGINT,
+    ) -> None:
+        """Starts `argv`; it gets `on_parent_death` if this process dies without stopping it."""
         self._close_log()
         self._log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(  # noqa: S603 - our own binaries and arguments
-            argv,
+            tied(argv, on_parent_death),
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C in the terminal reaches only the parent

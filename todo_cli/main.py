@@ -155,7 +155,9 @@ def run_up(without: frozenset[str]) -> int:
 
 
 def verify_audit(url: str | None, token: str | None, user: str | None, key: str | None) -> int:
-    """Checks the caller's audit log against the pinned key and the last verified checkpoint."""
+    """Checks the caller's audit log against the pinned key and the last verified checkpoint:
+    0 verified; 1 failed (the log, or the server's answers, contradict what was signed); 2 could
+    not run (the API unreachable or unavailable, the token refused, a key or state file)."""
     env = Env()
     directory = data_dir()
     try:
@@ -176,7 +178,7 @@ def verify_audit(url: str | None, token: str | None, user: str | None, key: str 
     except (audit_verify.AuditVerifyError, ValueError) as error:
         say(f"todo audit verify: {error}")
         return 2
-    if outcome.served_key != public_key_text(outcome.trusted_key):
+    if outcome.served_key and outcome.served_key != public_key_text(outcome.trusted_key):
         trusted = "you pinned" if outcome.trusted_key == public_key else "its rotations lead to"
         say(f"warning: the server signs with key {outcome.served_key}, not the one {trusted}")
     say(outcome.report())

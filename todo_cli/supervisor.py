@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from todo_cli.die_with_parent import tied
 from todo_runtime.backoff import Backoff
 
 log = logging.getLogger(__name__)
-STOP_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0  # every component stops within this, even with its broker or database away
 HEALTHY_AFTER = 30.0  # a process that ran this long and died is a fresh failure: backoff restarts
 
 
@@ -54,8 +55,9 @@ class Supervised:
         loop = asyncio.get_running_loop()
         while not self._stopping:
             with self.spec.log_path.open("ab") as output:
+                # Tied to `todo up`: killed with SIGKILL, it leaves nothing running behind it.
                 self._process = await asyncio.create_subprocess_exec(
-                    *self.spec.argv,
+                    *tied(self.spec.argv, self.spec.stop_signal),
                     env=self.spec.env,
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=output,

@@ -41,6 +41,7 @@ READY_TIMEOUT: Final = 90.0
 DEFAULT_BROKER_PORT: Final = 9092
 DEV_USER: Final = "dev"
 DEV_TOKEN_SECONDS: Final = 24 * 3600  # as `todo token`'s default
+SERVERS: Final = frozenset({"postgres", "broker"})  # the parts the components depend on
 
 
 class StackError(RuntimeError):
@@ -194,8 +195,13 @@ async def run(stack: Stack, directory: Path) -> None:
         await stop
     finally:
         stop.cancel()
+        # The components together (each stops within STOP_TIMEOUT, whatever is unreachable),
+        # then the servers they used, in reverse order.
+        components = [part for part in stack.parts if part.spec.name not in SERVERS]
+        await asyncio.gather(*(part.stop() for part in components))
         for part in reversed(stack.parts):
-            await part.stop()
+            if part.spec.name in SERVERS:
+                await part.stop()
         for runner in runners:
             runner.cancel()
         await asyncio.gather(*runners, return_exceptions=True)

@@ -22,13 +22,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 from confluent_kafka import KafkaError
 
 from todo_runtime import metrics
 from todo_runtime.backoff import Backoff
+from todo_runtime.broker_calls import off_loop
 from todo_runtime.broker_check import BrokerCheck, Problem, problem_of
 from todo_runtime.kafka_settings import KafkaConfig
 
@@ -91,12 +91,10 @@ class BrokerHealth:
         """Checks the broker until cancelled: every few seconds while it accepts us, with a
         growing backoff (one log line per retry) while it refuses or cannot be reached."""
         backoff = Backoff(2.0, _RETRY_MAX)
-        loop = asyncio.get_running_loop()
-        executor = ThreadPoolExecutor(1, thread_name_prefix=f"broker-watch-{self._component}")
         try:
             while True:
                 self._recheck.clear()
-                problem = await loop.run_in_executor(executor, self._check)
+                problem = await off_loop(self._check)
                 self._set(WATCH, problem)
                 if problem is None:
                     backoff.reset()
@@ -110,7 +108,6 @@ class BrokerHealth:
                     )
                 await self._wait(delay)
         finally:
-            executor.shutdown(wait=False)
             self._check.close()
 
     async def _wait(self, delay: float) -> None:

@@ -31,6 +31,7 @@ from google.protobuf.message import DecodeError
 
 from todo_runtime import metrics, request_context
 from todo_runtime.backoff import Backoff
+from todo_runtime.broker_calls import off_loop
 from todo_runtime.broker_health import BrokerHealth
 from todo_runtime.cloudevents import EventHeaders, EventHeadersError, read_headers
 from todo_runtime.consumer_lag import ConsumerLag
@@ -376,7 +377,7 @@ class EventConsumer:
     async def _create_topics(self, topics: Sequence[str]) -> None:
         """Creates topics an in-memory broker lost (or nobody created yet); best effort."""
         try:
-            await asyncio.to_thread(ensure_topics, self._config, topics)
+            await off_loop(ensure_topics, self._config, topics)
         except Exception as exc:  # retried on the next error
             log.debug("consumer %s: cannot create topics %s: %s", self._group_id, topics, exc)
 
@@ -413,8 +414,10 @@ class EventConsumer:
             self._outage_since = None
             self._reassigned()  # records may have come and gone while the broker was away
 
-    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("consumer %s: assigned %d partitions", self._group_id, len(partitions))
+        if self._fan_out:
+            _position_at_end(consumer, partitions, self._group_id)
         self._recovered()
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._assigned.set)
@@ -442,6 +445,30 @@ class EventConsumer:
         )
         self._lag.forget(partitions)
         self._reassigned()
+
+
+def _position_at_end(consumer: Consumer, partitions: list[TopicPartition], group_id: str) -> None:
+    """Starts a fan-out consumer at each partition's end as of now, before its owner re-reads its
+    source of truth (`on_reassigned`, scheduled after this returns).
+
+    `auto.offset.reset=latest` would find the end only at the first fetch, later: a record
+    published in between would be neither re-read (it came after the re-read) nor fetched (it
+    lies before the end found). Asked here, the end is below every record the re-read misses.
+    """
+    for partition in partitions:
+        try:
+            _low, high = consumer.get_watermark_offsets(partition, timeout=5.0, cached=False)
+        except KafkaException as exc:  # the re-read on the next reassignment or heartbeat covers it
+            log.warning(
+                "consumer %s: cannot find the end of %s [%d], starting at the latest: %s",
+                group_id,
+                partition.topic,
+                partition.partition,
+                exc,
+            )
+            continue
+        partition.offset = high
+    consumer.assign(partitions)
 
 
 def header_pairs(message: Message) -> list[tuple[str, bytes]]:

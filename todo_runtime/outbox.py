@@ -36,6 +36,7 @@ from google.protobuf.message import Message
 
 from todo_runtime import metrics, request_context
 from todo_runtime.backoff import Backoff
+from todo_runtime.broker_calls import off_loop
 from todo_runtime.cloudevents import event_headers
 from todo_runtime.db import Connection, release_session_lock, unlisten
 from todo_runtime.kafka_settings import KafkaConfig
@@ -372,7 +373,7 @@ class OutboxRelay:
     async def _create_topics(self, topics: set[str]) -> None:
         """Recreates topics an in-memory broker lost on restart (best effort; retried later)."""
         try:
-            await asyncio.to_thread(ensure_topics, self._kafka, topics)
+            await off_loop(ensure_topics, self._kafka, topics)
         except Exception as exc:  # the publish retry loop reports the outage
             log.debug("outbox relay %s: cannot create topics %s: %s", self._schema, topics, exc)
 

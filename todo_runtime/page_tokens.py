@@ -4,6 +4,11 @@ A token is `<base64url JSON payload>.<base64url HMAC-SHA256 tag>`; the tag cover
 the payload and a scope (who may use it, for which list), so a token from
 another user or another list fails verification like a forged one. The key is
 the services' internal secret, so every replica accepts every other's tokens.
+
+A verified payload is still read value by value (`Payload`), each checked for
+the type and range of the column or message field it goes to: a signature says
+who made a token, not that its numbers fit an int64 (a leaked key, or a bug
+that signs a wrong value, must give INVALID_ARGUMENT, never a failed query).
 """
 
 from __future__ import annotations
@@ -15,14 +20,21 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final, Generic, TypeVar
+from uuid import UUID
 
 from todo_runtime.errors import InvalidArgument
+from todo_runtime.validation import text_problem
 
 T = TypeVar("T")
 
 _TAG_BYTES: Final = 16
 MAX_TOKEN_LENGTH: Final = 2048
+INT64_MAX: Final = 2**63 - 1  # bigint columns and int64 message fields
+# PostgreSQL's infinite timestamps, as asyncpg reads them (naive): a task without a due time
+# sorts at one of them, so its position holds one.
+INFINITIES: Final = (datetime.min, datetime.max)
 
 
 def _b64(data: bytes) -> str:
@@ -47,8 +59,9 @@ class PageTokens:
         body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
         return f"{body}.{self._tag(scope, body)}"
 
-    def decode(self, scope: str, token: str, field: str = "page_token") -> dict[str, Any]:
-        """The payload of a token this signer issued for `scope`; InvalidArgument otherwise."""
+    def decode(self, scope: str, token: str, field: str = "page_token") -> Payload:
+        """The payload of a token this signer issued for `scope`; InvalidArgument naming `field`
+        otherwise."""
         invalid = InvalidArgument(field, "is not a token this list returned (for you)")
         if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
             raise invalid
@@ -56,12 +69,81 @@ class PageTokens:
         if not hmac.compare_digest(tag.encode(), self._tag(scope, body).encode()):
             raise invalid
         try:
-            payload = json.loads(_unb64(body))
+            values = json.loads(_unb64(body))
         except (ValueError, binascii.Error):
             raise invalid from None
-        if not isinstance(payload, dict):
+        if not isinstance(values, dict):
             raise invalid
-        return payload
+        return Payload(values, field)
+
+
+class Payload:
+    """A verified token's values, each read with the type and range its destination takes;
+    anything else is InvalidArgument naming the token's request field."""
+
+    def __init__(self, values: Mapping[str, Any], field: str) -> None:
+        self._values = values
+        self.field = field
+
+    def invalid(self, why: str = "is not a token this list returned") -> InvalidArgument:
+        return InvalidArgument(self.field, why)
+
+    def get(self, key: str) -> object:
+        """The raw value (None when absent), for comparing with what the token must match."""
+        return self._values.get(key)
+
+    def integer(self, key: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+        """An integer in minimum..maximum (the range of the field it goes to)."""
+        return checked_integer(self._values.get(key), self, minimum=minimum, maximum=maximum)
+
+    def instant(self, key: str) -> datetime:
+        return checked_instant(self._values.get(key), self)
+
+    def identifier(self, key: str) -> UUID:
+        value = self._values.get(key)
+        if not isinstance(value, str):
+            raise self.invalid()
+        try:
+            return UUID(value)
+        except ValueError:
+            raise self.invalid() from None
+
+
+def checked_integer(
+    value: object, payload: Payload, *, minimum: int = 0, maximum: int = INT64_MAX
+) -> int:
+    """`value` if it is an integer in minimum..maximum; InvalidArgument naming the token's field."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise payload.invalid()
+    if not minimum <= value <= maximum:
+        raise payload.invalid(f"holds a number out of range ({minimum}..{maximum})")
+    return value
+
+
+def checked_instant(value: object, payload: Payload, *, infinite: bool = False) -> datetime:
+    """An ISO 8601 instant with an offset, in UTC (its conversion cannot overflow then);
+    with `infinite`, also one of PostgreSQL's infinities."""
+    if not isinstance(value, str):
+        raise payload.invalid()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise payload.invalid() from None
+    if moment.tzinfo is None:
+        if infinite and moment in INFINITIES:
+            return moment
+        raise payload.invalid()
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise payload.invalid("holds an instant out of range") from None
+
+
+def checked_text(value: object, payload: Payload) -> str:
+    """Text a query parameter can carry (no NUL, no lone surrogate)."""
+    if not isinstance(value, str) or text_problem(value) is not None:
+        raise payload.invalid()
+    return value
 
 
 @dataclass(frozen=True)

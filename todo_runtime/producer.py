@@ -254,8 +254,12 @@ class EventProducer:
         await asyncio.to_thread(_discard, old)
         log.info("recreated Kafka producer %s", self._settings["client.id"])
 
-    async def close(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a flush budget
-        """Waits up to `timeout` seconds for records in flight, then releases the client."""
+    async def close(self, timeout: float = 2.0) -> None:  # noqa: ASYNC109 - a flush budget
+        """Waits up to `timeout` seconds for records in flight, then releases the client.
+
+        Short, so a stop is quick with the broker away: the outbox marks a record sent only
+        once acknowledged, so one still in flight is published again after the restart.
+        """
         self._closed = True
         remaining: int = await asyncio.to_thread(self._client.flush, timeout)
         if remaining:

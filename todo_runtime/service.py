@@ -35,6 +35,7 @@ import uvloop
 
 from todo_runtime import retention, topics
 from todo_runtime.backoff import Backoff
+from todo_runtime.broker_calls import off_loop
 from todo_runtime.broker_health import HEALTH_NAME as BROKER_HEALTH_NAME
 from todo_runtime.broker_health import BrokerHealth
 from todo_runtime.config import (
@@ -198,6 +199,9 @@ class ServiceParts:
             broker=self.broker,
         )
         self.background(f"consumer {group}", consumer.run)
+        # Ready once it joined its group (an empty assignment counts: a standby is ready); a
+        # later rebalance changes nothing.
+        self._ready_once_assigned(consumer, f"consumer {group} joined")
         return consumer
 
     def fan_out(
@@ -226,9 +230,14 @@ class ServiceParts:
         )
         name = f"fan-out consumer {self.definition.name}"
         self.background(name, consumer.run)
-        # A fan-out consumer starts at the end of each partition once assigned: what is published
-        # before that, it never sees. Not ready until then, so "ready" means live updates flow.
-        readiness, condition = self._runner.readiness, f"{name} assigned"
+        # It starts at the end of each partition once assigned (and positioned there): what is
+        # published before, it never sees. Not ready until then, so "ready" means updates flow.
+        self._ready_once_assigned(consumer, f"{name} assigned")
+        return consumer
+
+    def _ready_once_assigned(self, consumer: EventConsumer, condition: str) -> None:
+        """The service is not ready before `consumer`'s first assignment."""
+        readiness = self._runner.readiness
         readiness.require(condition)
 
         async def ready_once_assigned() -> None:
@@ -236,7 +245,6 @@ class ServiceParts:
             readiness.set(condition, True)
 
         self._runner.spawn(condition, ready_once_assigned())
-        return consumer
 
     def background(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Runs `loop()` until stop, restarting it with backoff if it ever ends or crashes."""
@@ -397,7 +405,7 @@ async def _create_topics(kafka: KafkaConfig, wanted: Sequence[str]) -> None:
     backoff = Backoff(0.5, 10.0)
     while True:
         try:
-            await asyncio.to_thread(topics.ensure_topics, kafka, wanted)
+            await off_loop(topics.ensure_topics, kafka, wanted)
             return
         except topics.TopicError as error:
             log.debug("cannot create topics yet: %s", error)

@@ -12,7 +12,6 @@ way; `todo replay --since` covers it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
@@ -21,6 +20,7 @@ from typing import Any, Final
 from confluent_kafka import KafkaError, KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient
 
+from todo_runtime.broker_calls import off_loop
 from todo_runtime.db import Connection
 from todo_runtime.kafka_settings import KafkaConfig, client_settings
 from todo_runtime.topics import TopicError, ensure_topics
@@ -88,7 +88,7 @@ class TopicEpochs:
         """The broker's topic ids now; raises TopicEpochError when the broker cannot tell."""
         if not self._topics:
             return {}
-        return await asyncio.to_thread(current_topic_ids, self._config, self._topics)
+        return await off_loop(current_topic_ids, self._config, self._topics)
 
     async def record(self, conn: Connection, ids: Mapping[str, str | None]) -> set[str]:
         """Stores `ids` and returns the topics whose id changed since the last record.

@@ -37,7 +37,7 @@ def dead_letter(topic: str) -> str:
 
 
 def ensure_topics(config: KafkaConfig, topics: Iterable[str], timeout: float = 10.0) -> None:
-    """Creates the topics that do not exist yet; blocking, so call it via `asyncio.to_thread`."""
+    """Creates the topics that do not exist yet; blocking, so call it `broker_calls.off_loop`."""
     names = sorted(set(topics))
     if not names:
         return

@@ -1,14 +1,18 @@
-"""Input rules every edge shares: text, instants and user ids (one definition, many callers).
+"""Input rules every edge shares: text, instants, user ids and list lengths (one definition,
+many callers).
 
 Text never holds NUL (PostgreSQL text cannot store it) or a lone surrogate
 (it cannot be encoded as UTF-8, so no protocol can carry it). Instants lie in
 a documented range, so converting them never overflows. User ids use an
-alphabet that gRPC metadata, logs and URLs all carry unchanged.
+alphabet that gRPC metadata, logs and URLs all carry unchanged. Every list a
+client sends has a maximum length, checked before any of its items is looked
+at, so the work a request makes is bounded by its size.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sized
 from datetime import UTC, datetime
 from typing import Final
 
@@ -21,6 +25,11 @@ LATEST: Final = datetime(9999, 12, 31, tzinfo=UTC)
 RANGE_TEXT: Final = "between 1970-01-01T00:00:00Z and 9999-12-31T00:00:00Z"
 USER_ID_MAX: Final = 128
 USER_ID_ALPHABET: Final = "letters, digits and . _ - @ : | + ="
+# List maxima, the same at the gateway (GraphQL arguments) and in the services (request fields).
+TAGS_MAX: Final = 20  # a task's tags, and the tags a filter asks for
+REMINDERS_MAX: Final = 10  # a task's reminders, both kinds together
+PRIORITIES_MAX: Final = 5  # a filter's priorities: there are five
+ORDER_KEYS_MAX: Final = 5  # a list's sort keys: each of the five fields once
 _USER_ID: Final = re.compile(r"[A-Za-z0-9._@:|+=-]{1,128}")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
@@ -77,6 +86,12 @@ def user_id_problem(value: str) -> str | None:
     if _USER_ID.fullmatch(value) is None:
         return f"a user id is 1..{USER_ID_MAX} of {USER_ID_ALPHABET}"
     return None
+
+
+def bounded(values: Sized, field: str, maximum: int) -> None:
+    """InvalidArgument naming `field` when `values` holds more than `maximum` items."""
+    if len(values) > maximum:
+        raise InvalidArgument(field, f"must hold at most {maximum} items, got {len(values)}")
 
 
 def page_size(value: int, *, default: int, maximum: int, field: str = "page_size") -> int:

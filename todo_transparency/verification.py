@@ -7,8 +7,12 @@ fed the server's answers, in order: the key rotations after the held
 checkpoint, each with the checkpoint the retiring key signed at it (see
 `todo_transparency.rotations`); the latest checkpoint with a consistency proof
 from the last one trusted; then the owner's entries oldest first, each with an
-inclusion proof. The first thing that does not verify raises
-`VerificationFailure` naming it:
+inclusion proof. A checkpoint's signature is checked first (`check_rotation`,
+`check_signature`), before anything is asked on its behalf, so a forged one
+fails as forged whatever the server answers next. A proof the server refuses
+is given as `Refused` in its place: a tree the trusted key signed can always be
+proven, so refusing contradicts the signature and fails like a wrong proof.
+The first thing that does not verify raises `VerificationFailure` naming it:
 
 - a key rotation whose checkpoint the trusted key did not sign, that is not
   included in that checkpoint, whose checkpoint is not consistent with the one
@@ -17,6 +21,8 @@ inclusion proof. The first thing that does not verify raises
 - a checkpoint smaller than the held one, or not consistent with it (rolled back,
   truncated, or history rewritten);
 - an entry whose content does not hash to a leaf of the signed tree (changed);
+- a proof, or a list, refused for a checkpoint the trusted key signed (the
+  server will not show what it signed);
 - a gap in the owner's entry numbers (an entry deleted);
 - fewer entries than the held checkpoint covered (the tail cut off).
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from todo_transparency.checkpoints import SignedCheckpoint, key_id
 from todo_transparency.entries import AuditLeaf
@@ -43,6 +50,19 @@ class VerificationFailure(Exception):
         self.reason = reason
         self.entry_id = entry_id
         self.rotation_index = rotation_index
+
+
+class Refused(Exception):
+    """The server's refusal to answer a question asked for a checkpoint (`answer`: what it said
+    instead). Raised by whoever asks, and given to the verifier in place of the proof: whether
+    it is a failure is the verifier's to judge, not an outage to retry."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
+
+
+Proof: TypeAlias = Sequence[bytes] | Refused
 
 
 @dataclass(frozen=True)
@@ -64,7 +84,7 @@ class EntryProof:
     entry_id: str
     leaf: AuditLeaf
     leaf_index: int
-    proof: Sequence[bytes] | None  # None: the entry is newer than the checkpoint
+    proof: Proof | None  # None: the entry is newer than the checkpoint
 
 
 @dataclass(frozen=True)
@@ -137,10 +157,15 @@ class LogVerifier:
             "the checkpoint you hold" if self._rotations == 0 else "the last rotation's checkpoint"
         )
 
+    def _is_anchor(self, checkpoint: SignedCheckpoint) -> bool:
+        """Whether `checkpoint` is the last one trusted, verified under this pin: accepted as it
+        is (a rotation's checkpoint is signed by the key it retired, not the trusted one)."""
+        return self._anchor_pinned and checkpoint == self._anchor
+
     def _check_extends(
-        self, checkpoint: SignedCheckpoint, consistency_proof: Sequence[bytes], what: str
+        self, checkpoint: SignedCheckpoint, consistency_proof: Proof, what: str
     ) -> None:
-        """Raises unless `checkpoint` extends the last one trusted (if any)."""
+        """Raises unless `checkpoint` (its signature checked) extends the last one trusted."""
         old = self._anchor
         if old is None:
             return
@@ -149,6 +174,12 @@ class LogVerifier:
             raise VerificationFailure(
                 f"the log shrank: {self._anchor_name()} covers {old.tree_size} entries, "
                 f"{what} only {size} (rolled back or truncated)"
+            )
+        if isinstance(consistency_proof, Refused):
+            raise VerificationFailure(
+                f"{what} of size {size} is signed by {self._trusted_name()}, but the server "
+                f"refused to prove it extends {self._anchor_name()} (size {old.tree_size}): "
+                f"{consistency_proof.answer}"
             )
         try:
             check_consistency(
@@ -160,17 +191,10 @@ class LogVerifier:
                 f"(size {old.tree_size}): {error} (history was rewritten)"
             ) from None
 
-    def follow_rotation(
-        self, rotation: RotationProof, consistency_proof: Sequence[bytes] = ()
-    ) -> None:
-        """Trusts the rotation's new key once the key trusted now has signed the rotation's
-        checkpoint, which includes the rotation entry and extends the last checkpoint trusted
-        (`consistency_proof` from it). Rotations come oldest first, before `check_checkpoint`."""
-        if self._checkpoint is not None:
-            raise RuntimeError("follow rotations before check_checkpoint")
+    def check_rotation(self, rotation: RotationProof) -> KeyRotation:
+        """Checks what a rotation states and that the trusted key signed its checkpoint, before
+        any proof is asked on its behalf (`follow_rotation` checks the proofs); returns it."""
         index = rotation.leaf_index
-        checkpoint = rotation.checkpoint
-        size = checkpoint.tree_size
         if index < self.anchor_size:
             raise VerificationFailure(
                 f"the rotation is not after {self._anchor_name()} (size {self.anchor_size})",
@@ -188,11 +212,24 @@ class LogVerifier:
                 f"({key_id(self._trusted)})",
                 rotation_index=index,
             )
-        if not checkpoint.verifies_with(self._trusted):
+        if not rotation.checkpoint.verifies_with(self._trusted):
             raise VerificationFailure(
-                f"the rotation's checkpoint (size {size}) is not signed by {self._trusted_name()}",
+                f"the rotation's checkpoint (size {rotation.checkpoint.tree_size}) is not signed "
+                f"by {self._trusted_name()}",
                 rotation_index=index,
             )
+        return change
+
+    def follow_rotation(self, rotation: RotationProof, consistency_proof: Proof = ()) -> None:
+        """Trusts the rotation's new key once the key trusted now has signed the rotation's
+        checkpoint, which includes the rotation entry and extends the last checkpoint trusted
+        (`consistency_proof` from it). Rotations come oldest first, before `check_checkpoint`."""
+        if self._checkpoint is not None:
+            raise RuntimeError("follow rotations before check_checkpoint")
+        change = self.check_rotation(rotation)
+        index = rotation.leaf_index
+        checkpoint = rotation.checkpoint
+        size = checkpoint.tree_size
         try:
             self._check_extends(checkpoint, consistency_proof, "the rotation's checkpoint")
         except VerificationFailure as failure:
@@ -214,20 +251,45 @@ class LogVerifier:
         self._anchor_pinned = True
         self._rotations += 1
 
-    def check_checkpoint(
-        self, checkpoint: SignedCheckpoint, consistency_proof: Sequence[bytes] = ()
-    ) -> None:
+    def check_signature(self, checkpoint: SignedCheckpoint) -> None:
+        """Raises unless the trusted key signed `checkpoint` (the last one trusted passes as it
+        is): checked before anything is asked on its behalf."""
+        if not self._is_anchor(checkpoint) and not checkpoint.verifies_with(self._trusted):
+            raise VerificationFailure(
+                f"the checkpoint of size {checkpoint.tree_size} is not signed by "
+                f"{self._trusted_name()}"
+            )
+
+    def check_checkpoint(self, checkpoint: SignedCheckpoint, consistency_proof: Proof = ()) -> None:
         """Accepts `checkpoint` if the trusted key signed it and it extends the last one trusted
         (the held one or the last rotation's). That one itself, verified under the same pin, is
         accepted as it is: a rotation's checkpoint is signed by the key it retired."""
-        if not (self._anchor_pinned and checkpoint == self._anchor):
-            if not checkpoint.verifies_with(self._trusted):
-                raise VerificationFailure(
-                    f"the checkpoint of size {checkpoint.tree_size} is not signed by "
-                    f"{self._trusted_name()}"
-                )
+        self.check_signature(checkpoint)
+        if not self._is_anchor(checkpoint):
             self._check_extends(checkpoint, consistency_proof, "the latest checkpoint")
         self._checkpoint = checkpoint
+
+    def refusal(
+        self, checkpoint: SignedCheckpoint, what: str, refused: Refused
+    ) -> VerificationFailure:
+        """The failure a refusal to show `what` for `checkpoint` is: the checkpoint's, unless
+        the trusted key signed it (or it was trusted before); then the refusal's, since a
+        server must be able to show what it signed."""
+        size = checkpoint.tree_size
+        if checkpoint == self._anchor:
+            return VerificationFailure(
+                f"the server refused {what}, though it signed {self._anchor_name()} "
+                f"(size {size}): {refused.answer}"
+            )
+        if not checkpoint.verifies_with(self._trusted):
+            return VerificationFailure(
+                f"the checkpoint of size {size} is not signed by {self._trusted_name()}, and "
+                f"the server refused {what}: {refused.answer}"
+            )
+        return VerificationFailure(
+            f"the server refused {what} for the checkpoint of size {size} signed by "
+            f"{self._trusted_name()}: {refused.answer}"
+        )
 
     def check_entry(self, entry: EntryProof) -> None:
         """Checks the owner's next entry (entries must come oldest first, all of them)."""
@@ -256,6 +318,12 @@ class LogVerifier:
             )
         if entry.proof is None:
             raise VerificationFailure("the entry has no inclusion proof", entry.entry_id)
+        if isinstance(entry.proof, Refused):
+            raise VerificationFailure(
+                f"the server refused to prove the entry is in the signed checkpoint of size "
+                f"{checkpoint.tree_size}: {entry.proof.answer}",
+                entry.entry_id,
+            )
         try:
             root = root_from_inclusion_proof(
                 entry.leaf_index, checkpoint.tree_size, leaf.hash(), entry.proof

@@ -17,7 +17,9 @@ from gateway.errors import bad_input
 from gateway.types.scalars import to_timestamp
 from gateway.types.task import PRIORITY_TO_PB, STATUS_TO_PB, Priority, TaskStatus
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
+from todo_runtime.validation import ORDER_KEYS_MAX, PRIORITIES_MAX, REMINDERS_MAX, TAGS_MAX
 
+_REMINDERS_MAX = f" At most {REMINDERS_MAX} reminders, of both kinds together."
 _REMINDERS_NOTE = (
     " Giving either reminder list replaces all reminders with the union of the lists given: "
     "a kind whose list is omitted is dropped."
@@ -35,6 +37,14 @@ def _list(value: list[_T] | None) -> list[_T]:
 
 
 def _reminders(minutes: list[int], instants: list[datetime]) -> list[task_pb2.Reminder]:
+    """Both reminder lists as one, which holds at most REMINDERS_MAX (each list alone is
+    checked before the operation runs, `input_limits`)."""
+    if len(minutes) + len(instants) > REMINDERS_MAX:
+        raise bad_input(
+            "input.remindAt",
+            f"with remindMinutesBefore, must hold at most {REMINDERS_MAX} reminders, got "
+            f"{len(minutes) + len(instants)}",
+        )
     relative = [task_pb2.Reminder(minutes_before=value) for value in minutes]
     absolute = [task_pb2.Reminder(remind_time=to_timestamp(value)) for value in instants]
     return relative + absolute
@@ -50,7 +60,8 @@ class CreateTaskInput:
         default=strawberry.UNSET, description="Default NONE."
     )
     tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="At most 20, each 1..50 characters; case-insensitive."
+        default=strawberry.UNSET,
+        description=f"At most {TAGS_MAX}, each 1..50 characters; case-insensitive.",
     )
     due_at: datetime | None = strawberry.field(
         default=strawberry.UNSET, description="When it is due."
@@ -66,10 +77,10 @@ class CreateTaskInput:
     )
     remind_minutes_before: list[int] | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Reminders N minutes before the due time (needs dueAt).",
+        description="Reminders N minutes before the due time (needs dueAt)." + _REMINDERS_MAX,
     )
     remind_at: list[datetime] | None = strawberry.field(
-        default=strawberry.UNSET, description="Reminders at absolute instants."
+        default=strawberry.UNSET, description="Reminders at absolute instants." + _REMINDERS_MAX
     )
     request_id: str | None = strawberry.field(
         default=strawberry.UNSET,
@@ -112,7 +123,7 @@ class UpdateTaskInput:
         default=strawberry.UNSET, description="New priority."
     )
     tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="Replaces all tags."
+        default=strawberry.UNSET, description=f"Replaces all tags; at most {TAGS_MAX}."
     )
     due_at: datetime | None = strawberry.field(
         default=strawberry.UNSET, description="New due time; not together with clearDueAt."
@@ -128,10 +139,12 @@ class UpdateTaskInput:
         default=strawberry.UNSET, description="true makes the task one-off."
     )
     remind_minutes_before: list[int] | None = strawberry.field(
-        default=strawberry.UNSET, description="Relative reminders." + _REMINDERS_NOTE
+        default=strawberry.UNSET,
+        description="Relative reminders." + _REMINDERS_MAX + _REMINDERS_NOTE,
     )
     remind_at: list[datetime] | None = strawberry.field(
-        default=strawberry.UNSET, description="Absolute reminders." + _REMINDERS_NOTE
+        default=strawberry.UNSET,
+        description="Absolute reminders." + _REMINDERS_MAX + _REMINDERS_NOTE,
     )
 
     def to_pb(
@@ -192,10 +205,12 @@ class TaskFilter:
         default=strawberry.UNSET, description="Any when null."
     )
     priorities: list[Priority] | None = strawberry.field(
-        default=strawberry.UNSET, description="Any of these priorities."
+        default=strawberry.UNSET,
+        description=f"Any of these priorities; at most {PRIORITIES_MAX}.",
     )
     tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="The task has all of these tags (case-insensitive)."
+        default=strawberry.UNSET,
+        description=f"The task has all of these tags (case-insensitive); at most {TAGS_MAX}.",
     )
     due_before: datetime | None = strawberry.field(
         default=strawberry.UNSET,
@@ -259,7 +274,9 @@ _DIRECTION_TO_PB: Final = {
 }
 
 
-@strawberry.input(description="One ordering key; list several in priority order (at most 5).")
+@strawberry.input(
+    description=f"One ordering key; list several in priority order (at most {ORDER_KEYS_MAX})."
+)
 class TaskOrder:
     field: TaskOrderField = strawberry.field(description="What to order by.")
     direction: OrderDirection | None = strawberry.field(

@@ -38,6 +38,7 @@ from typing import Any, Final
 
 from tests.infra import health_status
 from todo_cli.broker import free_port
+from todo_cli.die_with_parent import tied
 
 Manifest = dict[str, Any]
 IMAGE_ENTRYPOINT: Final = "todo"
@@ -75,6 +76,7 @@ def _recording_getitem(self, key):
 os._Environ.__getitem__ = _recording_getitem
 
 from todo_runtime import config as _config  # noqa: E402
+from todo_cli.die_with_parent import tied
 
 
 def _requiring(method):
@@ -310,7 +312,7 @@ def start(container: Container, machine: Machine, tag: str) -> None:
     container.log_path = machine.root / "logs" / f"{tag}.log"
     with container.log_path.open("ab") as log:
         container.process = subprocess.Popen(
-            container.argv,
+            tied(container.argv),
             env=container.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -26,6 +26,7 @@ from tests.conftest import url_for_database
 from tests.deploy import previous_release
 from todo_cli import operations
 from todo_cli.database import EmbeddedPostgres
+from todo_cli.die_with_parent import tied
 
 # The previous release's tests of each component's tables, chosen to keep the run near two
 # minutes: tasks, their change log, search words and outbox (svc_tasks); reminders,
@@ -144,7 +145,7 @@ def test_the_previous_release_runs_on_the_migrated_database(
     ]
     # A session of its own, so a timeout ends the run's workers with it.
     run = subprocess.Popen(
-        command,
+        tied(command),
         cwd=old_tree,
         env=environment,
         stdout=subprocess.PIPE,

@@ -26,6 +26,7 @@ from tests.faults.db_link import DatabaseLink
 from todo_cli import components
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import DatabaseError, EmbeddedPostgres
+from todo_cli.die_with_parent import tied
 from todo_cli.settings import stack_secrets, write_audit_public_key
 from todo_runtime.config import RUN_ID_ENV, Env
 from todo_runtime.service import Component
@@ -152,11 +153,7 @@ class FaultStack:
     async def _spawn(self, replica: Replica) -> None:
         with replica.log_path.open("ab") as log:
             replica.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "todo_cli",
-                "serve",
-                replica.component.name,
+                *tied([sys.executable, "-m", "todo_cli", "serve", replica.component.name]),
                 env=replica.env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,

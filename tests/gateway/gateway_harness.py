@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
 
-from gateway.app import create_app
+from gateway.app import GatewayGraphQL, create_app
 from gateway.config import GatewayConfig
+from gateway.server_options import server_options
 from todo_cli.broker import free_port
 from todo_runtime.tokens import issue_token
 
@@ -130,19 +132,26 @@ async def running_client(config: GatewayConfig) -> AsyncIterator[GatewayClient]:
         yield GatewayClient(app=app, http=http, user=new_user())
 
 
+def graphql_view(app: Starlette) -> GatewayGraphQL:
+    """The app's GraphQL view: it holds the count of WebSocket connections per user."""
+    for route in app.routes:
+        if isinstance(route, WebSocketRoute) and isinstance(route.app, GatewayGraphQL):
+            return route.app
+    raise LookupError("no GraphQL WebSocket route")
+
+
 @contextlib.asynccontextmanager
-async def serving(config: GatewayConfig) -> AsyncIterator[str]:
-    """The app served by uvicorn on a free port of this event loop; yields the ws:// URL."""
+async def serving(config: GatewayConfig, app: Starlette | None = None) -> AsyncIterator[str]:
+    """`app` (by default `config`'s) served by uvicorn on a free port of this event loop, as
+    `python -m gateway` serves it; yields the ws:// URL."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config),
+            app or create_app(config),
             host="127.0.0.1",
             port=0,
             log_level="warning",
             lifespan="on",
-            # As `python -m gateway` serves it: the server pings, a silent client is dropped.
-            ws_ping_interval=config.ws_ping_interval,
-            ws_ping_timeout=config.ws_ping_interval,
+            **server_options(config),
         )
     )
     task = asyncio.create_task(server.serve())

@@ -17,6 +17,7 @@ from svc_live.service import SERVICE as LIVE
 from tests.gateway.gateway_harness import CREATE, JWT_SECRET, make_config, serving, token_for
 from tests.infra import RunningTasks, eventually, service_config
 from todo_cli.broker import free_port
+from todo_cli.die_with_parent import tied
 from todo_runtime import endpoints
 from todo_runtime.service import RunningService, start_service
 
@@ -83,7 +84,7 @@ class LiveStack:
         }
         env.pop("DATABASE_URL", None)  # no rate limiter: nothing here measures it
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", env=env, stdin=asyncio.subprocess.DEVNULL
+            *tied([sys.executable, "-m", "gateway"]), env=env, stdin=asyncio.subprocess.DEVNULL
         )
         gateway = GatewayProcess(process, port)
         self._processes.append(gateway)

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,12 @@ from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
 from todo_runtime.service import RunningService, start_service
 from todo_transparency import merkle
-from todo_transparency.checkpoints import SigningKey, public_key_text
+from todo_transparency.checkpoints import (
+    Checkpoint,
+    SignedCheckpoint,
+    SigningKey,
+    public_key_text,
+)
 
 WITHIN = 30.0
 
@@ -224,7 +230,7 @@ async def test_proofs_checkpoints_and_the_key_verify(client: GatewayClient) -> N
     [node] = [edge["node"] for edge in data["auditLog"]["edges"]]
     assert node["inclusionProof"]["treeSize"] == size
     entry = audit_verify.entry_from(node)  # the leaf recomputed from the content shown
-    assert entry.proof is not None
+    assert isinstance(entry.proof, list)  # a proof, not null nor refused
     assert merkle.verify_inclusion(entry.leaf_index, size, entry.leaf.hash(), entry.proof, root)
     node["changes"][0]["after"] = "something else"
     changed = audit_verify.entry_from(node)
@@ -305,6 +311,81 @@ async def test_todo_audit_verify_keeps_the_checkpoint_and_catches_a_rollback(
             await pool.close()
         assert await todo_audit_verify() == 1
         assert "FAILED at the checkpoint: the log shrank" in capsys.readouterr().out
+
+
+async def test_todo_audit_verify_fails_a_checkpoint_the_log_cannot_back(
+    tasks_service: RunningTasks,
+    audit_service: RunningService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A checkpoint row claiming more entries than the log holds: forged, it fails as forged
+    before any proof is asked; signed with the log's key, it fails on the proof the server
+    cannot give. Neither is "could not run" (2), which a token the gateway refuses is."""
+    config = make_config(
+        tasks_service.address,
+        internal_secret=tasks_service.secret,
+        audit_address=f"127.0.0.1:{audit_service.port}",
+    )
+    monkeypatch.setenv("TODO_DATA_DIR", str(tmp_path / "data"))
+    key_file = tmp_path / "audit.pub"
+    key_file.write_text(public_key_text(PUBLIC_KEY), encoding="utf-8")
+    pool = await create_pool(DatabaseConfig(tasks_service.config.database.url, 1, 1), "audit")
+    try:
+        async with running_client(config) as client, serving(config) as ws_url:
+            url = ws_url.replace("ws://", "http://")
+
+            async def todo_audit_verify(token: str = token_for(client.user)) -> tuple[int, str]:
+                argv = ["audit", "verify", "--url", url, "--token", token]
+                code = await asyncio.to_thread(main, [*argv, "--public-key", str(key_file)])
+                return code, capsys.readouterr().out
+
+            task = await create_task(client)
+            await _history(client, task["id"], 1)
+
+            async def verified() -> bool:
+                code, output = await todo_audit_verify()
+                return code == 0 and output.startswith("ok: 1 entries verified")
+
+            await eventually(verified, WITHIN)
+            stranger = token_for(client.user, secret="not the gateway's secret, but long enough")
+            code, output = await todo_audit_verify(stranger)
+            assert code == 2, output
+            assert output.startswith("todo audit verify: the API answered UNAUTHENTICATED: ")
+
+            async def insert(signed: SignedCheckpoint) -> None:
+                checkpoint = signed.checkpoint
+                await pool.execute(
+                    "INSERT INTO checkpoints (tree_size, origin, root_hash, signed_at, signature, "
+                    "key_id) VALUES ($1, $2, $3, $4, $5, $6)",
+                    checkpoint.tree_size,
+                    checkpoint.origin,
+                    checkpoint.root_hash,
+                    checkpoint.signed_at,
+                    signed.signature,
+                    signed.key_id,
+                )
+
+            held = await pool.fetchval("SELECT max(tree_size) FROM checkpoints")
+            origin = await pool.fetchval("SELECT origin FROM checkpoints LIMIT 1")
+            key = SigningKey(SIGNING_KEY)
+            forged = Checkpoint(origin, held + 100, bytes(32), datetime.now(UTC))
+            await insert(SignedCheckpoint(forged, bytes(64), key.key_id))
+            assert await todo_audit_verify() == (
+                1,
+                f"FAILED at the checkpoint: the checkpoint of size {held + 100} is not signed by "
+                "the pinned key\n",
+            )
+            await insert(key.sign(Checkpoint(origin, held + 200, bytes(32), datetime.now(UTC))))
+            assert await todo_audit_verify() == (
+                1,
+                f"FAILED at the checkpoint: the latest checkpoint of size {held + 200} is signed "
+                "by the pinned key, but the server refused to prove it extends the checkpoint "
+                f"you hold (size {held}): to_tree_size: must be at most the log's size\n",
+            )
+    finally:
+        await pool.close()
 
 
 async def test_todo_audit_verify_follows_the_key_through_two_rotations(

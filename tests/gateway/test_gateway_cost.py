@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+from hypothesis import given
+from hypothesis import strategies as st
 
+from gateway.cost_limits import shown_wait
 from gateway.query_cost import operation_cost
 from gateway.schema import build_schema
 from tests.gateway.gateway_harness import GatewayClient, make_config, new_user, running_client
@@ -45,6 +48,64 @@ def test_cost_counts_the_objects_a_response_can_hold(
     assert cost(document, variables) == expected
 
 
+PROOFS = """query($n: Int!) { auditLog(first: 2) { edges { node {
+  inclusionProof(treeSize: $n) { hashes } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "expected"),
+    [
+        # The entries it may check, at most 4000, on top of the objects.
+        ("{ verifyAuditLog { ok } }", None, 1 + 4000),
+        ("{ verifyAuditLog { ok checkpoint { treeSize } } }", None, 2 + 4000),
+        ("{ a: verifyAuditLog { ok } b: verifyAuditLog { ok } }", None, 2 * 4001),
+        # A proof costs the hashes it can hold: ceil(log2(treeSize)), 31 when unknown.
+        (PROOFS, {"n": 1024}, 1 + 2 * (1 + 1 + 1 + 10)),
+        (PROOFS, {"n": 1025}, 1 + 2 * (1 + 1 + 1 + 11)),
+        (PROOFS, {"n": 1}, 1 + 2 * (1 + 1 + 1)),
+        (PROOFS, {}, 1 + 2 * (1 + 1 + 1 + 31)),
+        (
+            "{ auditTree { consistencyProof(fromTreeSize: 3, toTreeSize: 1000) { hashes } } }",
+            None,
+            22,
+        ),
+        (
+            "{ auditTree { keyRotations(first: 2) { edges { node { inclusionProof { hashes } } } } } }",
+            None,
+            70,
+        ),
+        # A search word is compared with up to 10 similar words of yours.
+        ('{ tasks(first: 1, filter: {search: "buy milk, eggs"}) { totalCount } }', None, 31),
+        (
+            "query($f: TaskFilter) { tasks(first: 1, filter: $f) { totalCount } }",
+            {"f": {"search": "x"}},
+            11,
+        ),
+        ("query($f: TaskFilter) { tasks(first: 1, filter: $f) { totalCount } }", {"f": ["x"]}, 1),
+    ],
+)
+def test_fields_that_do_more_than_they_return_cost_their_work(
+    document: str, variables: dict[str, Any] | None, expected: int
+) -> None:
+    assert cost(document, variables) == expected
+
+
+@pytest.mark.parametrize(
+    ("wait", "shown"),
+    [(0.0, 0.1), (1e-9, 0.1), (0.1, 0.1), (0.10000001, 0.2), (0.31, 0.4), (7.0, 7.0), (7.01, 7.1)],
+)
+def test_a_wait_is_shown_rounded_up_to_a_tenth(wait: float, shown: float) -> None:
+    assert shown_wait(wait) == shown
+
+
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
+def test_a_wait_shown_is_never_shorter_nor_zero(wait: float) -> None:
+    shown = shown_wait(wait)
+    assert shown >= wait
+    assert shown >= 0.1
+    assert shown <= wait + 0.1 + 1e-9 * max(1.0, wait)  # rounded up by at most a step
+
+
 async def test_an_operation_over_the_limit_is_refused_before_it_runs() -> None:
     async with running_client(make_config(max_cost=150, rate_points=1000)) as client:
         body = await client.execute("{ tasks(first: 100) { edges { node { id } } } }")
@@ -61,6 +122,7 @@ async def test_answers_report_their_cost_and_the_bucket(database_url: str) -> No
         body = await client.execute("{ __typename tasks { totalCount } }")
     assert body["extensions"]["cost"] == {
         "requestedQueryCost": 1,
+        "actualQueryCost": 1,
         "maximumCost": 100,
         "throttleStatus": {
             "maximumAvailable": 100,
@@ -88,10 +150,26 @@ async def test_a_user_over_budget_is_rate_limited_across_replicas(database_url: 
     assert codes == [["UNAVAILABLE"], ["UNAVAILABLE"], ["RATE_LIMITED"], ["UNAVAILABLE"]]
     [limited] = third["errors"]
     # 22 points used of 25, draining 1 a second: 11 more fit in about 8 s.
-    assert 6.0 <= limited["extensions"]["retryAfter"] <= 8.0
+    wait = limited["extensions"]["retryAfter"]
+    assert 6.0 <= wait <= 8.0
+    assert f"retry in {wait} s" in limited["message"]
+    assert third["extensions"]["cost"]["actualQueryCost"] is None  # it did not run
     assert third["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 11
 
 
 async def test_without_a_database_there_is_no_bucket(app_client: GatewayClient) -> None:
     body = await app_client.execute("{ tasks { totalCount } }")
     assert "throttleStatus" not in body["extensions"]["cost"]
+
+
+async def test_what_a_field_did_not_use_is_given_back(database_url: str) -> None:
+    """verifyAuditLog is charged at the most it may check; with no svc_audit to ask, it checked
+    nothing, and the bucket gets all of that back."""
+    config = make_config(database=DatabaseConfig(database_url, 1, 2), rate_restore=0.001)
+    async with running_client(config) as client:
+        body = await client.execute("{ verifyAuditLog { ok } }")
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAVAILABLE"]
+    cost = body["extensions"]["cost"]
+    assert cost["requestedQueryCost"] == 4001
+    assert cost["actualQueryCost"] == 1
+    assert 9998.9 <= cost["throttleStatus"]["currentlyAvailable"] <= 9999.0

@@ -225,7 +225,7 @@ async def test_webhook_management_is_per_user_and_validated(client: GatewayClien
         ({"remindMinutesBefore": [-5]}, "reminders[0].minutesBefore"),
         ({"remindMinutesBefore": [10_000_000]}, "reminders[0].minutesBefore"),
         ({"remindMinutesBefore": [2**31]}, None),  # not a GraphQL Int
-        ({"remindMinutesBefore": list(range(11))}, "reminders"),
+        ({"remindMinutesBefore": list(range(11))}, "input.remindMinutesBefore"),
         ({"remindAt": ["tomorrow-ish"]}, None),
         ({"remindAt": ["2027-01-01T09:00:00"]}, None),  # no offset: not an instant
     ],

@@ -158,7 +158,7 @@ async def test_complete_reopen_delete(gateway_client: GatewayClient) -> None:
     ("fields", "field_name", "fragment"),
     [
         ({"title": "   "}, "title", "title"),
-        ({"tags": [f"t{index}" for index in range(21)]}, "tags", "tags"),
+        ({"tags": [f"t{index}" for index in range(21)]}, "input.tags", "at most 20"),
         ({"timeZone": "Mars/Olympus_Mons"}, "timeZone", "time_zone"),
         ({"remindMinutesBefore": [10]}, "reminders[0].minutesBefore", "minutes_before"),
     ],

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -21,6 +21,48 @@ TASK_UPDATES = """subscription($since: String) {
   taskUpdates(since: $since) { cursor kind task { id title version } }
 }"""
 CHANGE_CURSOR = "{ tasks(first: 1) { changeCursor } }"
+
+
+def sized_ping(size: int) -> str:
+    """A ping message of exactly `size` bytes: its payload is padding."""
+    empty = len(json.dumps({"type": "ping", "payload": {"pad": ""}}))
+    return json.dumps({"type": "ping", "payload": {"pad": "x" * (size - empty)}})
+
+
+# Messages graphql-transport-ws does not allow from a client (graphql-ws's `validateMessage`).
+MALFORMED: Final = {
+    "not JSON": "{",
+    "a list": "[]",
+    "a number": "1",
+    "a string": '"ping"',
+    "null": "null",
+    "nested too deep": "[" * 40 + "]" * 40,
+    "no type": '{"id": "1"}',
+    "a type that is not a string": '{"type": ["ping"]}',
+    "an unknown type": '{"type": "start", "id": "1"}',
+    "a server's type": '{"type": "next", "id": "1", "payload": {}}',
+    "a ping whose payload is not an object": '{"type": "ping", "payload": "x"}',
+    "subscribe without an id": '{"type": "subscribe", "payload": {"query": "{ a }"}}',
+    "subscribe with an empty id": '{"type": "subscribe", "id": "", "payload": {"query": "{ a }"}}',
+    "subscribe with a list for id": (
+        '{"type": "subscribe", "id": [1], "payload": {"query": "{ a }"}}'
+    ),
+    "subscribe without a payload": '{"type": "subscribe", "id": "1"}',
+    "subscribe with a string for payload": '{"type": "subscribe", "id": "1", "payload": "{ a }"}',
+    "subscribe with a number for query": (
+        '{"type": "subscribe", "id": "1", "payload": {"query": 1}}'
+    ),
+    "subscribe with a list of variables": (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "{ a }", "variables": [1]}}'
+    ),
+    "subscribe with a number for operationName": (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "{ a }", "operationName": 1}}'
+    ),
+    "subscribe with a string for extensions": (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "{ a }", "extensions": "e"}}'
+    ),
+    "complete with an object for id": '{"type": "complete", "id": {}}',
+}
 
 
 class Operation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -55,6 +55,10 @@ class Reader:
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.CANCELLED:
                 self.error = error
+
+    def holds(self, count: int) -> Callable[[], bool]:
+        """A check that `count` task updates have arrived."""
+        return lambda: len(self.updates) >= count
 
     async def until(self, count: int) -> list[int]:
         """Waits for `count` task updates (failing after WITHIN seconds) and returns the sequences."""

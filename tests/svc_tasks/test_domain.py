@@ -35,8 +35,12 @@ def test_bad_tags_name_the_field(tags: list[str], field: str) -> None:
     assert caught.value.field == field
 
 
-def test_twenty_distinct_tags_are_allowed_after_deduplication() -> None:
-    assert len(domain.tags([f"t{i}" for i in range(20)] + ["T0", "t1"])) == 20
+def test_tags_are_counted_as_sent_before_any_is_looked_at() -> None:
+    assert domain.tags([f"t{i}" for i in range(18)] + ["T0", "t1"]) == [f"t{i}" for i in range(18)]
+    with pytest.raises(InvalidArgument) as caught:
+        domain.tags(["home"] * 100_000, "filter.tags")
+    assert caught.value.field == "filter.tags"
+    assert "at most 20" in str(caught.value)
 
 
 @pytest.mark.parametrize("name", ["Europe/Berlin", "America/New_York", "UTC", "Asia/Kolkata"])

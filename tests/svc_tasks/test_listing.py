@@ -87,3 +87,58 @@ def test_search_words_are_bounded() -> None:
     assert listing.search_words("Buy, milk!") == ["buy", "milk"]
     with pytest.raises(InvalidArgument):
         listing.search_words("x" * 201)
+
+
+def _forged(query: TaskQuery, value: object) -> str:
+    """A token signed with the real key for `query`, its one order-key value `value`."""
+    payload = {"q": query.fingerprint(), "k": [value], "id": str(uuid.uuid4())}
+    return TOKENS.encode(query.owner_id, payload)
+
+
+@pytest.mark.parametrize(
+    ("order_field", "value"),
+    [
+        (OrderField.PRIORITY, 2**63),
+        (OrderField.PRIORITY, 0),
+        (OrderField.PRIORITY, 6),
+        (OrderField.PRIORITY, True),
+        (OrderField.PRIORITY, "3"),
+        (OrderField.TITLE, 5),
+        (OrderField.TITLE, "a\x00b"),
+        (OrderField.CREATE_TIME, {"t": "0001-01-01T00:00:00+14:00"}),
+        (OrderField.CREATE_TIME, {"t": "2027-01-01T00:00:00"}),
+        (OrderField.CREATE_TIME, {"t": "9999-12-31T23:59:59.999999"}),
+        (OrderField.DUE_TIME, {"t": "2027-01-01T00:00:00"}),
+        (OrderField.DUE_TIME, 5),
+        (OrderField.UPDATE_TIME, {"x": 1}),
+    ],
+)
+def test_a_token_holding_what_its_column_cannot_take_is_invalid_argument(
+    order_field: OrderField, value: object
+) -> None:
+    query = TaskQuery(owner_id="alice", order=(OrderKey(order_field, descending=False),))
+    with pytest.raises(InvalidArgument) as caught:
+        listing.decode_token(TOKENS, query, _forged(query, value), "before_page_token")
+    assert caught.value.field == "before_page_token"
+
+
+@pytest.mark.parametrize(
+    ("order_field", "value", "decoded"),
+    [
+        (OrderField.PRIORITY, 5, 5),
+        (OrderField.TITLE, "water", "water"),
+        (OrderField.DUE_TIME, {"t": datetime.max.isoformat()}, datetime.max),  # no due time
+        (OrderField.DUE_TIME, {"t": datetime.min.isoformat()}, datetime.min),
+        (
+            OrderField.DUE_TIME,
+            {"t": "2027-03-01T09:00:00+01:00"},
+            datetime(2027, 3, 1, 8, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_token_holding_what_its_column_takes_is_read(
+    order_field: OrderField, value: object, decoded: object
+) -> None:
+    query = TaskQuery(owner_id="alice", order=(OrderKey(order_field, descending=True),))
+    values, _ = listing.decode_token(TOKENS, query, _forged(query, value))
+    assert values == [decoded]

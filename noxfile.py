@@ -1,4 +1,4 @@
-"""Developer sessions: tests, lint, proto, assets, up, bench. Each installs what it needs from scratch."""
+"""Developer sessions: tests, unit, lint, proto, assets, up, bench. Each installs what it needs from scratch."""
 
 from __future__ import annotations
 
@@ -19,6 +19,16 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "--numprocesses=4", "--durations=10", "-m", "not alone", *session.posargs)
     # Exit code 5: the posargs (`-k` of another test) left none of them.
     _serial(session, "alone", success_codes=[0, 5])
+
+
+@nox.session  # the Python that runs nox (3.11 or newer)
+def unit(session: nox.Session) -> None:
+    """The tests that need no PostgreSQL, broker or process of their own (not marked
+    `integration`): every pure rule, in well under a minute."""
+    session.install("-e", ".[dev,local]")
+    session.run(
+        "pytest", "--numprocesses=2", "--durations=5", "-m", "not integration", *session.posargs
+    )
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)

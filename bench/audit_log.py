@@ -52,7 +52,8 @@ from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
 from todo_runtime.identity import identity_metadata
 from todo_runtime.producer import EventProducer, Record
-from todo_runtime.service import RunningService, ServiceConfig, start_service
+from todo_runtime.runner import RunningService, start_service
+from todo_runtime.service import ServiceConfig
 from todo_runtime.timestamps import timestamp
 from todo_runtime.topics import ensure_topics
 from todo_transparency import merkle

@@ -18,7 +18,7 @@ from gateway.app import create_app
 from gateway.config import GatewayConfig
 from svc_recur.service import SERVICE as RECUR
 from todo_runtime import endpoints
-from todo_runtime.service import start_service
+from todo_runtime.runner import start_service
 from todo_runtime.tokens import issue_token
 
 SAMPLES = 60

@@ -26,7 +26,8 @@ from todo_runtime import endpoints
 from todo_runtime.config import Env
 from todo_runtime.endpoints import Endpoint
 from todo_runtime.kafka_settings import KafkaConfig
-from todo_runtime.service import ServiceConfig, start_service
+from todo_runtime.runner import start_service
+from todo_runtime.service import ServiceConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECRET = "bench-internal-secret-0123456789"

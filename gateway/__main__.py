@@ -10,7 +10,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig
-from gateway.server_options import server_options
+from gateway.transport.server_options import server_options
 from todo_runtime.config import Env
 from todo_runtime.logs import configure_logging, stop_on_bad_settings
 from todo_runtime.metrics import serve_metrics

@@ -34,7 +34,7 @@ class GatewayConfig:
     allowed_origins: browser origins (besides the gateway's own) that may call
         /graphql over HTTP (CORS) and WebSocket; empty = same origin only.
     run_id: set by `todo up`; /readyz echoes it so its probe knows it reached its own gateway.
-    max_cost: the most one operation may cost (see `query_cost`).
+    max_cost: the most one operation may cost (see `limits.query_cost`).
     database: where the per-user rate-limit buckets live, shared by every replica; None = no
         rate limit.
     rate_points, rate_restore: each user's bucket size, and the points it regains per second.

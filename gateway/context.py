@@ -1,31 +1,20 @@
-"""Per-request context: who is calling (or why nobody is) and the stubs to call services with."""
+"""Per-request context: who is calling (or why nobody is), and the one way a resolver calls a
+service on their behalf (`GatewayContext.call` and `stream`), the client side's counterpart of the
+services' call guard. A plain method rather than a grpc.aio interceptor, which would add Python
+work to every call. What outlives the request is in `services`."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
-import asyncpg
 import grpc
+import strawberry
 
-from gateway import rate_limit
-from gateway.config import GatewayConfig
-from gateway.errors import unauthenticated
-from gateway.rate_limit import RateLimiter
-from todo_contracts.audit.v1.audit_service_pb2_grpc import AuditServiceStub
-from todo_contracts.live.v1.live_service_pb2_grpc import LiveServiceStub
-from todo_contracts.notify.v1.notification_service_pb2_grpc import NotificationServiceStub
-from todo_contracts.recur.v1.recurrence_service_pb2_grpc import RecurrenceServiceStub
-from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceStub
-from todo_runtime.backoff import Backoff
-from todo_runtime.config import DatabaseConfig
-from todo_runtime.db import create_pool
-from todo_runtime.failures import describe, is_transient
-from todo_runtime.grpc_client import CallContext, open_channel
-from todo_runtime.migrations import migrate
+from gateway.errors import rpc, unauthenticated
+from gateway.services import Services
 
 if TYPE_CHECKING:
     from todo_contracts.audit.v1.audit_service_pb2_grpc import AuditServiceAsyncStub
@@ -36,110 +25,8 @@ if TYPE_CHECKING:
     from todo_contracts.recur.v1.recurrence_service_pb2_grpc import RecurrenceServiceAsyncStub
     from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceAsyncStub
 
-log = logging.getLogger(__name__)
-
-
-class Services:
-    """The gRPC channels every request shares, and the rate limiter's database pool.
-
-    They belong to the event loop that serves requests, so they are opened in
-    the app's lifespan (`open`) rather than at construction.
-    """
-
-    def __init__(self, config: GatewayConfig) -> None:
-        self._config = config
-        self.call = CallContext(config.internal_secret, config.grpc_timeout)
-        self._channels: list[grpc.aio.Channel] = []
-        self._stubs: _Stubs | None = None
-        self._pool: asyncpg.Pool[Any] | None = None
-        self._limiter_task: asyncio.Task[None] | None = None
-        self.rate_limiter: RateLimiter | None = None
-
-    async def _connect_limiter(self, database: DatabaseConfig) -> bool:
-        """Prepares the rate limiter's buckets; False while the database is unreachable."""
-        try:
-            await migrate(database.url, rate_limit.SCHEMA, [rate_limit.MIGRATIONS])
-            self._pool = await create_pool(database, rate_limit.SCHEMA)
-        except Exception as error:
-            if not is_transient(error):
-                raise
-            log.warning("rate limits off until the database is reachable: %s", describe(error))
-            return False
-        self.rate_limiter = RateLimiter(
-            self._pool, self._config.rate_points, self._config.rate_restore
-        )
-        log.info("rate limits on")
-        return True
-
-    async def _retry_limiter(self, database: DatabaseConfig) -> None:
-        backoff = Backoff(1.0, 30.0)
-        while not await self._connect_limiter(database):
-            await backoff.wait()
-
-    async def open(self) -> None:
-        database = self._config.database
-        if database is not None and not await self._connect_limiter(database):
-            # The database is down: serve meanwhile (without limits) and keep trying.
-            self._limiter_task = asyncio.create_task(self._retry_limiter(database))
-        tasks_channel = open_channel(self._config.tasks_address)
-        recur_channel = open_channel(self._config.recur_address)
-        notify_channel = open_channel(self._config.notify_address)
-        audit_channel = open_channel(self._config.audit_address)
-        live_channel = open_channel(self._config.live_address)
-        self._channels = [tasks_channel, recur_channel, notify_channel, audit_channel, live_channel]
-        self._stubs = _Stubs(
-            tasks=TaskServiceStub(tasks_channel),
-            recur=RecurrenceServiceStub(recur_channel),
-            notify=NotificationServiceStub(notify_channel),
-            audit=AuditServiceStub(audit_channel),
-            live=LiveServiceStub(live_channel),
-        )
-
-    async def close(self) -> None:
-        if self._limiter_task is not None:
-            self._limiter_task.cancel()
-            await asyncio.gather(self._limiter_task, return_exceptions=True)
-            self._limiter_task = None
-        channels, self._channels, self._stubs = self._channels, [], None
-        for channel in channels:
-            await channel.close(None)
-        pool, self._pool, self.rate_limiter = self._pool, None, None
-        if pool is not None:
-            await pool.close()
-
-    @property
-    def tasks(self) -> TaskServiceAsyncStub:
-        return self._opened().tasks
-
-    @property
-    def recur(self) -> RecurrenceServiceAsyncStub:
-        return self._opened().recur
-
-    @property
-    def notify(self) -> NotificationServiceAsyncStub:
-        return self._opened().notify
-
-    @property
-    def audit(self) -> AuditServiceAsyncStub:
-        return self._opened().audit
-
-    @property
-    def live(self) -> LiveServiceAsyncStub:
-        return self._opened().live
-
-    def _opened(self) -> _Stubs:
-        if self._stubs is None:
-            raise RuntimeError("gRPC channels are not open: run the app with its lifespan")
-        return self._stubs
-
-
-@dataclass(frozen=True)
-class _Stubs:
-    tasks: TaskServiceAsyncStub
-    recur: RecurrenceServiceAsyncStub
-    notify: NotificationServiceAsyncStub
-    audit: AuditServiceAsyncStub
-    live: LiveServiceAsyncStub
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
 
 
 @dataclass
@@ -171,13 +58,30 @@ class GatewayContext:
             raise unauthenticated("token expired: connect again with a fresh token")
         return self.user_id
 
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        """Signed identity metadata for a call made on the caller's behalf."""
-        return self.services.call.metadata(self.user())
+    def call(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[RequestT, ResponseT],
+        request: RequestT,
+        *,
+        about: str | None = None,
+    ) -> Awaitable[ResponseT]:
+        """Calls `method` for the caller: with their signed identity (UNAUTHENTICATED before
+        anything is sent when nobody is signed in) and the configured deadline; a failed status
+        becomes the client's error (`errors.rpc`), a NOT_FOUND naming `about`, the id the client
+        sent, when given."""
+        call = method(request, metadata=self._metadata(), timeout=self.services.call.timeout)
+        return rpc(call, about)
 
-    @property
-    def timeout(self) -> float:
-        return self.services.call.timeout
+    def stream(
+        self, method: grpc.aio.UnaryStreamMultiCallable[RequestT, ResponseT], request: RequestT
+    ) -> grpc.aio.UnaryStreamCall[RequestT, ResponseT]:
+        """Opens a server stream for the caller: their signed identity and no deadline, since it
+        lasts as long as the subscription that reads it (`api.live_stream`, which maps its
+        failures as `call` does)."""
+        return method(request, metadata=self._metadata())
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.services.call.metadata(self.user())
 
     @property
     def tasks(self) -> TaskServiceAsyncStub:
@@ -208,3 +112,7 @@ class GatewayContext:
         """svc_live; UNAUTHENTICATED before any call is made when nobody is signed in."""
         self.user()
         return self.services.live
+
+
+# What every resolver takes as `info`.
+Info = strawberry.Info[GatewayContext, None]

@@ -2,12 +2,13 @@
 
 Codes: NOT_FOUND, BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL,
 UNAVAILABLE (a service or its database is down for now: retry with backoff), and the two that
-come with their protocols: RATE_LIMITED (`cost_limits`) and PERSISTED_QUERY_NOT_FOUND
-(`persisted_queries`), and SLOW_CONSUMER (a subscription whose client read slower than its
-updates came ended: resubscribe with the last cursor, see `subscriptions`) and
-TOO_MANY_OPERATIONS (a WebSocket connection runs as many operations as it may, `ws_protocol`).
-gRPC statuses from the services map through `rpc()`; anything unexpected is
-masked to INTERNAL by `ErrorMasking` with no message or trace of the cause.
+come with their protocols: RATE_LIMITED (`limits.cost`) and PERSISTED_QUERY_NOT_FOUND
+(`limits.persisted_queries`), and SLOW_CONSUMER (a subscription whose client read slower than its
+updates came ended: resubscribe with the last cursor, see `api.live_stream`) and
+TOO_MANY_OPERATIONS (a WebSocket connection runs as many operations as it may,
+`transport.ws_protocol`). gRPC statuses from the services map through `rpc()`, which every
+call goes through (`GatewayContext.call`); anything unexpected is masked to INTERNAL by
+`ErrorMasking` with no message or trace of the cause.
 """
 
 from __future__ import annotations
@@ -89,6 +90,17 @@ def unauthenticated(message: str) -> GatewayError:
     return GatewayError(UNAUTHENTICATED, message)
 
 
+def not_found(global_id: str) -> GatewayError:
+    """The one answer for a missing, malformed or foreign id: it must not tell them apart."""
+    shown = global_id if len(global_id) <= 60 else global_id[:60] + "..."
+    return GatewayError(NOT_FOUND, f"no object with id {shown!r}")
+
+
+def code_of(error: GraphQLError) -> object:
+    """The `extensions.code` an error carries, if any."""
+    return (error.extensions or {}).get("code")
+
+
 def graphql_field(proto_path: str) -> str:
     """The GraphQL name of a proto field path, as the client sent it.
 
@@ -105,11 +117,17 @@ def graphql_field(proto_path: str) -> str:
     return ".".join(renamed) or proto_path
 
 
-def from_rpc_error(error: grpc.aio.AioRpcError) -> GatewayError:
-    """The GraphQL error for a failed call; details of server faults stay in the log."""
+def from_rpc_error(error: grpc.aio.AioRpcError, about: str | None = None) -> GatewayError:
+    """The GraphQL error for a failed call; details of server faults stay in the log.
+
+    `about` is the id the client sent for the object the call is about: a NOT_FOUND names it,
+    as `not_found` names every id that leads nowhere.
+    """
     status = error.code()
     code = _STATUS_CODES.get(status, INTERNAL)
     details = error.details() or ""
+    if code == NOT_FOUND and about is not None:
+        return not_found(about)
     if code == INTERNAL:
         log.error("service call failed: %s %s", status.name, details)
         return GatewayError(INTERNAL, INTERNAL_MESSAGE)
@@ -126,12 +144,12 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> GatewayError:
     return GatewayError(code, details or code.replace("_", " ").lower())
 
 
-async def rpc(call: Awaitable[_T]) -> _T:
+async def rpc(call: Awaitable[_T], about: str | None = None) -> _T:
     """Awaits a gRPC call, turning a failed status into the client-facing GraphQL error."""
     try:
         return await call
     except grpc.aio.AioRpcError as error:
-        raise from_rpc_error(error) from None
+        raise from_rpc_error(error, about) from None
 
 
 def is_unexpected(error: GraphQLError) -> bool:

@@ -4,8 +4,8 @@ A GraphQL id is the Relay convention, unpadded base64url of `<Type>:<local id>`
 (`Task:0b5e…` for the task the services call `0b5e…`), so an id names one
 object of one type across the whole API and a client may cache by it alone.
 `decode` refuses anything else (another type's id, a service's raw id, junk)
-by returning None, and callers answer that exactly as they answer a missing
-object: NOT_FOUND, revealing nothing.
+by returning None, and `service_id` answers that exactly as a missing object is
+answered: NOT_FOUND, revealing nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Final
 
 import strawberry
 
+from gateway.errors import not_found
 from todo_runtime.global_ids import global_id
 
 TASK: Final = "Task"
@@ -29,6 +30,8 @@ DELIVERY: Final = "Delivery"
 AUDIT_ENTRY: Final = "AuditEntry"
 # Types that `node(id:)` can fetch whose local ids are UUIDs (an AuditEntry's is its position).
 NODE_TYPES: Final = (TASK, NOTIFICATION, WEBHOOK)
+# Types whose local id is a position rather than a UUID.
+_POSITIONED: Final = (AUDIT_ENTRY,)
 _MAX_INDEX_DIGITS: Final = 18
 _MAX_ID_LENGTH: Final = 200
 
@@ -48,6 +51,16 @@ def decode(global_id: str, type_name: str) -> str | None:
     found, _, local_id = raw.partition(":")
     if found != type_name or not local_id or encode(type_name, local_id) != global_id:
         return None  # not canonical: one object has exactly one id
+    return local_id
+
+
+def service_id(global_id: str, type_name: str) -> str:
+    """The id a service knows the object by, inside an id of `type_name` (its UUID, or its
+    position for an AuditEntry); NOT_FOUND for anything else, as for a missing object."""
+    of = index_of if type_name in _POSITIONED else uuid_of
+    local_id = of(global_id, type_name)
+    if local_id is None:
+        raise not_found(global_id)
     return local_id
 
 

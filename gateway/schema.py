@@ -1,4 +1,5 @@
-"""The Strawberry schema: roots, scalars, and the limits and masking every operation runs under."""
+"""The Strawberry schema: the API's roots and scalars (`api`), and the limits and masking every
+operation runs under (`limits`, `errors`)."""
 
 from __future__ import annotations
 
@@ -9,38 +10,26 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    SchemaExtension,
-)
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from gateway.api.roots import Mutation, Query, Subscription
+from gateway.api.scalars import SCALAR_MAP
 from gateway.config import (
     DEFAULT_MAX_ALIASES,
     DEFAULT_MAX_COST,
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_TOKENS,
 )
-from gateway.cost_limits import CostLimits
-from gateway.document_cache import SmallDocumentParserCache, SmallDocumentValidationCache
-from gateway.edge_checks import EdgeChecks, StorableStringLiterals
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
-from gateway.mutations import Mutation
+from gateway.limits.cost import CostLimits
+from gateway.limits.documents import document_limits
+from gateway.limits.edge_checks import EdgeChecks
 from gateway.operation_metrics import OperationMetrics
-from gateway.queries import Query
-from gateway.subscriptions import Subscription
-from gateway.types.scalars import SCALAR_MAP
 from todo_runtime import tracing
 
 log = logging.getLogger(__name__)
-
-# Distinct documents whose parse and validation results are kept. Clients send the same few
-# documents again and again; a client sending new ones only evicts older entries.
-DOCUMENT_CACHE_SIZE = 512
 
 
 class GatewaySchema(strawberry.Schema):
@@ -72,22 +61,12 @@ def schema_extensions(
     max_aliases: int = DEFAULT_MAX_ALIASES,
     max_cost: int = DEFAULT_MAX_COST,
 ) -> list[Callable[[], SchemaExtension]]:
-    """Factories (one fresh extension per operation) for the document limits and error masking.
-
-    Validation is most of what a small operation costs, so a document's parse and
-    validation are cached by its text (Strawberry's caches). The validation cache
-    is keyed by the rule classes as well: the depth and alias rules are built here,
-    once, rather than by the limiter extensions, which build new classes for every
-    operation and so would never let it hit.
-    """
-    rules = [max_depth_rule(max_depth, None), max_aliases_rule(max_aliases), StorableStringLiterals]
+    """Factories (one fresh extension per operation) for the limits and error masking, in the
+    order they run."""
     return [
         *_tracing(),
         OperationMetrics,
-        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
-        functools.partial(AddValidationRules, rules),
-        functools.partial(SmallDocumentParserCache, maxsize=DOCUMENT_CACHE_SIZE),
-        functools.partial(SmallDocumentValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+        *document_limits(max_depth=max_depth, max_tokens=max_tokens, max_aliases=max_aliases),
         EdgeChecks,
         functools.partial(CostLimits, max_cost=max_cost),
         ErrorMasking,

@@ -7,6 +7,9 @@ RFC 3339 UTC, the due time in its own zone as RFC 9557
 as canonical JSON. Left out on purpose: `id` and `owner_id` (never change),
 `version` and `update_time` (change with every event; the entry itself records
 that a change happened, and when).
+
+Pure, as `lint-imports` checks: what a pure module may import is listed with its
+contract in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from datetime import UTC, datetime
 from typing import Final
 
 from todo_contracts.tasks.v1 import task_pb2
+from todo_recurrence import Basis
 from todo_recurrence.zones import lookup_zone
+from todo_runtime.enum_maps import from_numbers
 from todo_runtime.timestamps import from_timestamp
 from todo_transparency.canonical import canonical_json
 from todo_transparency.entries import FieldChange
 
 Render = Callable[[task_pb2.Task], str | None]
+_BASES: Final = from_numbers(Basis, task_pb2.RecurrenceBasis)
 
 
 def _instant(value: datetime) -> str:
@@ -78,8 +84,8 @@ def _recurrence(task: task_pb2.Task) -> str | None:
     if not task.HasField("recurrence"):
         return None
     recurrence = task.recurrence
-    basis = "COMPLETION" if recurrence.basis == task_pb2.RECURRENCE_BASIS_COMPLETION else "SCHEDULE"
-    value = {"rule": recurrence.rule, "text": recurrence.text, "basis": basis}
+    basis = _BASES.get(recurrence.basis, Basis.SCHEDULE)  # UNSPECIFIED means SCHEDULE
+    value = {"rule": recurrence.rule, "text": recurrence.text, "basis": basis.name}
     return canonical_json(value).decode()
 
 

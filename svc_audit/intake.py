@@ -17,10 +17,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from svc_audit.diff import changes
 from todo_contracts.events.v1 import reminder_events_pb2, task_events_pb2
 from todo_runtime import topics
-from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import Connection
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.failures import PermanentError
+from todo_runtime.received_event import ReceivedEvent
 from todo_runtime.validation import instant_from_pb, text_problem, user_id_problem
 from todo_transparency.entries import FieldChange
 

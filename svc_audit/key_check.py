@@ -3,7 +3,7 @@
 Run once per replica before its sequencer starts, under the sequencer's lock,
 so replicas starting together take turns and the second finds what the first
 did. With `K` the configured key, `P` the previous one and `R` the id of a
-lost key (README, "Audit log"):
+lost key (docs/operations.md#the-audit-logs-signing-key):
 
 | the log                    | what happens                                             |
 |----------------------------|----------------------------------------------------------|
@@ -53,8 +53,8 @@ def _refusal(current: LogKey, settings: AuditSettings) -> ConfigError:
         f"{current.describe()}, and verifiers that pinned that key would report a forged log. "
         f"Either set {SIGNING_KEY_ENV} to the log's key (key id {current.key_id}), or change "
         f"keys on purpose: set {PREVIOUS_KEY_ENV} to that key to rotate to this one, or, if it "
-        f'is lost, set {REPLACE_LOST_KEY_ENV}={current.key_id} (README, "Rotating the signing '
-        'key" and "A lost signing key")'
+        f"is lost, set {REPLACE_LOST_KEY_ENV}={current.key_id} (see "
+        "docs/operations.md#rotating-the-signing-key and docs/operations.md#a-lost-signing-key)"
     )
 
 

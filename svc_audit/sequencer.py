@@ -131,7 +131,7 @@ class Sequencer:
             raise RetiredKey(
                 f"this replica's TODO_AUDIT_SIGNING_KEY (key id {key.key_id}) is no longer the "
                 f"audit log's key: {current.describe()}; not appending or signing. Restart it "
-                'with the log\'s key (README, "Rotating the signing key")'
+                "with the log's key (docs/operations.md#rotating-the-signing-key)"
             )
 
     async def _append(self, conn: Connection) -> Batch:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Final
 
 import asyncpg
@@ -14,6 +13,7 @@ from svc_audit.key_rotations import KeyRotations
 from svc_audit.verification import verify_owner
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
 from todo_contracts.audit.v1 import audit_service_pb2_grpc
+from todo_runtime import object_ids
 from todo_runtime.errors import InvalidArgument, NotFound
 from todo_runtime.identity import current_user
 from todo_runtime.validation import instant_from_pb, page_size
@@ -24,12 +24,7 @@ MAX_PAGE: Final = 200
 
 
 def _query(request: pb.ListAuditEntriesRequest) -> Query:
-    task_id = None
-    if request.task_id:
-        try:
-            task_id = uuid.UUID(request.task_id)
-        except ValueError:
-            raise InvalidArgument("task_id", "is not a task id") from None
+    task_id = object_ids.task_id(request.task_id, "task_id") if request.task_id else None
     start = (
         instant_from_pb(request.start_time, "start_time")
         if request.HasField("start_time")

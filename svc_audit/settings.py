@@ -1,4 +1,4 @@
-"""The audit log's settings, read once at start (README, "Audit log")."""
+"""The audit log's settings, read once at start (docs/operations.md#the-audit-logs-signing-key)."""
 
 from __future__ import annotations
 

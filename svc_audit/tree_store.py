@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-import grpc
-
 from todo_runtime.db import Connection
-from todo_runtime.errors import DomainError
+from todo_runtime.errors import DataDamaged
 from todo_transparency import merkle
 from todo_transparency.merkle import Node
 
@@ -28,10 +26,8 @@ _STORE_NODES: Final = """
     SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])"""
 
 
-class LogDamaged(DomainError):
+class LogDamaged(DataDamaged):
     """The stored log is inconsistent with itself or its checkpoints (it was tampered with)."""
-
-    code = grpc.StatusCode.DATA_LOSS
 
 
 async def log_size(conn: Connection) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from svc_live.service import SERVICE
-from todo_runtime.service import serve
+from todo_runtime.runner import serve
 
 if __name__ == "__main__":
     serve(SERVICE)

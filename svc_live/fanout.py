@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from todo_contracts.events.v1.reminder_events_pb2 import ReminderFired
 from todo_contracts.events.v1.task_events_pb2 import TaskUpdate
 from todo_runtime import topics
-from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.failures import PermanentError
+from todo_runtime.received_event import ReceivedEvent
 
 log = logging.getLogger(__name__)
 

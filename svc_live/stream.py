@@ -15,20 +15,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import grpc
-
 from svc_live.change_log import ChangeLog
 from svc_live.fanout import Stream
 from todo_contracts.events.v1.task_events_pb2 import TaskUpdate
 from todo_contracts.live.v1 import live_service_pb2 as pb
-from todo_runtime.errors import DomainError, InvalidArgument
+from todo_runtime.errors import InvalidArgument, TooSlow
 from todo_runtime.timestamps import timestamp
 
 
-class FellBehind(DomainError):
+class FellBehind(TooSlow):
     """The client read too slowly to buffer its reminders: it should subscribe again."""
-
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 class LiveStream:

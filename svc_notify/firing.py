@@ -35,7 +35,7 @@ from todo_runtime.timestamps import timestamp
 log = logging.getLogger(__name__)
 
 SOURCE: Final = "/svc_notify"
-LATE_AFTER: Final = timedelta(seconds=1)  # the target of DESIGN.md section 5
+LATE_AFTER: Final = timedelta(seconds=1)  # the target: docs/architecture.md#domain-rules
 _CLAIM: Final = """
 SELECT r.id, r.owner_id, r.task_id, r.reminder_id, r.fire_at, r.correlation_id, s.snapshot,
        clock_timestamp() AS now

@@ -45,13 +45,6 @@ def to_pb(row: Mapping[str, Any]) -> pb.Notification:
     return message
 
 
-def notification_id(value: str, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"notification {value[:60]!r} not found") from None
-
-
 class NotificationStore:
     """Queries over the service's pool; every one scoped to an owner."""
 

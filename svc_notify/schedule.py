@@ -9,6 +9,9 @@ reminder scheduled by an earlier change stays scheduled while the task still
 has it (`current`), even when a later change (a new title) comes after its
 time: svc_notify may learn of both before it fires (it lagged), and the
 reminder then fires late, or is missed by the grace rule, but is never lost.
+
+Pure, as `lint-imports` checks: what a pure module may import is listed with its
+contract in pyproject.toml.
 """
 
 from __future__ import annotations

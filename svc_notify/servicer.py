@@ -6,22 +6,16 @@ from typing import Any
 
 import grpc
 
-from svc_notify.notifications import NotificationStore, notification_id
-from svc_notify.webhooks import WebhookStore, parse_id
+from svc_notify.notifications import NotificationStore
+from svc_notify.webhooks import WebhookStore
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_contracts.notify.v1 import notification_service_pb2_grpc
-from todo_runtime.errors import InvalidArgument
 from todo_runtime.identity import current_user
+from todo_runtime.object_ids import looked_up_id
+from todo_runtime.validation import page_size
 
 Context = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_PAGE, MAX_PAGE = 50, 200
-
-
-def page_size(value: int) -> int:
-    """AIP-158: 0 = the default, above the maximum = the maximum, negative = an error."""
-    if value < 0:
-        raise InvalidArgument("page_size", "must not be negative")
-    return min(value or DEFAULT_PAGE, MAX_PAGE)
 
 
 class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServicer):
@@ -35,7 +29,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
         page = await self._notifications.page(
             current_user(),
             unread_only=request.unread_only,
-            size=page_size(request.page_size),
+            size=page_size(request.page_size, default=DEFAULT_PAGE, maximum=MAX_PAGE),
             token=request.page_token,
             count=not request.skip_total_size,
         )
@@ -49,14 +43,16 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
     async def GetNotification(
         self, request: pb.GetNotificationRequest, context: Context
     ) -> pb.GetNotificationResponse:
-        notification = await self._notifications.get(current_user(), notification_id(request.id))
+        notification = await self._notifications.get(
+            current_user(), looked_up_id(request.id, "notification")
+        )
         return pb.GetNotificationResponse(notification=notification)
 
     async def MarkNotificationRead(
         self, request: pb.MarkNotificationReadRequest, context: Context
     ) -> pb.MarkNotificationReadResponse:
         notification = await self._notifications.mark_read(
-            current_user(), notification_id(request.id)
+            current_user(), looked_up_id(request.id, "notification")
         )
         return pb.MarkNotificationReadResponse(notification=notification)
 
@@ -64,7 +60,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
         self, request: pb.SnoozeReminderRequest, context: Context
     ) -> pb.SnoozeReminderResponse:
         notification = await self._notifications.snooze(
-            current_user(), notification_id(request.notification_id), request.minutes
+            current_user(), looked_up_id(request.notification_id, "notification"), request.minutes
         )
         return pb.SnoozeReminderResponse(notification=notification)
 
@@ -78,28 +74,30 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
         self, request: pb.ListWebhooksRequest, context: Context
     ) -> pb.ListWebhooksResponse:
         webhooks, next_token = await self._webhooks.page(
-            current_user(), page_size(request.page_size), request.page_token
+            current_user(),
+            page_size(request.page_size, default=DEFAULT_PAGE, maximum=MAX_PAGE),
+            request.page_token,
         )
         return pb.ListWebhooksResponse(webhooks=webhooks, next_page_token=next_token)
 
     async def GetWebhook(
         self, request: pb.GetWebhookRequest, context: Context
     ) -> pb.GetWebhookResponse:
-        webhook = await self._webhooks.get(current_user(), parse_id(request.id, "webhook"))
+        webhook = await self._webhooks.get(current_user(), looked_up_id(request.id, "webhook"))
         return pb.GetWebhookResponse(webhook=webhook)
 
     async def SetWebhookEnabled(
         self, request: pb.SetWebhookEnabledRequest, context: Context
     ) -> pb.SetWebhookEnabledResponse:
         webhook = await self._webhooks.set_enabled(
-            current_user(), parse_id(request.id, "webhook"), request.enabled
+            current_user(), looked_up_id(request.id, "webhook"), request.enabled
         )
         return pb.SetWebhookEnabledResponse(webhook=webhook)
 
     async def DeleteWebhook(
         self, request: pb.DeleteWebhookRequest, context: Context
     ) -> pb.DeleteWebhookResponse:
-        await self._webhooks.delete(current_user(), parse_id(request.id, "webhook"))
+        await self._webhooks.delete(current_user(), looked_up_id(request.id, "webhook"))
         return pb.DeleteWebhookResponse(id=request.id)
 
     async def ListWebhookDeliveries(
@@ -107,8 +105,8 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
     ) -> pb.ListWebhookDeliveriesResponse:
         page = await self._webhooks.attempts(
             current_user(),
-            parse_id(request.webhook_id, "webhook"),
-            size=page_size(request.page_size),
+            looked_up_id(request.webhook_id, "webhook"),
+            size=page_size(request.page_size, default=DEFAULT_PAGE, maximum=MAX_PAGE),
             token=request.page_token,
             count=not request.skip_total_size,
         )
@@ -122,5 +120,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
     async def RedeliverWebhook(
         self, request: pb.RedeliverWebhookRequest, context: Context
     ) -> pb.RedeliverWebhookResponse:
-        await self._webhooks.redeliver(current_user(), parse_id(request.delivery_id, "delivery"))
+        await self._webhooks.redeliver(
+            current_user(), looked_up_id(request.delivery_id, "delivery")
+        )
         return pb.RedeliverWebhookResponse(delivery_id=request.delivery_id)

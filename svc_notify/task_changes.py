@@ -15,9 +15,9 @@ from svc_notify import schedule
 from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime import metrics, request_context
 from todo_runtime.after_commit import after_commit
-from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import Connection
 from todo_runtime.failures import PermanentError
+from todo_runtime.received_event import ReceivedEvent
 
 
 async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:

@@ -1,4 +1,4 @@
-"""The operator's webhook settings, read once at start (README, "Webhooks")."""
+"""The operator's webhook settings, read once at start (docs/guide.md#webhooks)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from todo_runtime.page_tokens import Page, PageTokens
 from todo_runtime.timestamps import timestamp
-from todo_runtime.validation import shown, text
+from todo_runtime.validation import text
 
 Row = TypeVar("Row")
 URL_FIELD: Final = "webhook.url"
@@ -40,14 +40,6 @@ _ATTEMPT_COLUMNS: Final = """
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def parse_id(value: str, kind: str) -> uuid.UUID:
-    """The UUID `value` names; NotFound when it is none (no such object can exist)."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"{kind} {shown(value)} not found") from None
 
 
 def webhook_pb(row: Mapping[str, Any]) -> pb.Webhook:

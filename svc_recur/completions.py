@@ -18,11 +18,11 @@ import grpc
 from svc_recur.next_instance import is_recurring_completion, plan_next
 from todo_contracts.events.v1 import task_events_pb2
 from todo_recurrence import CatchUp
-from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import Connection
 from todo_runtime.failures import PermanentError, is_transient
 from todo_runtime.grpc_client import CallContext
 from todo_runtime.offload import Offload
+from todo_runtime.received_event import ReceivedEvent
 
 if TYPE_CHECKING:
     from todo_contracts.tasks.v1.tasks_service_pb2_grpc import TaskServiceAsyncStub

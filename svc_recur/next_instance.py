@@ -3,28 +3,30 @@
 The next instance's key is (series id, index + 1): svc_tasks makes a second
 create of the same key return the first, so redelivered events, a completion
 after a reopen and concurrent replicas all converge on one instance.
+
+Pure, as `lint-imports` checks: what a pure module may import is listed with its
+contract in pyproject.toml.
 """
 
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Final, cast
 
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 from todo_recurrence import Basis, CatchUp, Recurrence, RecurrenceError, next_instance
 from todo_recurrence.zones import lookup_zone
-from todo_runtime.failures import PermanentError
+from todo_runtime.enum_maps import from_numbers, to_numbers
 from todo_runtime.validation import shown
 
-_BASES = {task_pb2.RECURRENCE_BASIS_COMPLETION: Basis.COMPLETION}
-_NUMBERS = {
-    Basis.SCHEDULE: task_pb2.RECURRENCE_BASIS_SCHEDULE,
-    Basis.COMPLETION: task_pb2.RECURRENCE_BASIS_COMPLETION,
-}
+_BASES: Final = from_numbers(Basis, task_pb2.RecurrenceBasis)
+_NUMBERS: Final = to_numbers(Basis, task_pb2.RecurrenceBasis)
 
 
-class UnusableEvent(PermanentError):
-    """The event cannot produce a next instance (a poison record for the dead-letter topic)."""
+class UnusableEvent(ValueError):
+    """The event cannot produce a next instance: a poison record. Not a transient failure
+    (`todo_runtime.failures`), so the consumer dead-letters it."""
 
 
 def is_recurring_completion(event: task_events_pb2.TaskEvent) -> bool:
@@ -85,7 +87,9 @@ def plan_next(
         tags=task.tags,
         time_zone=task.time_zone,
         recurrence=task_pb2.Recurrence(
-            rule=following.recurrence.rule, basis=_NUMBERS[following.recurrence.basis]
+            rule=following.recurrence.rule,
+            # A number of the contract's enum, which the generated stubs type by the enum's class.
+            basis=cast("task_pb2.RecurrenceBasis", _NUMBERS[following.recurrence.basis]),
         ),
         reminders=reminders,
         series_id=task.series_id,

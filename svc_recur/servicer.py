@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final, cast
 
 import grpc
 
@@ -13,6 +13,7 @@ from todo_contracts.tasks.v1 import task_pb2
 from todo_recurrence import MAX_RULE_TEXT, Basis, RecurrenceError, plan_series
 from todo_recurrence.zones import lookup_zone
 from todo_runtime import validation
+from todo_runtime.enum_maps import to_numbers
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.identity import current_user
 from todo_runtime.offload import Offload
@@ -20,10 +21,7 @@ from todo_runtime.timestamps import timestamp
 
 Context = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_COUNT, MAX_COUNT = 5, 100
-_BASES = {
-    Basis.SCHEDULE: task_pb2.RECURRENCE_BASIS_SCHEDULE,
-    Basis.COMPLETION: task_pb2.RECURRENCE_BASIS_COMPLETION,
-}
+_BASES: Final = to_numbers(Basis, task_pb2.RecurrenceBasis)
 
 
 def preview(request: pb.ParseRecurrenceRequest, now: datetime) -> pb.ParseRecurrenceResponse:
@@ -58,7 +56,7 @@ def preview(request: pb.ParseRecurrenceRequest, now: datetime) -> pb.ParseRecurr
         recurrence=task_pb2.Recurrence(
             rule=pinned.rule,
             text=pinned.text,
-            basis=_BASES[pinned.basis],
+            basis=cast("task_pb2.RecurrenceBasis", _BASES[pinned.basis]),
             final=plan.first_due is not None and len(plan.occurrences) < 2,
         )
     )

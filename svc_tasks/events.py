@@ -12,13 +12,11 @@ from todo_runtime.outbox import OutgoingEvent
 from todo_runtime.timestamps import timestamp
 
 SOURCE = "/svc_tasks"
-_KIND_NAMES = {
-    task_pb2.CHANGE_KIND_CREATED: "created",
-    task_pb2.CHANGE_KIND_UPDATED: "updated",
-    task_pb2.CHANGE_KIND_COMPLETED: "completed",
-    task_pb2.CHANGE_KIND_REOPENED: "reopened",
-    task_pb2.CHANGE_KIND_DELETED: "deleted",
-}
+
+
+def _kind_name(kind: task_pb2.ChangeKind) -> str:
+    """The CloudEvents type's last word for a change kind ("completed"), from the contract."""
+    return task_pb2.ChangeKind.Name(kind).removeprefix("CHANGE_KIND_").lower()
 
 
 def update_event_id(event_id: uuid.UUID) -> uuid.UUID:
@@ -36,7 +34,7 @@ def change_events(
     task: task_pb2.Task,
     previous: task_pb2.Task | None,
 ) -> list[OutgoingEvent]:
-    name = _KIND_NAMES[kind]
+    name = _kind_name(kind)
     event = task_events_pb2.TaskEvent(
         event_id=str(event_id),
         kind=kind,

@@ -1,4 +1,5 @@
-"""ListTasks as pure query building: filters, multi-key ordering and keyset page tokens.
+"""ListTasks as query building (the store runs it): filters, multi-key ordering and keyset
+page tokens.
 
 Each order key is a non-null SQL expression (due times are coalesced so tasks
 without one sort last in both directions) backed by an index in the
@@ -17,9 +18,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
-from svc_tasks import domain
+from svc_tasks.domain import fields
+from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
+from todo_runtime.enum_maps import from_numbers, to_numbers
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.page_tokens import (
     PageTokens,
@@ -51,14 +54,21 @@ Position = tuple[list[Any], uuid.UUID]
 
 
 class OrderField(Enum):
-    """Values are the TaskOrderField numbers of the contract."""
+    """What a list is ordered by: the contract's TaskOrderField, matched by name."""
 
-    DUE_TIME = 1
-    PRIORITY = 2
-    TITLE = 3
-    CREATE_TIME = 4
-    UPDATE_TIME = 5
+    DUE_TIME = "due_time"
+    PRIORITY = "priority"
+    TITLE = "title"
+    CREATE_TIME = "create_time"
+    UPDATE_TIME = "update_time"
 
+
+_FIELD_NUMBERS: Final = to_numbers(OrderField, tasks_service_pb2.TaskOrderField)
+_FIELDS: Final = from_numbers(OrderField, tasks_service_pb2.TaskOrderField)
+_DIRECTIONS: Final = frozenset(tasks_service_pb2.OrderDirection.values())
+_STATUSES: Final = (task_pb2.TASK_STATUS_OPEN, task_pb2.TASK_STATUS_COMPLETED)
+# Written into the SQL as a literal, as the partial index on open tasks has it.
+_OPEN: Final = int(task_pb2.TASK_STATUS_OPEN)
 
 _EXPRESSIONS: dict[tuple[OrderField, bool], str] = {
     (OrderField.DUE_TIME, False): "coalesce(due_at, 'infinity'::timestamptz)",
@@ -110,16 +120,16 @@ class TaskQuery:
             self.due_after.isoformat() if self.due_after else None,
             self.overdue,
             self.search,
-            [(key.field.value, key.descending) for key in self.order],
+            [(_FIELD_NUMBERS[key.field], key.descending) for key in self.order],
         ]
         return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
 
-def page_size(value: int) -> int:
-    """AIP-158: 0 means the default, larger than the maximum is capped, negative is an error."""
-    if value < 0:
-        raise InvalidArgument("page_size", "must not be negative")
-    return min(value or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+def status_filter(value: int) -> int | None:
+    """The TaskStatus a filter asks for, or None (UNSPECIFIED: any)."""
+    if value not in (task_pb2.TASK_STATUS_UNSPECIFIED, *_STATUSES):
+        raise InvalidArgument("filter.status", "must be OPEN or COMPLETED")
+    return value or None
 
 
 def order_keys(pairs: list[tuple[int, int]]) -> tuple[OrderKey, ...]:
@@ -128,19 +138,19 @@ def order_keys(pairs: list[tuple[int, int]]) -> tuple[OrderKey, ...]:
         return (OrderKey(OrderField.CREATE_TIME, descending=True),)
     keys: list[OrderKey] = []
     for index, (field_number, direction) in enumerate(pairs):
-        try:
-            order_field = OrderField(field_number)
-        except ValueError:
+        order_field = _FIELDS.get(field_number)
+        if order_field is None:
             raise InvalidArgument(
                 f"order_by[{index}].field", "must be a TaskOrderField other than UNSPECIFIED"
-            ) from None
-        if direction not in (0, 1, 2):
+            )
+        if direction not in _DIRECTIONS:
             raise InvalidArgument(f"order_by[{index}].direction", "must be ASCENDING or DESCENDING")
         if any(key.field is order_field for key in keys):
             raise InvalidArgument(
                 f"order_by[{index}].field", f"{order_field.name} is already ordered by"
             )
-        keys.append(OrderKey(order_field, descending=direction == 2))
+        descending = direction == tasks_service_pb2.ORDER_DIRECTION_DESCENDING
+        keys.append(OrderKey(order_field, descending=descending))
     return tuple(keys)
 
 
@@ -183,9 +193,9 @@ def _where(query: TaskQuery, params: _Params) -> list[str]:
     if query.due_after is not None:
         clauses.append(f"due_at >= {params.add(query.due_after)}")
     if query.overdue is True:
-        clauses.append("(status = 1 AND due_at < now())")
+        clauses.append(f"(status = {_OPEN} AND due_at < now())")
     elif query.overdue is False:
-        clauses.append("NOT (status = 1 AND due_at IS NOT NULL AND due_at < now())")
+        clauses.append(f"NOT (status = {_OPEN} AND due_at IS NOT NULL AND due_at < now())")
     for word in search_words(query.search):
         clauses.append(_word_match(owner, params.add(word)))
     return clauses
@@ -275,7 +285,7 @@ def _decode_value(key: OrderKey, value: object, payload: Payload) -> Any:
     """An order key's value from a token, of the type (and range) its column holds."""
     if key.field is OrderField.PRIORITY:
         return checked_integer(
-            value, payload, minimum=domain.PRIORITY_NONE, maximum=domain.PRIORITY_URGENT
+            value, payload, minimum=min(fields.PRIORITIES), maximum=max(fields.PRIORITIES)
         )
     if key.field is OrderField.TITLE:
         return checked_text(value, payload)

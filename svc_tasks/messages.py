@@ -1,18 +1,54 @@
-"""Conversions between database rows, domain values and `todo.tasks.v1` messages."""
+"""Conversions between `todo.tasks.v1` messages, domain values and database rows: no rules.
+
+A request's values become domain values here (refused only when they cannot be converted, an
+instant out of range); whether they are acceptable is for the domain to say.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
-from svc_tasks.domain import Reminder
+from svc_tasks.domain.fields import Reminder
+from svc_tasks.domain.lifecycle import UPDATABLE, TaskInput, TaskState
+from svc_tasks.domain.recurrence import BASES, BASIS_NUMBERS, RecurrenceValue, RequestedRecurrence
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import validation
 from todo_runtime.timestamps import timestamp
 
 
-def reminders_to_json(reminders: list[Reminder]) -> list[dict[str, Any]]:
+def bound_lists(task: task_pb2.Task) -> None:
+    """Refuses a task's lists when too long, before anything else of the request is read (a
+    recurrence expanded, a row locked)."""
+    validation.bounded(task.tags, "task.tags", validation.TAGS_MAX)
+    validation.bounded(task.reminders, "task.reminders", validation.REMINDERS_MAX)
+
+
+def input_from_pb(task: task_pb2.Task, paths: AbstractSet[str] = UPDATABLE) -> TaskInput:
+    """The settable fields of `task`. Only those in `paths` are converted (converting can refuse
+    a value): an update ignores the fields its mask does not name."""
+    due_at = None
+    if "due_time" in paths and task.HasField("due_time"):
+        due_at = validation.instant_from_pb(task.due_time, "task.due_time")
+    recurrence = None
+    if "recurrence" in paths and task.HasField("recurrence"):
+        requested = task.recurrence
+        recurrence = RequestedRecurrence(requested.rule, requested.text, requested.basis)
+    return TaskInput(
+        title=task.title,
+        description=task.description,
+        priority=task.priority,
+        tags=list(task.tags),
+        due_at=due_at,
+        time_zone=task.time_zone,
+        recurrence=recurrence,
+        reminders=reminders_from_pb(task.reminders) if "reminders" in paths else [],
+    )
+
+
+def reminders_to_json(reminders: Sequence[Reminder]) -> list[dict[str, Any]]:
     return [
         {"minutes_before": r.minutes_before}
         if r.minutes_before is not None
@@ -30,7 +66,9 @@ def reminders_from_json(values: list[dict[str, Any]]) -> list[Reminder]:
     ]
 
 
-def reminders_from_pb(values: Any, field: str = "task.reminders") -> list[Reminder]:
+def reminders_from_pb(
+    values: Iterable[task_pb2.Reminder], field: str = "task.reminders"
+) -> list[Reminder]:
     result = []
     for index, value in enumerate(values):
         kind = value.WhichOneof("when")
@@ -42,6 +80,57 @@ def reminders_from_pb(values: Any, field: str = "task.reminders") -> list[Remind
         else:
             result.append(Reminder())
     return result
+
+
+def state_from_row(row: Mapping[str, Any]) -> TaskState:
+    recurrence = None
+    if row["recurrence_rule"] is not None:
+        recurrence = RecurrenceValue(
+            rule=row["recurrence_rule"],
+            text=row["recurrence_text"],
+            basis=BASES[row["recurrence_basis"]],
+            final=row["recurrence_final"],
+        )
+    return TaskState(
+        id=row["id"],
+        title=row["title"],
+        description=row["description"],
+        priority=row["priority"],
+        tags=tuple(row["tags"]),
+        due_at=row["due_at"],
+        time_zone=row["time_zone"],
+        recurrence=recurrence,
+        reminders=tuple(reminders_from_json(row["reminders"])),
+        series_id=row["series_id"],
+        series_index=row["series_index"],
+        status=row["status"],
+        completed_at=row["completed_at"],
+        version=row["version"],
+    )
+
+
+def columns(task: TaskState) -> dict[str, Any]:
+    """The `tasks` columns that hold `task` (the inverse of `state_from_row`)."""
+    recurrence = task.recurrence
+    return {
+        "id": task.id,
+        "title": task.title,
+        "description": task.description,
+        "priority": task.priority,
+        "tags": list(task.tags),
+        "due_at": task.due_at,
+        "time_zone": task.time_zone,
+        "recurrence_rule": recurrence.rule if recurrence else None,
+        "recurrence_text": recurrence.text if recurrence else None,
+        "recurrence_basis": BASIS_NUMBERS[recurrence.basis] if recurrence else None,
+        "recurrence_final": recurrence.final if recurrence else False,
+        "reminders": reminders_to_json(task.reminders),
+        "series_id": task.series_id,
+        "series_index": task.series_index,
+        "status": task.status,
+        "completed_at": task.completed_at,
+        "version": task.version,
+    }
 
 
 def task_from_row(row: Mapping[str, Any]) -> task_pb2.Task:

@@ -1,164 +1,54 @@
-"""TaskService: a thin adapter from requests to domain validation and the store.
+"""TaskService: converts requests into domain values and results back; calls the domain and the
+store.
 
-Every method acts for `identity.current_user()`; errors are raised as domain
-errors and mapped to statuses by the shared interceptor.
+The rules are the domain's (`svc_tasks.domain`), the queries the store's. Every
+method acts for `identity.current_user()`; errors are raised as domain errors
+and mapped to statuses by the shared interceptor.
 """
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, ParamSpec, TypeVar
 
 import grpc
 
-from svc_tasks import domain, listing
-from svc_tasks.domain import RecurrenceValue
-from svc_tasks.messages import reminders_from_pb, reminders_to_json
-from svc_tasks.recurrence import is_final, resolve
-from svc_tasks.store import Changes, Row, TaskStore
+from svc_tasks import listing, messages
+from svc_tasks.domain import fields, lifecycle
+from svc_tasks.store import TaskStore
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
-from todo_runtime import validation
+from todo_runtime import object_ids, validation
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.identity import current_user
 from todo_runtime.offload import Offload
 from todo_runtime.page_tokens import PageTokens
 
+P = ParamSpec("P")
+R = TypeVar("R")
 Context = grpc.aio.ServicerContext[Any, Any]
-UPDATABLE = frozenset(
-    {"title", "description", "priority", "tags", "due_time", "time_zone", "recurrence", "reminders"}
-)
 CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE = 100, 1000
-
-
-def _due(task: task_pb2.Task) -> datetime | None:
-    if not task.HasField("due_time"):
-        return None
-    return validation.instant_from_pb(task.due_time, "task.due_time")
-
-
-def _new_task(
-    request: tasks_service_pb2.CreateTaskRequest,
-    recurrence: RecurrenceValue | None,
-    due_at: datetime | None,
-    zone: ZoneInfo,
-) -> domain.NewTask:
-    task = request.task
-    series_id, series_index = domain.series(task.series_id, task.series_index)
-    if recurrence is not None and series_id is None:
-        series_id, series_index = uuid.uuid4(), 1
-    return domain.NewTask(
-        title=domain.title(task.title),
-        description=domain.description(task.description),
-        priority=domain.priority(task.priority),
-        tags=domain.tags(task.tags),
-        due_at=due_at,
-        time_zone=zone.key,
-        recurrence=recurrence,
-        reminders=domain.reminders(reminders_from_pb(task.reminders), due_at),
-        series_id=series_id,
-        series_index=series_index,
-        request_id=domain.request_id(request.request_id),
-    )
-
-
-def _bounded_lists(task: task_pb2.Task) -> None:
-    """A task's lists are refused when too long before anything else of the request is read
-    (a recurrence is expanded, a row locked)."""
-    validation.bounded(task.tags, "task.tags", validation.TAGS_MAX)
-    validation.bounded(task.reminders, "task.reminders", validation.REMINDERS_MAX)
-
-
-def _update_paths(request: tasks_service_pb2.UpdateTaskRequest) -> set[str]:
-    validation.bounded(request.update_mask.paths, "update_mask.paths", len(UPDATABLE))
-    paths = set(request.update_mask.paths)
-    if not paths:
-        raise InvalidArgument("update_mask", f"name at least one of {', '.join(sorted(UPDATABLE))}")
-    unknown = paths - UPDATABLE
-    if unknown:
-        raise InvalidArgument("update_mask", f"cannot update {', '.join(sorted(unknown))}")
-    return paths
-
-
-def _update_changes(task: task_pb2.Task, paths: set[str], now: datetime, row: Row) -> Changes:
-    """The column changes of an update against the current row (pure; run off the event loop)."""
-    changes: Changes = {}
-    zone = domain.time_zone(task.time_zone if "time_zone" in paths else row["time_zone"])
-    changes["time_zone"] = zone.key
-    due_at = _due(task) if "due_time" in paths else row["due_at"]
-    if "recurrence" in paths and task.HasField("recurrence"):
-        recurrence, due_at = resolve(task.recurrence, zone, due_at, now)
-        changes.update(
-            recurrence_rule=recurrence.rule,
-            recurrence_text=recurrence.text,
-            recurrence_basis=recurrence.basis,
-            recurrence_final=recurrence.final,
-        )
-        if row["series_id"] is None:
-            changes.update(series_id=uuid.uuid4(), series_index=1)
-    elif "recurrence" in paths:
-        changes.update(
-            recurrence_rule=None,
-            recurrence_text=None,
-            recurrence_basis=None,
-            recurrence_final=False,
-        )
-    elif row["recurrence_rule"] is not None:
-        if due_at is None:
-            raise InvalidArgument(
-                "task.due_time", "a recurring task needs a due time; clear the recurrence too"
-            )
-        if due_at != row["due_at"] or zone.key != row["time_zone"]:
-            changes["recurrence_final"] = is_final(
-                row["recurrence_rule"], row["recurrence_basis"], zone, due_at, now
-            )
-    changes["due_at"] = due_at
-    if "reminders" in paths:
-        reminders = domain.reminders(reminders_from_pb(task.reminders), due_at)
-        changes["reminders"] = reminders_to_json(reminders)
-    elif due_at is None and any("minutes_before" in r for r in row["reminders"]):
-        raise InvalidArgument(
-            "task.due_time", "reminders are relative to the due time; clear them too"
-        )
-    if "title" in paths:
-        changes["title"] = domain.title(task.title)
-    if "description" in paths:
-        changes["description"] = domain.description(task.description)
-    if "priority" in paths:
-        changes["priority"] = domain.priority(task.priority)
-    if "tags" in paths:
-        changes["tags"] = domain.tags(task.tags)
-    return changes
-
-
-def _expands(task: task_pb2.Task, paths: set[str], row: Row) -> bool:
-    """Whether an update needs the recurrence engine (and so a worker thread)."""
-    if "recurrence" in paths and task.HasField("recurrence"):
-        return True
-    return row["recurrence_rule"] is not None and bool({"due_time", "time_zone"} & paths)
 
 
 def _task_query(
     request: tasks_service_pb2.ListTasksRequest, owner_id: str, tokens: PageTokens
 ) -> listing.TaskQuery:
     flt = request.filter
-    # Lists are bounded before any item is looked at (filter.tags by domain.tags).
+    # Lists are bounded before any item is looked at (filter.tags by fields.tags).
     validation.bounded(flt.priorities, "filter.priorities", validation.PRIORITIES_MAX)
     validation.bounded(request.order_by, "order_by", validation.ORDER_KEYS_MAX)
-    if flt.status not in (0, task_pb2.TASK_STATUS_OPEN, task_pb2.TASK_STATUS_COMPLETED):
-        raise InvalidArgument("filter.status", "must be OPEN or COMPLETED")
+    status = listing.status_filter(flt.status)
     priorities = tuple(
         sorted(
-            {domain.priority(p, f"filter.priorities[{i}]") for i, p in enumerate(flt.priorities)}
+            {fields.priority(p, f"filter.priorities[{i}]") for i, p in enumerate(flt.priorities)}
         )
     )
     query = listing.TaskQuery(
         owner_id=owner_id,
-        status=flt.status or None,
+        status=status,
         priorities=priorities,
-        tags=tuple(domain.tags(flt.tags, "filter.tags")),
+        tags=tuple(fields.tags(flt.tags, "filter.tags")),
         due_before=validation.instant_from_pb(flt.due_before, "filter.due_before")
         if flt.HasField("due_before")
         else None,
@@ -168,7 +58,9 @@ def _task_query(
         overdue=flt.overdue if flt.HasField("overdue") else None,
         search=validation.text(flt.search.strip(), "filter.search", max_length=listing.SEARCH_MAX),
         order=listing.order_keys([(key.field, key.direction) for key in request.order_by]),
-        page_size=listing.page_size(request.page_size),
+        page_size=validation.page_size(
+            request.page_size, default=listing.DEFAULT_PAGE_SIZE, maximum=listing.MAX_PAGE_SIZE
+        ),
     )
     return replace(
         query,
@@ -205,28 +97,41 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         self._list_tokens = PageTokens(secret, "todo.tasks.v1.ListTasks")
         self._change_tokens = PageTokens(secret, "todo.tasks.v1.ListChanges")
 
+    async def _decide(
+        self,
+        owner: str,
+        expands: bool,
+        rule: Callable[P, R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """`rule(*args)`: on a worker when it `expands` a recurrence (CPU-bound), else here."""
+        if expands:
+            return await self._offload.run(owner, rule, *args, **kwargs)
+        return rule(*args, **kwargs)
+
     async def CreateTask(
         self, request: tasks_service_pb2.CreateTaskRequest, context: Context
     ) -> tasks_service_pb2.CreateTaskResponse:
         owner = current_user()
-        task = request.task
-        _bounded_lists(task)
-        zone = domain.time_zone(task.time_zone)
-        due_at = _due(task)
-        recurrence = None
-        if task.HasField("recurrence"):
-            now = datetime.now(UTC)
-            recurrence, due_at = await self._offload.run(
-                owner, resolve, task.recurrence, zone, due_at, now
-            )
-        new = _new_task(request, recurrence, due_at, zone)
+        messages.bound_lists(request.task)
+        draft = lifecycle.Draft(
+            messages.input_from_pb(request.task),
+            series_id=request.task.series_id,
+            series_index=request.task.series_index,
+            request_id=request.request_id,
+        )
+        now = datetime.now(UTC)
+        new = await self._decide(
+            owner, lifecycle.create_expands(draft), lifecycle.new_task, draft, now
+        )
         created = await self._store.create(owner, new, actor=owner)
-        return tasks_service_pb2.CreateTaskResponse(task=created)
+        return tasks_service_pb2.CreateTaskResponse(task=lifecycle.create_answer(created))
 
     async def GetTask(
         self, request: tasks_service_pb2.GetTaskRequest, context: Context
     ) -> tasks_service_pb2.GetTaskResponse:
-        task = await self._store.get(current_user(), domain.task_id(request.id))
+        task = await self._store.get(current_user(), object_ids.task_id(request.id))
         return tasks_service_pb2.GetTaskResponse(task=task)
 
     async def ListTasks(
@@ -248,54 +153,50 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         self, request: tasks_service_pb2.UpdateTaskRequest, context: Context
     ) -> tasks_service_pb2.UpdateTaskResponse:
         owner = current_user()
-        _bounded_lists(request.task)
-        paths = _update_paths(request)
+        messages.bound_lists(request.task)
+        paths = lifecycle.mask(request.update_mask.paths)
+        task_id = object_ids.task_id(request.task.id, "task.id")
         expected = request.expected_version if request.HasField("expected_version") else None
-        task, now = request.task, datetime.now(UTC)
-
-        async def compute(row: Row) -> Changes:
-            if _expands(task, paths, row):
-                return await self._offload.run(owner, _update_changes, task, paths, now, row)
-            return _update_changes(task, paths, now, row)
-
-        task_id = domain.task_id(request.task.id, "task.id")
-        task = await self._store.update(
-            owner, task_id, expected_version=expected, compute=compute, actor=owner
-        )
+        now = datetime.now(UTC)
+        async with self._store.locked(owner, task_id) as locked:
+            # Converted once the task is found: another user's task is NOT_FOUND, whatever is sent.
+            edit = lifecycle.Edit(paths, messages.input_from_pb(request.task, paths), expected)
+            expands = lifecycle.update_expands(locked.state, edit)
+            change = await self._decide(owner, expands, lifecycle.update, locked.state, edit, now)
+            task = await locked.write(change, actor=owner)
         return tasks_service_pb2.UpdateTaskResponse(task=task)
 
     async def CompleteTask(
         self, request: tasks_service_pb2.CompleteTaskRequest, context: Context
     ) -> tasks_service_pb2.CompleteTaskResponse:
-        owner = current_user()
-        task = await self._store.set_completed(
-            owner, domain.task_id(request.id), completed=True, actor=owner
-        )
+        task = await self._set_status(request.id, task_pb2.TASK_STATUS_COMPLETED)
         return tasks_service_pb2.CompleteTaskResponse(task=task)
 
     async def ReopenTask(
         self, request: tasks_service_pb2.ReopenTaskRequest, context: Context
     ) -> tasks_service_pb2.ReopenTaskResponse:
-        owner = current_user()
-        task = await self._store.set_completed(
-            owner, domain.task_id(request.id), completed=False, actor=owner
-        )
+        task = await self._set_status(request.id, task_pb2.TASK_STATUS_OPEN)
         return tasks_service_pb2.ReopenTaskResponse(task=task)
+
+    async def _set_status(self, task_id: str, status: task_pb2.TaskStatus) -> task_pb2.Task:
+        owner, now = current_user(), datetime.now(UTC)
+        async with self._store.locked(owner, object_ids.task_id(task_id)) as locked:
+            return await locked.write(lifecycle.set_status(locked.state, status, now), actor=owner)
 
     async def DeleteTask(
         self, request: tasks_service_pb2.DeleteTaskRequest, context: Context
     ) -> tasks_service_pb2.DeleteTaskResponse:
         owner = current_user()
-        task_id = domain.task_id(request.id)
+        task_id = object_ids.task_id(request.id)
         await self._store.delete(owner, task_id, actor=owner)
         return tasks_service_pb2.DeleteTaskResponse(id=str(task_id))
 
     async def ListChanges(
         self, request: tasks_service_pb2.ListChangesRequest, context: Context
     ) -> tasks_service_pb2.ListChangesResponse:
-        if request.page_size < 0:
-            raise InvalidArgument("page_size", "must not be negative")
-        size = min(request.page_size or CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE)
+        size = validation.page_size(
+            request.page_size, default=CHANGES_DEFAULT_PAGE, maximum=CHANGES_MAX_PAGE
+        )
         owner = current_user()
         start = _changes_start(request, owner, self._change_tokens)
         changes, latest = await self._store.list_changes(owner, start, size + 1)

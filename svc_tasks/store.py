@@ -1,12 +1,15 @@
-"""Task persistence. Every change writes the task row, a change-log entry with
+"""Task persistence, SQL only. Every change writes the task row, a change-log entry with
 the user's next sequence number and the outbox events in ONE transaction, so
-the database and the event stream can never disagree.
+the database and the event stream can never disagree. Whether a change is
+allowed and what it is, the domain decides (`svc_tasks.domain`); the store
+writes what it is given.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
@@ -14,25 +17,16 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from svc_tasks import listing
-from svc_tasks.domain import COMPLETED, OPEN, NewTask
+from svc_tasks.domain.lifecycle import Change, NewTask
 from svc_tasks.events import change_events
-from svc_tasks.messages import reminders_to_json, task_from_row
+from svc_tasks.messages import columns, state_from_row, task_from_row
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
-from todo_runtime.errors import Conflict, NotFound
+from todo_runtime.errors import NotFound
 from todo_runtime.outbox import enqueue
 from todo_runtime.timestamps import timestamp
 
 Row = Mapping[str, Any]
 Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
-Changes = dict[str, Any]
-
-_INSERT = """
-INSERT INTO tasks (id, owner_id, title, description, status, priority, tags, due_at, time_zone,
-                   recurrence_rule, recurrence_text, recurrence_basis, reminders, series_id, series_index,
-                   version, created_at, updated_at, request_id, recurrence_final)
-VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17)
-ON CONFLICT DO NOTHING
-RETURNING *"""
 
 _NEXT_SEQUENCE = """
 INSERT INTO user_sequences (owner_id, last_sequence) VALUES ($1, 1)
@@ -61,48 +55,35 @@ class TaskStore:
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
 
-    async def create(self, owner_id: str, new: NewTask, actor: str) -> task_pb2.Task:
-        """Inserts a task; a retry with the same request id or series occurrence returns the first one."""
+    async def create(self, owner_id: str, new: NewTask, actor: str) -> task_pb2.Task | None:
+        """Inserts `new`. A create that repeats an earlier one's request id or series occurrence
+        inserts nothing and finds the task that one made instead: None when it was deleted."""
         now = datetime.now(UTC)
-        recurrence = new.recurrence
+        values = {
+            **columns(new.task),
+            "owner_id": owner_id,
+            "request_id": new.request_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        placeholders = ", ".join(f"${index}" for index in range(1, len(values) + 1))
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                _INSERT,
-                uuid.uuid4(),
-                owner_id,
-                new.title,
-                new.description,
-                new.priority,
-                new.tags,
-                new.due_at,
-                new.time_zone,
-                recurrence.rule if recurrence else None,
-                recurrence.text if recurrence else None,
-                recurrence.basis if recurrence else None,
-                reminders_to_json(new.reminders),
-                new.series_id,
-                new.series_index,
-                now,
-                new.request_id,
-                recurrence.final if recurrence else False,
+                f"INSERT INTO tasks ({', '.join(values)}) VALUES ({placeholders}) "  # noqa: S608 - column names come from code
+                "ON CONFLICT DO NOTHING RETURNING *",
+                *values.values(),
             )
             if row is None:
-                existing = await conn.fetchrow(
+                earlier = await conn.fetchrow(
                     """SELECT * FROM tasks WHERE owner_id = $1
                        AND ((request_id = $2) OR (series_id = $3 AND series_index = $4))""",
                     owner_id,
                     new.request_id,
-                    new.series_id,
-                    new.series_index,
+                    new.task.series_id,
+                    new.task.series_index,
                 )
-                if existing is None:  # the first create was deleted since: create again is wrong
-                    raise Conflict(
-                        "a task with this request_id or series occurrence existed and was deleted"
-                    )
-                return task_from_row(existing)
-            return await _record(
-                conn, task_pb2.CHANGE_KIND_CREATED, row, previous=None, actor=actor, now=now
-            )
+                return None if earlier is None else task_from_row(earlier)
+            return await _record(conn, new.kind, row, previous=None, actor=actor, now=now)
 
     async def get(self, owner_id: str, task_id: uuid.UUID) -> task_pb2.Task:
         row = await self._pool.fetchrow(
@@ -138,68 +119,19 @@ class TaskStore:
             total=total,
         )
 
-    async def update(
-        self,
-        owner_id: str,
-        task_id: uuid.UUID,
-        *,
-        expected_version: int | None,
-        compute: Callable[[Row], Awaitable[Changes]],
-        actor: str,
-        kind: task_pb2.ChangeKind = task_pb2.CHANGE_KIND_UPDATED,
-    ) -> task_pb2.Task:
-        """Applies `compute(current row)` (column → new value); unchanged values write nothing."""
+    @contextlib.asynccontextmanager
+    async def locked(self, owner_id: str, task_id: uuid.UUID) -> AsyncIterator[LockedTask]:
+        """The owner's task, read and locked for a read-modify-write in one transaction: decide
+        the change from `.state`, then `.write` it (raising instead writes nothing). NotFound
+        when the owner has no such task."""
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
-            current = await conn.fetchrow(
+            row = await conn.fetchrow(
                 "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2 FOR UPDATE", owner_id, task_id
             )
-            if current is None:
+            if row is None:
                 raise _not_found(task_id)
-            if expected_version is not None and current["version"] != expected_version:
-                raise Conflict(
-                    f"task {task_id} is at version {current['version']}, not {expected_version}; re-read and retry"
-                )
-            changes = {
-                column: value
-                for column, value in (await compute(current)).items()
-                if current[column] != value
-            }
-            if not changes:
-                return task_from_row(current)
-            assignments = ", ".join(
-                f"{column} = ${index}" for index, column in enumerate(changes, start=3)
-            )
-            row = await conn.fetchrow(
-                f"UPDATE tasks SET {assignments}, version = version + 1, updated_at = ${len(changes) + 3} "  # noqa: S608 - column names come from code
-                "WHERE owner_id = $1 AND id = $2 RETURNING *",
-                owner_id,
-                task_id,
-                *changes.values(),
-                now,
-            )
-            if row is None:  # the row is locked by this transaction: it cannot vanish
-                raise RuntimeError(f"task {task_id} disappeared under its row lock")
-            return await _record(
-                conn, kind, row, previous=task_from_row(current), actor=actor, now=now
-            )
-
-    async def set_completed(
-        self, owner_id: str, task_id: uuid.UUID, completed: bool, actor: str
-    ) -> task_pb2.Task:
-        """Completes or reopens; doing it twice changes nothing and emits nothing."""
-        now = datetime.now(UTC)
-        target = COMPLETED if completed else OPEN
-
-        async def compute(row: Row) -> Changes:
-            if row["status"] == target:
-                return {}
-            return {"status": target, "completed_at": now if completed else None}
-
-        kind = task_pb2.CHANGE_KIND_COMPLETED if completed else task_pb2.CHANGE_KIND_REOPENED
-        return await self.update(
-            owner_id, task_id, expected_version=None, compute=compute, actor=actor, kind=kind
-        )
+            yield LockedTask(conn, row, now)
 
     async def delete(self, owner_id: str, task_id: uuid.UUID, actor: str) -> None:
         now = datetime.now(UTC)
@@ -242,6 +174,45 @@ class TaskStore:
             change.task.ParseFromString(row["snapshot"])
             changes.append(change)
         return changes, int(latest or 0)
+
+
+class LockedTask:
+    """A task read under its row lock, in the transaction that `write` changes it in."""
+
+    def __init__(self, conn: Connection, row: Row, now: datetime) -> None:
+        self._conn = conn
+        self._row = row
+        self._now = now
+        self.state = state_from_row(row)
+
+    async def write(self, change: Change | None, actor: str) -> task_pb2.Task:
+        """Writes the columns `change` changes with its change-log entry and events, and returns
+        the task as it then is; `None` writes nothing and returns the task as it was."""
+        current = task_from_row(self._row)
+        if change is None:
+            return current
+        changed = {
+            column: value
+            for column, value in columns(change.task).items()
+            if self._row[column] != value
+        }
+        assignments = ", ".join(
+            f"{column} = ${index}" for index, column in enumerate(changed, start=3)
+        )
+        owner_id, task_id = self._row["owner_id"], self._row["id"]
+        row = await self._conn.fetchrow(
+            f"UPDATE tasks SET {assignments}, updated_at = ${len(changed) + 3} "  # noqa: S608 - column names come from code
+            "WHERE owner_id = $1 AND id = $2 RETURNING *",
+            owner_id,
+            task_id,
+            *changed.values(),
+            self._now,
+        )
+        if row is None:  # the row is locked by this transaction: it cannot vanish
+            raise RuntimeError(f"task {task_id} disappeared under its row lock")
+        return await _record(
+            self._conn, change.kind, row, previous=current, actor=actor, now=self._now
+        )
 
 
 async def _record(

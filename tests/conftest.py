@@ -15,29 +15,55 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from svc_recur.service import SERVICE as RECUR
 from svc_tasks.service import SERVICE as TASKS
-from tests.faults.report import print_tables
-from tests.infra import TEST_SECRET, PostgresProxy, RunningTasks, service_config
+from tests.support.faults.report import print_tables
+from tests.support.infra import (
+    TEST_SECRET,
+    PostgresProxy,
+    RunningTasks,
+    service_config,
+    url_for_database,
+)
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import EmbeddedPostgres
 from todo_runtime import endpoints
-from todo_runtime.service import ServiceConfig, start_service
+from todo_runtime.runner import start_service
+from todo_runtime.service import ServiceConfig
+
+# The fixtures that start a real server or fetch a real tool: PostgreSQL, a broker (plain, secured
+# or SASL), Chromium, the npm packages of the JavaScript clients, the image's environment. A test
+# that uses one, directly or through another fixture, is an integration test; so is one its module
+# marks `integration` because it starts processes itself, and every test marked `alone`.
+INFRASTRUCTURE_FIXTURES = frozenset(
+    {
+        "postgres_admin_url",
+        "broker",
+        "secure_broker",
+        "sasl_broker",
+        "browser",
+        "node_modules",
+        "image_venv",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that needs infrastructure `integration`, so `-m "not integration"` runs
+    the pure rules alone, in seconds."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if INFRASTRUCTURE_FIXTURES.intersection(fixtures) or item.get_closest_marker("alone"):
+            item.add_marker(pytest.mark.integration)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The fault suite's table, shown whatever the run's verbosity (see tests.faults.report)."""
+    """The fault suite's table, shown whatever the run's verbosity (see tests.support.faults.report)."""
     print_tables(terminalreporter)
-
-
-def url_for_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.stack_harness import Stack, stack_environment, token
+from tests.support.stack_harness import Stack, stack_environment, token
+
+# It starts the platform's own processes (or real JavaScript clients) itself.
+pytestmark = pytest.mark.integration
 
 COMPONENTS = ("gateway", "tasks", "notify", "recur", "audit", "live")
 CREATE = """mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }"""

@@ -18,13 +18,13 @@ import pytest
 from gateway import ids
 from gateway.app import create_app
 from svc_tasks.service import SERVICE as TASKS
-from tests.gateway.gateway_harness import make_config, token_for
-from tests.infra import TEST_SECRET, eventually, health_status, service_config
+from tests.support.gateway.gateway_harness import make_config, token_for
+from tests.support.infra import TEST_SECRET, eventually, health_status, service_config
 from todo_cli.broker import EmbeddedBroker
 from todo_cli.database import DatabaseError, EmbeddedPostgres
 from todo_runtime import endpoints
 from todo_runtime.grpc_server import LIVENESS
-from todo_runtime.service import start_service
+from todo_runtime.runner import start_service
 
 CREATE = "mutation($t: String!) { createTask(input: {title: $t}) { id } }"
 

@@ -19,14 +19,14 @@ import pytest
 from google.protobuf.message import Message
 
 from gateway import ids
-from gateway.change_cursors import ChangeCursors
+from gateway.api.tasks.change_cursors import ChangeCursors
 from svc_audit.history import Query as AuditQuery
 from svc_audit.service import SERVICE as AUDIT
 from svc_notify.service import SERVICE as NOTIFY
 from svc_tasks.listing import OrderField, OrderKey, TaskQuery
-from tests.gateway.gateway_harness import make_config, running_client, serving, token_for
-from tests.gateway.ws_client import TASK_UPDATES, client
-from tests.infra import TEST_SECRET, RunningTasks, service_config
+from tests.support.gateway.gateway_harness import make_config, running_client, serving, token_for
+from tests.support.gateway.ws_client import TASK_UPDATES, client
+from tests.support.infra import TEST_SECRET, RunningTasks, service_config
 from tests.svc_audit.conftest import SIGNING_KEY
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.audit.v1 import audit_service_pb2 as audit
@@ -38,7 +38,7 @@ from todo_contracts.tasks.v1 import tasks_service_pb2_grpc
 from todo_runtime import endpoints
 from todo_runtime.identity import identity_metadata
 from todo_runtime.page_tokens import PageTokens
-from todo_runtime.service import start_service
+from todo_runtime.runner import start_service
 
 INT64: Final = 2**63
 # Numbers no int64 column or message field holds, and values that are no number at all.

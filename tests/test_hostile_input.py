@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.app import create_app
-from tests.gateway.gateway_harness import make_config, token_for
-from tests.infra import TEST_SECRET, RunningTasks
+from tests.support.gateway.gateway_harness import make_config, token_for
+from tests.support.infra import TEST_SECRET, RunningTasks
 from todo_contracts.recur.v1 import recurrence_service_pb2 as recur
 from todo_contracts.recur.v1 import recurrence_service_pb2_grpc
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import asyncpg
 import psutil
+import pytest
 
-from tests.stack_harness import (
+from tests.support.stack_harness import (
     Stack,
     database_url,
     graphql,
@@ -21,6 +22,9 @@ from tests.stack_harness import (
     token,
 )
 from todo_cli.die_with_parent import tied
+
+# It starts the platform's own processes (or real JavaScript clients) itself.
+pytestmark = pytest.mark.integration
 
 COUNT = "{ tasks { totalCount } }"
 

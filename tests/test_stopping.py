@@ -17,13 +17,16 @@ import httpx
 import psutil
 import pytest
 
-from tests.infra import TEST_SECRET, PostgresProxy, eventually, health_status
-from tests.stack_harness import Stack, listening_ports, stack_environment
+from tests.support.infra import TEST_SECRET, PostgresProxy, eventually, health_status
+from tests.support.stack_harness import Stack, listening_ports, stack_environment
 from todo_cli import components
 from todo_cli.broker import free_port
 from todo_cli.die_with_parent import tied
 from todo_runtime.grpc_server import LIVENESS
 from todo_transparency.checkpoints import SigningKey
+
+# It starts the platform's own processes (or real JavaScript clients) itself.
+pytestmark = pytest.mark.integration
 
 STOP_WITHIN: Final = 10.0  # seconds from SIGTERM to exit, whatever is unreachable
 DATABASE_SERVICES: Final = {s.component.name for s in components.SERVICES if s.database}
@@ -152,6 +155,7 @@ import sys, time
 from pathlib import Path
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import EmbeddedPostgres
+
 broker = EmbeddedBroker(port=free_port())
 broker.start()
 database = EmbeddedPostgres(Path(sys.argv[1]))

@@ -15,12 +15,12 @@ from opentelemetry.trace import SpanKind
 
 from svc_recur.service import SERVICE as RECUR
 from svc_tasks.service import SERVICE as TASKS
-from tests.gateway.gateway_harness import create_task, make_config, running_client
-from tests.infra import TEST_SECRET, eventually, service_config
+from tests.support.gateway.gateway_harness import create_task, make_config, running_client
+from tests.support.infra import TEST_SECRET, eventually, service_config
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_runtime import endpoints, request_context, tracing
 from todo_runtime.config import Env
-from todo_runtime.service import start_service
+from todo_runtime.runner import start_service
 
 CREATE_TASK = "/todo.tasks.v1.TaskService/CreateTask"
 
@@ -120,6 +120,7 @@ async def test_off_without_an_endpoint_nothing_is_installed(database_url: str) -
         assert request_context.outgoing() == [("x-request-id", "req-1")]
 
 
+@pytest.mark.integration
 async def test_on_with_an_endpoint_and_off_again() -> None:
     endpoint = f"http://127.0.0.1:{free_port()}"
     provider = tracing.start_tracing(

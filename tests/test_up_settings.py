@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack_harness import stack_environment
+from tests.support.stack_harness import stack_environment
+
+# It starts the platform's own processes (or real JavaScript clients) itself.
+pytestmark = pytest.mark.integration
 
 
 def todo_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -44,6 +47,7 @@ def todo_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_todo_up_refuses_kafka_security_settings_it_cannot_use(
     tmp_path: Path, variables: dict[str, str], message: str
 ) -> None:
+
     env = stack_environment(tmp_path / "data") | variables
     finished = todo_up(env)
     assert finished.returncode == 1, finished.stdout + finished.stderr

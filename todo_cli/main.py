@@ -21,7 +21,7 @@ from todo_cli.settings import data_dir, stack_secrets
 from todo_cli.up import DEFAULT_BROKER_PORT, StackError, board_link, say, up
 from todo_runtime import topics
 from todo_runtime.config import ConfigError, Env
-from todo_runtime.dlq_replay import ReplayError, replay_dead_letters
+from todo_runtime.dead_letters import ReplayError, replay_dead_letters
 from todo_runtime.identity import identity_metadata
 from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.outbox import requeue_since

@@ -7,7 +7,7 @@ at start, for every component at once, and are safe to run again.
 
 from __future__ import annotations
 
-from gateway import rate_limit
+from gateway import rate_buckets as rate_limit
 from todo_cli import components
 from todo_runtime import topics
 from todo_runtime.kafka_settings import KafkaConfig

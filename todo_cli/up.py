@@ -32,7 +32,8 @@ from todo_runtime.config import RUN_ID_ENV, Env
 from todo_runtime.endpoints import LOCALHOST
 from todo_runtime.kafka_settings import SECURITY_VARIABLES, KafkaSecurity
 from todo_runtime.logs import FORMAT_ENV, configure_logging
-from todo_runtime.service import Component, wait_for_stop_signal
+from todo_runtime.runner import wait_for_stop_signal
+from todo_runtime.service import Component
 from todo_runtime.tokens import issue_token
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,8 @@ _HINTS: Final = {
     "KAFKA_SSL_CERTIFICATE_LOCATION, KAFKA_SSL_KEY_LOCATION)",
     "authentication": "check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and "
     "KAFKA_SASL_PASSWORD(_FILE)",
-    "authorization": "the broker's ACLs refuse this user (the README lists the ones it needs)",
+    "authorization": "the broker's ACLs refuse this user (the ones it needs: "
+    "docs/operations.md#example-sasl-scram-over-tls-to-redpanda-cloud)",
     "unreachable": "check KAFKA_BOOTSTRAP_SERVERS; retrying until it answers",
 }
 

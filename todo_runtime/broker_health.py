@@ -11,9 +11,9 @@ is an outage, logged when it starts and when it ends.
 
 Two kinds of reports feed it: a watch that asks the broker about the
 component's own topics every few seconds (`broker_check`; it needs the Describe
-ACL the README lists), and the clients' own errors (a refused produce or group
-join), which clear when that client works again. Clients report from
-librdkafka's threads; every report is handed to the event loop.
+ACL, see docs/operations.md#example-sasl-scram-over-tls-to-redpanda-cloud), and the
+clients' own errors (a refused produce or group join), which clear when that client works
+again. Clients report from librdkafka's threads; every report is handed to the event loop.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where each component listens, and how its clients find it: one setting moves both.
 
-A server binds `TODO_<NAME>_PORT` (default from shared/DESIGN.md §7); its
+A server binds `TODO_<NAME>_PORT` (defaults in docs/architecture.md#running-it); its
 clients dial `TODO_<NAME>_ADDR` when set (another host, a Kubernetes Service)
 and otherwise 127.0.0.1 on that same port, so moving a port on one machine
 never leaves a client dialling the old one.

@@ -1,18 +1,15 @@
-"""Domain errors and the gRPC status each one becomes.
+"""Domain errors: what a caller is told went wrong, in the words of the rules, not of a protocol.
 
-Services raise these; one interceptor turns them into statuses, so no
-servicer method maps errors itself.
+Pure (the standard library only), so rules raise them without importing any I/O library. They
+carry no status code: the gRPC server maps each kind to one in a single table
+(`todo_runtime.grpc_server`), so no rule and no servicer chooses a status itself.
 """
 
 from __future__ import annotations
 
-import grpc
-
 
 class DomainError(Exception):
-    """Base of every error a caller is meant to see, with its gRPC status code."""
-
-    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    """Base of every error a caller is meant to see; its message is shown as it is."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -20,13 +17,11 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    code = grpc.StatusCode.NOT_FOUND
+    """The caller has no such object (another user's objects are not found either)."""
 
 
 class InvalidArgument(DomainError):
     """Bad input; `field` names the offending request field (e.g. "task.title")."""
-
-    code = grpc.StatusCode.INVALID_ARGUMENT
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -36,14 +31,19 @@ class InvalidArgument(DomainError):
 class FailedPrecondition(DomainError):
     """The request is well formed but the object's state refuses it (say why)."""
 
-    code = grpc.StatusCode.FAILED_PRECONDITION
-
 
 class Conflict(DomainError):
-    """A stale expected version (AIP-154): re-read and retry."""
-
-    code = grpc.StatusCode.ABORTED
+    """The request contradicts what happened to the object: a stale expected version (AIP-154:
+    re-read and retry), a repeated create of a task deleted since."""
 
 
 class Unauthenticated(DomainError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+    """The caller's identity is missing or not to be trusted."""
+
+
+class DataDamaged(DomainError):
+    """Stored data contradicts itself or what was signed about it (tampering): say what."""
+
+
+class TooSlow(DomainError):
+    """The caller read a stream more slowly than it could be buffered for it: start again."""

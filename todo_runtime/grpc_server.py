@@ -1,9 +1,9 @@
 """gRPC aio server bootstrap shared by every service.
 
 One interceptor authenticates the caller (signed metadata, see `identity`) and
-maps `DomainError`s to status codes; unexpected exceptions become INTERNAL
-without leaking details. Health (NOT_SERVING until the service says it is
-ready) and server reflection are always on.
+maps `DomainError`s to status codes (one table, `status_of`); unexpected
+exceptions become INTERNAL without leaking details. Health (NOT_SERVING until
+the service says it is ready) and server reflection are always on.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,7 +25,16 @@ from grpc_reflection.v1alpha import reflection
 
 from todo_runtime import identity, metrics, request_context, tracing
 from todo_runtime.config import GrpcServerConfig
-from todo_runtime.errors import DomainError, InvalidArgument
+from todo_runtime.errors import (
+    Conflict,
+    DataDamaged,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    TooSlow,
+    Unauthenticated,
+)
 from todo_runtime.failures import describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -194,12 +203,34 @@ def _require_decoded(request: Any) -> None:
         raise InvalidArgument("request", f"cannot be decoded: {request.reason}")
 
 
+# The status each kind of domain error answers with: the one place domain errors meet gRPC.
+_STATUSES: Final[Mapping[type[DomainError], grpc.StatusCode]] = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    Conflict: grpc.StatusCode.ABORTED,
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    DataDamaged: grpc.StatusCode.DATA_LOSS,
+    TooSlow: grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
+
+
+def status_of(error: DomainError) -> grpc.StatusCode:
+    """The status `error` answers with: its kind's in `_STATUSES` (a subclass, its nearest
+    base's), INTERNAL for a kind not in it."""
+    for kind in type(error).__mro__:
+        status = _STATUSES.get(kind)
+        if status is not None:
+            return status
+    return grpc.StatusCode.INTERNAL
+
+
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> None:
     if isinstance(error, grpc.aio.AbortError):
         raise error
     if isinstance(error, DomainError):
         # Messages quote user input: keep them far below gRPC's metadata size limit.
-        await context.abort(error.code, error.message[:_MAX_MESSAGE])
+        await context.abort(status_of(error), error.message[:_MAX_MESSAGE])
     if is_transient(error):
         log.debug(
             "dependency unavailable: %s", describe(error)

@@ -4,7 +4,7 @@ A process serves its metrics on `TODO_METRICS_PORT` (unset: not served) at
 `/metrics`, on the component's bind host. Labels are bounded by the contracts
 and the code (RPC method names, status codes, topics and partitions, schemas,
 GraphQL root fields and error codes, outcomes), never by what a client sends.
-The README's "Metrics" section lists them all.
+docs/operations.md#metrics lists them all.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ it was applied fails start-up instead of being silently skipped. Migrations the
 database holds that this release does not know were applied by a newer release
 that has been rolled back: they are logged and left alone. A release's migrations
 only add to the schema and remove only what the release before it no longer
-used (README, "Deploying to Kubernetes"), so the older release runs on it.
+used (docs/operations.md#deploying-to-kubernetes), so the older release runs on it.
 """
 
 from __future__ import annotations

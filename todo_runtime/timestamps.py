@@ -1,4 +1,7 @@
-"""Conversions between aware datetimes and `google.protobuf.Timestamp`, shared by every service."""
+"""Conversions between aware datetimes and `google.protobuf.Timestamp`, shared by every service.
+
+Pure (protobuf's well-known Timestamp only): rules import it.
+"""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ from typing import Any
 import asyncpg
 
 from todo_runtime import after_commit, inbox
-from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import Connection
+from todo_runtime.received_event import ReceivedEvent
 
 log = logging.getLogger(__name__)
 

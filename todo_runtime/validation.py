@@ -1,5 +1,5 @@
-"""Input rules every edge shares: text, instants, user ids and list lengths (one definition,
-many callers).
+"""Input rules every edge shares: text, instants, user ids, list lengths and page sizes (one
+definition, many callers). Pure: rules import it.
 
 Text never holds NUL (PostgreSQL text cannot store it) or a lone surrogate
 (it cannot be encoded as UTF-8, so no protocol can carry it). Instants lie in
@@ -95,7 +95,8 @@ def bounded(values: Sized, field: str, maximum: int) -> None:
 
 
 def page_size(value: int, *, default: int, maximum: int, field: str = "page_size") -> int:
-    """AIP-158: 0 = `default`, above `maximum` = `maximum`, negative = InvalidArgument."""
+    """AIP-158, for every list RPC: 0 = `default`, above `maximum` = `maximum` (capped, not
+    refused), negative = InvalidArgument."""
     if value < 0:
         raise InvalidArgument(field, "must not be negative")
     return min(value or default, maximum)

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from tests.browser.board_stack import BoardStack, board_stack
-from tests.browser.chromium import chromium_launch
+from tests.support.browser.board_stack import BoardStack, board_stack
+from tests.support.browser.chromium import chromium_launch
 
 # One of the package's flags (a serverless function has one page): with it, the browser gives no
 # page to any context after the first one closes, and these tests open a context per page.

@@ -20,9 +20,10 @@ from typing import Any
 import jwt
 from playwright.async_api import Browser, Locator, Page, WebSocketRoute, expect
 
-from gateway.web import content_security_policy
-from tests.browser.board_stack import BoardStack
-from tests.gateway.gateway_harness import (
+from gateway.transport.board import content_security_policy
+from tests.gateway.test_gateway_playground_browser import Watch, watched_page
+from tests.support.browser.board_stack import BoardStack
+from tests.support.gateway.gateway_harness import (
     COMPLETE,
     CREATE,
     DELETE,
@@ -31,12 +32,11 @@ from tests.gateway.gateway_harness import (
     new_user,
     token_for,
 )
-from tests.gateway.test_gateway_playground_browser import Watch, watched_page
-from tests.infra import eventually
+from tests.support.infra import eventually
 
 LIVE_MS = 30_000  # deadline for anything that travels through the broker
 AUDIT_COUNT = "query($taskId: ID!) { auditLog(taskId: $taskId) { totalCount } }"
-# Every run saves one (CI keeps it); the README shows a copy taken once, docs/board.png, so a
+# Every run saves one (CI keeps it); docs/guide.md#the-task-board shows a copy taken once, docs/board.png, so a
 # test run leaves the working tree clean.
 SCREENSHOT = Path(__file__).parents[2] / "build" / "screenshots" / "board.png"
 

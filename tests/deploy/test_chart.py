@@ -13,7 +13,7 @@ import pytest
 from helm_python import chart as helm
 from helm_python.errors import HelmRenderError, HelmValuesError
 
-from tests.deploy.charts import (
+from tests.support.deploy.charts import (
     CHART,
     REQUIRED,
     SECURED,

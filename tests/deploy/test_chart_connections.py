@@ -8,7 +8,7 @@ from typing import Final
 
 import pytest
 
-from tests.deploy.charts import (
+from tests.support.deploy.charts import (
     REQUIRED,
     SECURED,
     Manifest,

@@ -1,5 +1,5 @@
 """The chart, run: rendered for a secured broker (TLS, mutual TLS, SCRAM-SHA-512) and a database
-that is checked with `verify-full`, then run as Kubernetes would run it (`tests.deploy.kubelet`),
+that is checked with `verify-full`, then run as Kubernetes would run it (`tests.support.deploy.kubelet`),
 from an environment installed as the image installs it (no development servers).
 
 What it shows, over that one stack: every hook Job and every Deployment runs with exactly what
@@ -28,13 +28,13 @@ from typing import Any, Final
 import httpx
 import pytest
 
-from tests.deploy import kubelet
-from tests.deploy.charts import SECURED, by_component, merged, render
-from tests.deploy.dockerfile import ROOT, image_environment, stages
-from tests.deploy.secured_servers import TlsPostgres
-from tests.gateway.ws_client import WsClient, open_client
-from tests.infra import eventually
-from tests.kafka_security.secure_broker import SecureBroker
+from tests.support.deploy import kubelet
+from tests.support.deploy.charts import SECURED, by_component, merged, render
+from tests.support.deploy.dockerfile import ROOT, image_environment, stages
+from tests.support.deploy.secured_servers import TlsPostgres
+from tests.support.gateway.ws_client import WsClient, open_client
+from tests.support.infra import eventually
+from tests.support.kafka_security.secure_broker import SecureBroker
 from todo_cli import components
 from todo_cli.broker import free_port
 from todo_runtime.tokens import issue_token
@@ -158,7 +158,7 @@ async def postgres(tmp_path: Path) -> AsyncIterator[TlsPostgres]:
 def operator_secrets(
     broker: SecureBroker, postgres: TlsPostgres, database_url: str, files: Path
 ) -> dict[str, dict[str, str]]:
-    """The Secrets an operator makes before installing (the GitOps route of the README)."""
+    """The Secrets an operator makes before installing (the GitOps route of docs/operations.md#secrets)."""
     client = broker.write_client_files(files)
     assert client.ssl_certificate_location is not None
     assert client.ssl_key_location is not None

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from tests.deploy.charts import (
+from tests.support.deploy.charts import (
     REQUIRED,
     SECURED,
     Values,

@@ -11,7 +11,9 @@ import tomllib
 from fnmatch import fnmatch
 from typing import Final
 
-from tests.deploy.dockerfile import ROOT, stages
+import pytest
+
+from tests.support.deploy.dockerfile import ROOT, stages
 from todo_cli import components
 
 BUILD_TOOLS: Final = ("gcc", "g++", "build-essential", "make", "clang", "apt-get", "pip install")
@@ -62,6 +64,7 @@ def test_every_copied_file_exists_and_every_package_is_copied() -> None:
     assert packages <= set(sources)
 
 
+@pytest.mark.integration
 def test_the_entrypoint_runs_every_component_and_the_jobs() -> None:
     usage = subprocess.run(
         [sys.executable, "-m", "todo_cli.main", "serve", "--help"],

@@ -1,12 +1,12 @@
 """Migrations since the previous release only expand the schema, and released ones stay as they
-were: what `helm rollback` to the previous release relies on (README, "Deploying to Kubernetes")."""
+were: what `helm rollback` to the previous release relies on (docs/operations.md#deploying-to-kubernetes)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.deploy import previous_release
-from tests.deploy.migration_rules import contract_operations, marked_as_contract
+from tests.support.deploy import previous_release
+from tests.support.deploy.migration_rules import contract_operations, marked_as_contract
 
 
 def test_released_migrations_are_kept_as_released() -> None:

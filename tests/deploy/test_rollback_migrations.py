@@ -22,8 +22,8 @@ from typing import Final
 import asyncpg
 import pytest
 
-from tests.conftest import url_for_database
-from tests.deploy import previous_release
+from tests.support.deploy import previous_release
+from tests.support.infra import url_for_database
 from todo_cli import operations
 from todo_cli.database import EmbeddedPostgres
 from todo_cli.die_with_parent import tied

@@ -20,14 +20,14 @@ from typing import Final
 import httpx
 import pytest
 
-from gateway.change_cursors import ChangeCursors
-from tests.faults import faults, report
-from tests.faults.campaign import Checker, Row, inject, settle
-from tests.faults.invariants import AuditAccess, public_key
-from tests.faults.stack import NOTIFY_GRACE_SECONDS, FaultStack
-from tests.faults.subscribers import Subscriber
-from tests.faults.workload import Workload
-from tests.svc_notify.receiver import receiving
+from gateway.api.tasks.change_cursors import ChangeCursors
+from tests.support.faults import faults, report
+from tests.support.faults.campaign import Checker, Row, inject, settle
+from tests.support.faults.invariants import AuditAccess, public_key
+from tests.support.faults.stack import NOTIFY_GRACE_SECONDS, FaultStack
+from tests.support.faults.subscribers import Subscriber
+from tests.support.faults.workload import Workload
+from tests.support.svc_notify.receiver import receiving
 from todo_runtime.tokens import issue_token
 
 SOAK_SECONDS: Final = float(os.environ.get("TODO_FAULT_SOAK_SECONDS", "0"))

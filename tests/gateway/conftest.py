@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.gateway.gateway_harness import GatewayClient, make_config, running_client
-from tests.gateway.live_stack import LiveStack
-from tests.infra import RunningTasks
+from tests.support.gateway.gateway_harness import GatewayClient, make_config, running_client
+from tests.support.gateway.live_stack import LiveStack
+from tests.support.infra import RunningTasks
 
 
 @pytest.fixture

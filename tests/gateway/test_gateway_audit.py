@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from svc_audit.service import SERVICE as AUDIT
-from tests.gateway.gateway_harness import (
+from tests.support.gateway.gateway_harness import (
     COMPLETE,
     UPDATE,
     GatewayClient,
@@ -25,7 +25,7 @@ from tests.gateway.gateway_harness import (
     serving,
     token_for,
 )
-from tests.infra import RunningTasks, eventually, service_config
+from tests.support.infra import RunningTasks, eventually, service_config
 from tests.svc_audit.conftest import PUBLIC_KEY, SIGNING_KEY
 from todo_cli import audit_verify
 from todo_cli.broker import free_port
@@ -33,7 +33,7 @@ from todo_cli.main import main
 from todo_runtime import endpoints
 from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
-from todo_runtime.service import RunningService, start_service
+from todo_runtime.runner import RunningService, start_service
 from todo_transparency import merkle
 from todo_transparency.checkpoints import (
     Checkpoint,

@@ -8,14 +8,20 @@ from typing import Any
 
 import pytest
 
-from gateway import audit_resolvers, query_cost
+from gateway.api import audit as audit_resolvers
+from gateway.limits import query_cost
 from svc_audit.service import SERVICE as AUDIT
-from tests.gateway.gateway_harness import GatewayClient, create_task, make_config, running_client
-from tests.infra import RunningTasks, eventually, service_config
+from tests.support.gateway.gateway_harness import (
+    GatewayClient,
+    create_task,
+    make_config,
+    running_client,
+)
+from tests.support.infra import RunningTasks, eventually, service_config
 from tests.svc_audit.conftest import SIGNING_KEY
 from todo_runtime import endpoints
 from todo_runtime.config import DatabaseConfig
-from todo_runtime.service import start_service
+from todo_runtime.runner import start_service
 
 VERIFY = "{ verifyAuditLog { ok entries pendingEntries } }"
 COUNT = "{ auditLog { totalCount } }"

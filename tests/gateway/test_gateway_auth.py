@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gateway.auth import AuthError, TokenVerifier, authorization_param, bearer_token
-from tests.gateway.gateway_harness import JWT_SECRET, OTHER_SECRET, make_config, token_for
+from gateway.transport.auth import AuthError, TokenVerifier, authorization_param, bearer_token
+from tests.support.gateway.gateway_harness import JWT_SECRET, OTHER_SECRET, make_config, token_for
 from todo_runtime.tokens import issue_token
 
 

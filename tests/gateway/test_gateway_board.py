@@ -8,8 +8,8 @@ from pathlib import Path
 import jwt
 import pytest
 
-from gateway.web import DIRECTORY, content_security_policy
-from tests.gateway.gateway_harness import JWT_SECRET, GatewayClient
+from gateway.transport.board import DIRECTORY, content_security_policy
+from tests.support.gateway.gateway_harness import JWT_SECRET, GatewayClient
 from todo_cli.main import main
 from todo_cli.up import board_link
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from prometheus_client import REGISTRY
 
-from tests.gateway.gateway_harness import new_user, token_for
-from tests.gateway.live_stack import LiveStack
-from tests.gateway.ws_client import TASK_UPDATES, WsClient, client
-from tests.infra import eventually
-from todo_runtime.service import RunningService
+from tests.support.gateway.gateway_harness import new_user, token_for
+from tests.support.gateway.live_stack import LiveStack
+from tests.support.gateway.ws_client import TASK_UPDATES, WsClient, client
+from tests.support.infra import eventually
+from todo_runtime.runner import RunningService
 
 QUIET = "600"  # svc_live's heartbeat seconds: far beyond the test
 AFTER_READY = 5

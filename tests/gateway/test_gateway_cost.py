@@ -9,10 +9,15 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.cost_limits import shown_wait
-from gateway.query_cost import operation_cost
+from gateway.limits.cost import shown_wait
+from gateway.limits.query_cost import operation_cost
 from gateway.schema import build_schema
-from tests.gateway.gateway_harness import GatewayClient, make_config, new_user, running_client
+from tests.support.gateway.gateway_harness import (
+    GatewayClient,
+    make_config,
+    new_user,
+    running_client,
+)
 from todo_runtime.config import DatabaseConfig
 
 SCHEMA = build_schema()._schema

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import gc
 from functools import _lru_cache_wrapper
 from typing import Any, cast
 
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
 
-from gateway.document_cache import MAX_CACHED_CHARACTERS
-from gateway.schema import DOCUMENT_CACHE_SIZE
-from tests.gateway.gateway_harness import GatewayClient
+from gateway.context import GatewayContext
+from gateway.limits.documents import DOCUMENT_CACHE_SIZE, MAX_CACHED_CHARACTERS
+from tests.support.gateway.gateway_harness import GatewayClient
 
 
 def cached() -> tuple[int, int]:
@@ -37,3 +38,21 @@ async def test_small_documents_are_kept(app_client: GatewayClient) -> None:
     parsed, validated = cached()
     assert parsed >= min(before[0] + 3, DOCUMENT_CACHE_SIZE)
     assert validated >= min(before[1] + 3, DOCUMENT_CACHE_SIZE)
+
+
+async def test_a_document_kept_with_its_errors_keeps_nothing_of_its_request(
+    app_client: GatewayClient,
+) -> None:
+    """A literal a scalar refuses is a validation error, cached with the document; the error's
+    traceback once kept the request's whole context alive for as long as the entry lived."""
+    before = _contexts()  # what an earlier test in this worker left is not this one's
+    body = await app_client.execute(
+        'mutation { createTask(input: {title: "x", dueAt: "2026-03-01T09:00"}) { id } }'
+    )
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert not _contexts() - before
+
+
+def _contexts() -> set[int]:
+    gc.collect()
+    return {id(item) for item in gc.get_objects() if isinstance(item, GatewayContext)}

@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.gateway.gateway_harness import (
+from tests.support.gateway.gateway_harness import (
     JWT_SECRET,
     OTHER_SECRET,
     GatewayClient,

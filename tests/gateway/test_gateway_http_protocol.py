@@ -10,13 +10,13 @@ import pytest
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
-from gateway.http_protocol import (
+from gateway.transport.http_protocol import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
     request_error_status,
     response_media_type,
 )
-from tests.gateway.served_http import served_http
+from tests.support.gateway.served_http import served_http
 
 MODERN = "application/graphql-response+json"
 # What Apollo Client 4 and the draft's examples send.

@@ -14,9 +14,9 @@ from graphql import (
     GraphQLObjectType,
 )
 
-from gateway.input_limits import LIST_MAXIMA
+from gateway.limits.list_maxima import LIST_MAXIMA
 from gateway.schema import build_schema
-from tests.gateway.gateway_harness import GatewayClient
+from tests.support.gateway.gateway_harness import GatewayClient
 
 SCHEMA = build_schema()._schema
 

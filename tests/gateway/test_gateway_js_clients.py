@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.gateway_harness import make_config, new_user, serving, token_for
-from tests.node_tools import npm_ci, run_node
+from tests.support.gateway.gateway_harness import make_config, new_user, serving, token_for
+from tests.support.node_tools import npm_ci, run_node
+
+# It starts the platform's own processes (or real JavaScript clients) itself.
+pytestmark = pytest.mark.integration
 
 CLIENTS = Path(__file__).parent.parent / "clients"
 # Audits in the pinned graphql-http (tests/clients/package.json); fewer would mean some did not run.
@@ -55,6 +58,7 @@ async def test_the_graphql_over_http_audit_passes_without_warnings(clients: Path
 async def test_apollo_clients_persisted_queries_link_registers_then_sends_hashes(
     clients: Path, args: list[str], not_found_status: int
 ) -> None:
+
     run = await run_client(clients / "apollo_persisted_queries.mjs", *args)
     assert isinstance(run, dict)
     assert run["data"] == [{"__type": {"__typename": "__Type", "name": "Task"}}] * 2

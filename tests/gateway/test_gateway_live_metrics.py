@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from tests.gateway.gateway_harness import new_user, token_for
-from tests.gateway.live_stack import LiveStack
-from tests.gateway.ws_client import TASK_UPDATES, open_client
-from tests.infra import eventually
+from tests.support.gateway.gateway_harness import new_user, token_for
+from tests.support.gateway.live_stack import LiveStack
+from tests.support.gateway.ws_client import TASK_UPDATES, open_client
+from tests.support.infra import eventually
 
 REMINDERS = "subscription { reminders { notificationId } }"
 

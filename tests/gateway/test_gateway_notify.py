@@ -11,17 +11,17 @@ import pytest
 from standardwebhooks import Webhook as Verifier
 
 from svc_notify.service import SERVICE as NOTIFY
-from tests.gateway.gateway_harness import (
+from tests.support.gateway.gateway_harness import (
     GatewayClient,
     create_task,
     make_config,
     new_user,
     running_client,
 )
-from tests.infra import RunningTasks, eventually, service_config
-from tests.svc_notify.receiver import Receiver, receiving
+from tests.support.infra import RunningTasks, eventually, service_config
+from tests.support.svc_notify.receiver import Receiver, receiving
 from todo_runtime import endpoints
-from todo_runtime.service import start_service
+from todo_runtime.runner import start_service
 
 WITHIN = 30.0
 

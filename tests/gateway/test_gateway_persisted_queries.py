@@ -14,8 +14,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from gateway.errors import GatewayError
-from gateway.persisted_queries import PersistedQueries, requested_hash
-from tests.gateway.served_http import served_http
+from gateway.limits.persisted_queries import PersistedQueries, requested_hash
+from tests.support.gateway.served_http import served_http
 
 QUERY = "query($name: String!) { __type(name: $name) { name } }"
 VARIABLES = {"name": "Task"}

@@ -9,9 +9,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from gateway.playground import DIRECTORY, IMMUTABLE, content_security_policy
 from gateway.playground_assets import build
-from tests.gateway.gateway_harness import GatewayClient
+from gateway.transport.playground import DIRECTORY, IMMUTABLE, content_security_policy
+from tests.support.gateway.gateway_harness import GatewayClient
 
 PAGE_URL = "http://gateway/graphql"
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -138,6 +138,7 @@ def _files(root: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.integration
 def test_the_committed_playground_is_what_the_build_makes_today(tmp_path: Path) -> None:
     """Runs the build step (npm ci of the pinned packages, with npm from the wheel)."""
     build(tmp_path / "playground")

@@ -26,10 +26,10 @@ from playwright.async_api import (
     expect,
 )
 
-from gateway.playground import content_security_policy
-from tests.browser.chromium import chromium_launch
-from tests.gateway.gateway_harness import CREATE, make_config, new_user, serving, token_for
-from tests.infra import RunningTasks
+from gateway.transport.playground import content_security_policy
+from tests.support.browser.chromium import chromium_launch
+from tests.support.gateway.gateway_harness import CREATE, make_config, new_user, serving, token_for
+from tests.support.infra import RunningTasks
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 HEADERS_TEMPLATE = '"Authorization": "Bearer <paste a token from: todo token USER>"'

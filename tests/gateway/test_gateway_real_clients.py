@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.gateway_harness import (
+from tests.support.gateway.gateway_harness import (
     GET,
     GatewayClient,
     create_task,
@@ -22,8 +22,11 @@ from tests.gateway.gateway_harness import (
     serving,
     token_for,
 )
-from tests.infra import RunningTasks
-from tests.node_tools import npm_ci, package_bin, run_node
+from tests.support.infra import RunningTasks
+from tests.support.node_tools import npm_ci, package_bin, run_node
+
+# It starts the platform's own processes (or real JavaScript clients) itself.
+pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).parent.parent.parent
 CLIENTS = REPO / "tests" / "clients"
@@ -180,6 +183,7 @@ async def test_graphql_codegen_types_the_operations_and_tsc_accepts_them(
 async def test_apollo_client_pages_with_relay_style_pagination_and_updates_its_cache(
     node_modules: Path, tasks_service: RunningTasks, gateway_client: GatewayClient
 ) -> None:
+
     titles = [f"apollo {n}" for n in range(1, 7)]
     created: dict[str, str] = {}
     for title in (titles[3], titles[0], titles[5], titles[1], titles[4], titles[2]):

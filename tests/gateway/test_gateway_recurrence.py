@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.gateway.gateway_harness import GatewayClient, make_config, running_client
-from tests.infra import RunningTasks
+from tests.support.gateway.gateway_harness import GatewayClient, make_config, running_client
+from tests.support.infra import RunningTasks
 
 PREVIEW = """query($text: String!, $zone: String, $count: Int) {
   parseRecurrence(text: $text, timeZone: $zone, count: $count) { rule text basis occurrences }

@@ -6,7 +6,7 @@ import base64
 import uuid
 from typing import Any
 
-from tests.gateway.gateway_harness import GatewayClient, create_task, new_user
+from tests.support.gateway.gateway_harness import GatewayClient, create_task, new_user
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id ... on Task { title } } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.gateway.gateway_harness import GatewayClient, make_config, running_client
+from tests.support.gateway.gateway_harness import GatewayClient, make_config, running_client
 
 NEW_ID = re.compile(r"[0-9a-f]{32}")
 QUERY = {"query": "{ __typename }"}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from gateway.api.scalars import from_timestamp, parse_datetime, serialize_datetime, to_timestamp
 from gateway.errors import BAD_USER_INPUT, GatewayError
-from gateway.types.scalars import from_timestamp, parse_datetime, serialize_datetime, to_timestamp
 
 BERLIN_WINTER = timezone(timedelta(hours=1))
 

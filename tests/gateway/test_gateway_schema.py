@@ -1,4 +1,5 @@
-"""The schema keeps DESIGN.md §6 to the letter, and the committed SDL is current."""
+"""The schema keeps the contract of docs/architecture.md#graphql-contract to the letter, and the
+committed SDL is current."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from graphql import (
 from gateway import export_schema
 from gateway.schema import build_schema as build_gateway_schema
 
-# DESIGN.md §6 as served now (audit, notifications, subscriptions and the change cursor come
+# The contract as served now (audit, notifications, subscriptions and the change cursor come
 # with their services).
 CONTRACT = """
 scalar DateTime

@@ -3,10 +3,16 @@ processes, a svc_live restart and a gateway killed mid-stream, each resumed with
 
 from __future__ import annotations
 
-from tests.gateway.gateway_harness import new_user, token_for
-from tests.gateway.live_stack import LiveStack
-from tests.gateway.ws_client import CHANGE_CURSOR, TASK_UPDATES, WsClient, client, open_client
-from tests.infra import eventually
+from tests.support.gateway.gateway_harness import new_user, token_for
+from tests.support.gateway.live_stack import LiveStack
+from tests.support.gateway.ws_client import (
+    CHANGE_CURSOR,
+    TASK_UPDATES,
+    WsClient,
+    client,
+    open_client,
+)
+from tests.support.infra import eventually
 from todo_cli.broker import free_port
 
 

@@ -18,10 +18,16 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.gateway.gateway_harness import JWT_SECRET, new_user, token_for
-from tests.gateway.live_stack import LiveStack
-from tests.gateway.ws_client import CHANGE_CURSOR, PROTOCOL, TASK_UPDATES, client, open_client
-from tests.infra import eventually
+from tests.support.gateway.gateway_harness import JWT_SECRET, new_user, token_for
+from tests.support.gateway.live_stack import LiveStack
+from tests.support.gateway.ws_client import (
+    CHANGE_CURSOR,
+    PROTOCOL,
+    TASK_UPDATES,
+    client,
+    open_client,
+)
+from tests.support.infra import eventually
 
 # Each update carries its description ten times (about 90 KB): a reader that stops reading
 # fills the socket's buffers with a hundred or so.

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from gateway.change_cursors import ChangeCursors
-from tests.gateway.gateway_harness import (
+from gateway.api.tasks.change_cursors import ChangeCursors
+from tests.support.gateway.gateway_harness import (
     COMPLETE,
     new_user,
     token_for,
 )
-from tests.gateway.live_stack import LiveStack
-from tests.gateway.ws_client import (
+from tests.support.gateway.live_stack import LiveStack
+from tests.support.gateway.ws_client import (
     CHANGE_CURSOR,
     TASK_UPDATES,
     client,

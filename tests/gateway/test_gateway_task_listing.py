@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.gateway_harness import (
+from tests.support.gateway.gateway_harness import (
     COMPLETE,
     LIST,
     GatewayClient,

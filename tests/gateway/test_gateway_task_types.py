@@ -7,11 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import strawberry
 
-from gateway.errors import GatewayError
-from gateway.ids import encode
-from gateway.types.scalars import to_timestamp
-from gateway.types.task import Priority, RecurrenceBasis, Task, TaskConnection, TaskStatus
-from gateway.types.task_inputs import (
+from gateway.api.scalars import to_timestamp
+from gateway.api.tasks.enums import Priority, RecurrenceBasis, TaskStatus
+from gateway.api.tasks.inputs import (
     CreateTaskInput,
     OrderDirection,
     TaskFilter,
@@ -19,6 +17,9 @@ from gateway.types.task_inputs import (
     TaskOrderField,
     UpdateTaskInput,
 )
+from gateway.api.tasks.types import Task, TaskConnection
+from gateway.errors import GatewayError
+from gateway.ids import encode
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 
 DUE = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=1)))

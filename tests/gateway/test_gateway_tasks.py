@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from tests.gateway.gateway_harness import (
+from tests.support.gateway.gateway_harness import (
     COMPLETE,
     CREATE,
     DELETE,
@@ -27,7 +27,7 @@ from tests.gateway.gateway_harness import (
     serving,
     token_for,
 )
-from tests.infra import RunningTasks
+from tests.support.infra import RunningTasks
 
 
 def _iso(value: datetime) -> str:

@@ -24,9 +24,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 from websockets.typing import Origin
 
-from gateway.app import MAX_BODY_BYTES, create_app
-from gateway.ws_protocol import GatewayWebSocket, TransportWS
-from tests.gateway.gateway_harness import (
+from gateway.app import create_app
+from gateway.transport.request_body import MAX_BODY_BYTES
+from gateway.transport.ws_protocol import GatewayWebSocket, TransportWS
+from tests.support.gateway.gateway_harness import (
     INTERNAL_SECRET,
     JWT_SECRET,
     OTHER_SECRET,
@@ -35,8 +36,8 @@ from tests.gateway.gateway_harness import (
     serving,
     token_for,
 )
-from tests.gateway.ws_client import MALFORMED, PROTOCOL, TASK_UPDATES, sized_ping
-from tests.infra import eventually
+from tests.support.gateway.ws_client import MALFORMED, PROTOCOL, TASK_UPDATES, sized_ping
+from tests.support.infra import eventually
 from todo_cli.broker import free_port
 from todo_cli.die_with_parent import tied
 
@@ -208,6 +209,7 @@ async def _gateway_process() -> AsyncIterator[str]:
         await process.wait()
 
 
+@pytest.mark.integration
 async def test_python_m_gateway_holds_messages_to_the_same_limit() -> None:
     """The server as it runs in production, not only the tests' in-process one."""
     async with _gateway_process() as url:

@@ -55,11 +55,13 @@ from strawberry.types import ExecutionContext
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from gateway.app import MAX_BODY_BYTES, GatewayGraphQL, create_app
+from gateway.app import create_app
 from gateway.context import GatewayContext
-from gateway.ws_protocol import TransportWS
+from gateway.transport.endpoint import GatewayGraphQL
+from gateway.transport.request_body import MAX_BODY_BYTES
+from gateway.transport.ws_protocol import TransportWS
 from svc_tasks.service import SERVICE as TASKS
-from tests.gateway.gateway_harness import (
+from tests.support.gateway.gateway_harness import (
     CREATE,
     OTHER_SECRET,
     graphql_view,
@@ -67,12 +69,12 @@ from tests.gateway.gateway_harness import (
     serving,
     token_for,
 )
-from tests.gateway.live_stack import LiveStack
-from tests.gateway.ws_client import CHANGE_CURSOR, MALFORMED, PROTOCOL, sized_ping
-from tests.infra import TEST_SECRET, RunningTasks, eventually, service_config
+from tests.support.gateway.live_stack import LiveStack
+from tests.support.gateway.ws_client import CHANGE_CURSOR, MALFORMED, PROTOCOL, sized_ping
+from tests.support.infra import TEST_SECRET, RunningTasks, eventually, service_config
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_runtime import endpoints
-from todo_runtime.service import start_service
+from todo_runtime.runner import start_service
 
 T = TypeVar("T")
 
@@ -726,11 +728,11 @@ class _Errors(logging.Handler):
             self.records.append(record)
 
 
-def _left_behind() -> list[str]:
-    """Objects of a WebSocket connection or of an operation still alive in this process."""
+def _alive() -> set[int]:
+    """Objects of a WebSocket connection or of an operation alive in this process, by id."""
     gc.collect()
     kinds = (TransportWS, HandlerOperation, GatewayContext, ExecutionContext)
-    return [type(item).__name__ for item in gc.get_objects() if isinstance(item, kinds)]
+    return {id(item) for item in gc.get_objects() if isinstance(item, kinds)}
 
 
 async def test_the_protocol_holds_whatever_a_client_sends(gateway: Gateway) -> None:
@@ -738,6 +740,7 @@ async def test_the_protocol_holds_whatever_a_client_sends(gateway: Gateway) -> N
     logging.getLogger().addHandler(errors)
     loop = asyncio.get_running_loop()
     rss = psutil.Process().memory_info().rss
+    before = _alive()  # what an earlier test in this worker left is not this one's
     try:
         tasks = len(asyncio.all_tasks())
 
@@ -748,7 +751,9 @@ async def test_the_protocol_holds_whatever_a_client_sends(gateway: Gateway) -> N
         await asyncio.to_thread(run_state_machine_as_test, Machine, settings=FUZZ)
     finally:
         logging.getLogger().removeHandler(errors)
-    assert not _left_behind()
+    # The last connection's handler may still be unwinding on this loop (a callback or two after
+    # its task ended); what is released then was not kept. A leak stays until the deadline.
+    await eventually(lambda: not _alive() - before, WITHIN)
     # The allocator's arenas grow by a few hundred KB an example; megabytes are sent in each.
     growth = psutil.Process().memory_info().rss - rss
     assert growth < (32 + FUZZ.max_examples / 2) * 1e6, f"the process grew {growth / 1e6:.1f} MB"

@@ -8,8 +8,8 @@ from typing import TypedDict
 
 import pytest
 
-from tests.kafka_security.clients import PASSWORD, USER
-from tests.kafka_security.secure_broker import ClientFiles, SecureBroker
+from tests.support.kafka_security.clients import PASSWORD, USER
+from tests.support.kafka_security.secure_broker import ClientFiles, SecureBroker
 
 
 class Listener(TypedDict, total=False):

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from scramp import ScramClient  # type: ignore[import-untyped]
 
-from tests.kafka_security.clients import PASSWORD, USER, WAIT
-from tests.kafka_security.sasl import MECHANISMS
-from tests.kafka_security.secure_broker import SecureBroker
-from tests.kafka_security.wire import (
+from tests.support.kafka_security.clients import PASSWORD, USER, WAIT
+from tests.support.kafka_security.sasl import MECHANISMS
+from tests.support.kafka_security.secure_broker import SecureBroker
+from tests.support.kafka_security.wire import (
     API_VERSIONS,
     NO_TAGGED_FIELDS,
     SASL_AUTHENTICATE,

@@ -13,7 +13,8 @@ import pytest
 import trustme
 from confluent_kafka import KafkaError, KafkaException, Producer
 
-from tests.kafka_security.clients import (
+from tests.kafka_security.conftest import Listener
+from tests.support.kafka_security.clients import (
     FAST_RECONNECT,
     PASSWORD,
     USER,
@@ -26,9 +27,8 @@ from tests.kafka_security.clients import (
     poll_until,
     produce,
 )
-from tests.kafka_security.conftest import Listener
-from tests.kafka_security.secure_broker import ClientFiles, SecureBroker
-from tests.kafka_security.wire import frame, int16, int32, nullable_string
+from tests.support.kafka_security.secure_broker import ClientFiles, SecureBroker
+from tests.support.kafka_security.wire import frame, int16, int32, nullable_string
 
 SCRAM_FAILED = (
     "SASL authentication error: Authentication failed during authentication due to invalid "

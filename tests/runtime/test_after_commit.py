@@ -10,8 +10,8 @@ import pytest
 from tests.runtime.test_consumer import name_of
 from tests.runtime.test_unit_of_work import received
 from todo_runtime.after_commit import after_commit
-from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import Connection
+from todo_runtime.received_event import ReceivedEvent
 from todo_runtime.unit_of_work import transactional
 
 

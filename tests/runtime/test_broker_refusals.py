@@ -17,15 +17,15 @@ import trustme
 from prometheus_client import REGISTRY
 
 from svc_tasks.service import SERVICE as TASKS
-from tests.infra import TEST_SECRET, eventually, health_status, service_config
-from tests.kafka_security.secure_broker import SecureBroker
+from tests.support.infra import TEST_SECRET, eventually, health_status, service_config
+from tests.support.kafka_security.secure_broker import SecureBroker
 from tests.svc_tasks.conftest import create_request
 from todo_contracts.tasks.v1 import tasks_service_pb2_grpc
 from todo_runtime import endpoints
 from todo_runtime.broker_health import HEALTH_NAME as BROKER
 from todo_runtime.grpc_server import LIVENESS
 from todo_runtime.identity import identity_metadata
-from todo_runtime.service import RunningService, start_service
+from todo_runtime.runner import RunningService, start_service
 
 MECHANISM = "SCRAM-SHA-512"
 WITHIN = 60.0  # the watch retries with backoff (2 s, growing to 30 s)

@@ -13,19 +13,16 @@ from datetime import UTC, datetime
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
-from tests.infra import eventually, kafka_config
+from tests.support.infra import eventually, kafka_config
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import reminder_events_pb2, task_events_pb2
 from todo_runtime.backoff import Backoff
 from todo_runtime.cloudevents import event_headers, read_headers
-from todo_runtime.consumer import (
-    EventConsumer,
-    ReceivedEvent,
-    UnexpectedMessageError,
-    consumer_settings,
-)
+from todo_runtime.consume_loop import consumer_settings
+from todo_runtime.consumer import EventConsumer
 from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.producer import EventProducer, Record
+from todo_runtime.received_event import ReceivedEvent, UnexpectedMessageError
 from todo_runtime.topics import dead_letter, ensure_topics
 
 TOPIC = "things"

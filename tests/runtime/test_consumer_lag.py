@@ -10,7 +10,6 @@ import uuid
 from confluent_kafka import Consumer, TopicPartition
 from prometheus_client import REGISTRY
 
-from tests.infra import eventually
 from tests.runtime.test_consumer import (
     TOPIC,
     consuming,
@@ -20,9 +19,12 @@ from tests.runtime.test_consumer import (
     record,
     single_partition,
 )
+from tests.support.infra import eventually
 from todo_cli.broker import EmbeddedBroker
-from todo_runtime.consumer import EventConsumer, ReceivedEvent, consumer_settings
+from todo_runtime.consume_loop import consumer_settings
+from todo_runtime.consumer import EventConsumer
 from todo_runtime.consumer_lag import ConsumerLag
+from todo_runtime.received_event import ReceivedEvent
 
 
 def lag(group: str, partition: int = 0) -> float | None:

@@ -8,8 +8,8 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from todo_runtime.backoff import Backoff
-from todo_runtime.consumer import UnexpectedMessageError
 from todo_runtime.failures import PermanentError, TransientError, describe, is_transient
+from todo_runtime.received_event import UnexpectedMessageError
 
 
 class _RpcError(grpc.aio.AioRpcError):

@@ -206,6 +206,7 @@ def test_a_setting_that_cannot_work_is_refused_naming_the_variable(
 SASL_WITHOUT_USER = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("component", "variables", "message"),
     [

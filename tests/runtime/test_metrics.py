@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gateway.schema import build_schema
-from tests.infra import RunningTasks, eventually
+from tests.support.infra import RunningTasks, eventually
 from todo_cli.broker import free_port
 from todo_contracts.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.config import Env

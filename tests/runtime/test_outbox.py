@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.infra import PostgresProxy, eventually, kafka_config
-from tests.records import Published, read_exactly
+from tests.support.infra import PostgresProxy, eventually, kafka_config
+from tests.support.records import Published, read_exactly
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime import inbox, retention
@@ -24,7 +24,8 @@ from todo_runtime.cloudevents import read_headers
 from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
 from todo_runtime.kafka_settings import KafkaConfig
-from todo_runtime.outbox import OutboxError, OutboxRelay, OutgoingEvent, enqueue, requeue_since
+from todo_runtime.outbox import OutboxError, OutgoingEvent, enqueue, requeue_since
+from todo_runtime.outbox_relay import OutboxRelay
 from todo_runtime.producer import DeliveryError, EventProducer
 from todo_runtime.topics import TASK_EVENTS, ensure_topics
 
@@ -302,7 +303,7 @@ async def test_relay_survives_a_postgres_outage(
     broker: EmbeddedBroker,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="todo_runtime.outbox")
+    caplog.set_level(logging.INFO, logger="todo_runtime.outbox_relay")
     config = kafka_config(broker.bootstrap_servers)
     await asyncio.to_thread(ensure_topics, config, [TASK_EVENTS])
     proxy = PostgresProxy(database_url)

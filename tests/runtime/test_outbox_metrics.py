@@ -8,12 +8,12 @@ from typing import Any
 import asyncpg
 from prometheus_client import REGISTRY
 
-from tests.infra import eventually, kafka_config
 from tests.runtime.conftest import SCHEMA
 from tests.runtime.test_outbox import change, drained, event, producer, running
+from tests.support.infra import eventually, kafka_config
 from todo_cli.broker import EmbeddedBroker
 from todo_runtime.backoff import Backoff
-from todo_runtime.outbox import OutboxRelay
+from todo_runtime.outbox_relay import OutboxRelay
 
 
 def gauge(name: str) -> float | None:

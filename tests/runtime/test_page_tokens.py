@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.infra import TEST_SECRET
+from tests.support.infra import TEST_SECRET
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.page_tokens import (
     INT64_MAX,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.infra import kafka_config
-from tests.records import read_topic
+from tests.support.infra import kafka_config
+from tests.support.records import read_topic
 from todo_cli.broker import EmbeddedBroker
 from todo_runtime.producer import EventProducer, Record
 from todo_runtime.topics import ensure_topics

@@ -12,19 +12,21 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.infra import eventually
 from tests.runtime.conftest import SCHEMA
 from tests.runtime.test_consumer import GROUP, TOPIC, consuming, fast_backoff, single_partition
+from tests.support.infra import eventually
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime import request_context
 from todo_runtime.cloudevents import event_headers, read_headers
-from todo_runtime.consumer import EventConsumer, ReceivedEvent
+from todo_runtime.consumer import EventConsumer
 from todo_runtime.db import Connection
 from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.logs import ContextFilter
-from todo_runtime.outbox import OutboxRelay, OutgoingEvent, enqueue
+from todo_runtime.outbox import OutgoingEvent, enqueue
+from todo_runtime.outbox_relay import OutboxRelay
 from todo_runtime.producer import EventProducer
+from todo_runtime.received_event import ReceivedEvent
 from todo_runtime.topics import ensure_topics
 from todo_runtime.unit_of_work import transactional
 

@@ -9,18 +9,13 @@ import grpc
 from confluent_kafka.admin import AdminClient
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.infra import PostgresProxy, eventually, service_config
+from tests.support.infra import PostgresProxy, eventually, service_config
 from todo_cli.broker import EmbeddedBroker
 from todo_runtime.endpoints import Endpoint
 from todo_runtime.grpc_server import ServiceBinding
 from todo_runtime.migrations import MigrationSet
-from todo_runtime.service import (
-    Component,
-    RunningService,
-    ServiceDefinition,
-    ServiceParts,
-    start_service,
-)
+from todo_runtime.runner import RunningService, start_service
+from todo_runtime.service import Component, ServiceDefinition, ServiceParts
 
 PROBE = Endpoint("probe", "TODO_PROBE_PORT", "TODO_PROBE_ADDR", 0)
 SERVING: int = health_pb2.HealthCheckResponse.SERVING

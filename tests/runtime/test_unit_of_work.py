@@ -12,7 +12,6 @@ import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.infra import eventually
 from tests.runtime.test_consumer import (
     GROUP,
     TOPIC,
@@ -24,14 +23,16 @@ from tests.runtime.test_consumer import (
     record,
     single_partition,
 )
+from tests.support.infra import eventually
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_runtime import inbox
 from todo_runtime.cloudevents import read_headers
-from todo_runtime.consumer import EventConsumer, ReceivedEvent
+from todo_runtime.consumer import EventConsumer
 from todo_runtime.db import Connection
-from todo_runtime.dlq_replay import replay_dead_letters
+from todo_runtime.dead_letters import replay_dead_letters
 from todo_runtime.outbox import OutgoingEvent, enqueue
+from todo_runtime.received_event import ReceivedEvent
 from todo_runtime.topics import dead_letter
 from todo_runtime.unit_of_work import transactional
 

@@ -18,7 +18,7 @@ import pytest
 from svc_audit import checkpoints
 from svc_audit.service import SCHEMA
 from svc_audit.service import SERVICE as AUDIT
-from tests.infra import TEST_SECRET, eventually, kafka_config, service_config
+from tests.support.infra import TEST_SECRET, eventually, kafka_config, service_config
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
 from todo_contracts.audit.v1 import audit_service_pb2_grpc
@@ -30,7 +30,7 @@ from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
 from todo_runtime.identity import identity_metadata
 from todo_runtime.producer import EventProducer, Record
-from todo_runtime.service import RunningService, start_service
+from todo_runtime.runner import RunningService, start_service
 from todo_runtime.timestamps import from_timestamp, timestamp
 from todo_runtime.topics import ensure_topics
 from todo_transparency.checkpoints import SigningKey

@@ -14,7 +14,7 @@ import pytest
 
 from svc_audit.history import leaf_of
 from svc_audit.service import SERVICE as AUDIT
-from tests.infra import eventually
+from tests.support.infra import eventually
 from tests.svc_audit.conftest import (
     Publisher,
     RunningAudit,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.query_cost import LIST_BOUNDS
+from gateway.limits.query_cost import LIST_BOUNDS
 from svc_audit.diff import FIELDS, changes
 from tests.svc_audit.conftest import new_task
 from todo_contracts.tasks.v1 import task_pb2
@@ -90,6 +90,8 @@ CASES: list[tuple[str, Callable[[task_pb2.Task], None], Callable[[task_pb2.Task]
      lambda t: setattr(t.recurrence, "basis", task_pb2.RECURRENCE_BASIS_COMPLETION), [FieldChange(
         "recurrence", '{"basis":"SCHEDULE","rule":"FREQ=DAILY","text":"every day"}',
         '{"basis":"COMPLETION","rule":"FREQ=DAILY","text":"every day"}')]),
+    ("recurrence basis unspecified: SCHEDULE", _recur,
+     lambda t: setattr(t.recurrence, "basis", task_pb2.RECURRENCE_BASIS_UNSPECIFIED), []),
     ("recurrence cleared", _recur, lambda t: t.ClearField("recurrence"), [FieldChange(
         "recurrence", '{"basis":"SCHEDULE","rule":"FREQ=DAILY","text":"every day"}', None)]),
     ("completed", BASE, _complete, [

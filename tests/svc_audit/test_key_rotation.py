@@ -19,7 +19,7 @@ from svc_audit.sequencer import RetiredKey, Sequencer
 from svc_audit.service import SCHEMA
 from svc_audit.service import SERVICE as AUDIT
 from svc_audit.settings import AuditSettings
-from tests.infra import eventually
+from tests.support.infra import eventually
 from tests.svc_audit.conftest import (
     PUBLIC_KEY,
     SIGNING_KEY,
@@ -97,7 +97,7 @@ async def test_a_key_that_did_not_sign_the_log_is_refused_at_start(
     assert f"set TODO_AUDIT_SIGNING_KEY to the log's key (key id {K1.key_id})" in message
     assert "set TODO_AUDIT_PREVIOUS_SIGNING_KEY to that key" in message
     assert f"TODO_AUDIT_REPLACE_LOST_KEY={K1.key_id}" in message
-    assert '"Rotating the signing key"' in message
+    assert "docs/operations.md#rotating-the-signing-key" in message
 
     # A previous key that is not the log's either is named too; a wrong lost key id is refused.
     with pytest.raises(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from tests.svc_audit import rfc6962_vectors as vectors
+from tests.support.svc_audit import rfc6962_vectors as vectors
 from todo_transparency import merkle
 from todo_transparency.merkle import Frontier, Node
 

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from svc_audit import checkpoints
-from tests.infra import eventually
+from tests.support.infra import eventually
 from tests.svc_audit.conftest import (
     PUBLIC_KEY,
     Publisher,

@@ -12,13 +12,13 @@ import grpc
 import pytest
 
 from svc_live.service import SERVICE as LIVE
-from tests.infra import RunningTasks, eventually, service_config
+from tests.support.infra import RunningTasks, eventually, service_config
 from todo_contracts.live.v1 import live_service_pb2 as pb
 from todo_contracts.live.v1 import live_service_pb2_grpc
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime import endpoints
 from todo_runtime.identity import identity_metadata
-from todo_runtime.service import RunningService, start_service
+from todo_runtime.runner import RunningService, start_service
 
 WITHIN = 30.0
 

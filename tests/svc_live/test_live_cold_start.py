@@ -4,9 +4,9 @@ arrives, in order, with the heartbeat's re-read of the log pushed out of reach."
 
 from __future__ import annotations
 
-from tests.infra import eventually
+from tests.support.infra import eventually
 from tests.svc_live.conftest import Live, Reader, new_user
-from todo_runtime.service import RunningService
+from todo_runtime.runner import RunningService
 
 AFTER_READY = 5  # changes made once the replica is ready, besides those made while it joined
 QUIET = "600"  # heartbeat seconds: far beyond the test, so only the live path can deliver

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import grpc
 import pytest
 
-from tests.infra import eventually
+from tests.support.infra import eventually
 from tests.svc_live.conftest import Live, new_user
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1.reminder_events_pb2 import ReminderFired

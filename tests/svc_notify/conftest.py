@@ -14,8 +14,8 @@ import pytest
 
 from svc_notify.service import SCHEMA
 from svc_notify.service import SERVICE as NOTIFY
-from tests.infra import TEST_SECRET, service_config
-from tests.svc_notify.receiver import Receiver, receiving
+from tests.support.infra import TEST_SECRET, service_config
+from tests.support.svc_notify.receiver import Receiver, receiving
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_contracts.notify.v1 import notification_service_pb2_grpc
@@ -25,7 +25,8 @@ from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
 from todo_runtime.identity import identity_metadata
 from todo_runtime.migrations import migrate
-from todo_runtime.service import RUNTIME_MIGRATIONS, RunningService, start_service
+from todo_runtime.runner import RunningService, start_service
+from todo_runtime.service import RUNTIME_MIGRATIONS
 
 # What every test service gets unless it says otherwise: local receivers are allowed, and the
 # retry schedule runs 100 times faster (5 s -> 50 ms, 5 min -> 3 s).

@@ -14,14 +14,14 @@ import asyncpg
 from svc_notify.firing import Scheduler
 from svc_notify.service import SCHEMA
 from svc_notify.task_changes import apply_task_event
-from tests.infra import eventually
+from tests.support.infra import eventually
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import request_context
 from todo_runtime.cloudevents import event_headers, read_headers
 from todo_runtime.config import DatabaseConfig
-from todo_runtime.consumer import ReceivedEvent
 from todo_runtime.db import create_pool
+from todo_runtime.received_event import ReceivedEvent
 from todo_runtime.timestamps import timestamp
 from todo_runtime.unit_of_work import transactional
 

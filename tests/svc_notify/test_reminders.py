@@ -14,14 +14,15 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from svc_notify.service import SERVICE as NOTIFY
-from tests.infra import TEST_SECRET, RunningTasks, eventually, service_config
+from tests.support.infra import TEST_SECRET, RunningTasks, eventually, service_config
 from todo_contracts.notify.v1 import notification_service_pb2 as notify_pb
 from todo_contracts.notify.v1 import notification_service_pb2_grpc
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
 from todo_contracts.tasks.v1 import tasks_service_pb2 as tasks_pb
 from todo_runtime import endpoints
 from todo_runtime.identity import identity_metadata
-from todo_runtime.service import RunningService, ServiceConfig, start_service
+from todo_runtime.runner import RunningService, start_service
+from todo_runtime.service import ServiceConfig
 from todo_runtime.timestamps import timestamp
 
 WITHIN = 30.0  # generous: the benchmark measures accuracy, the tests only that it happens

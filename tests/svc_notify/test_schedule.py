@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from svc_notify.schedule import Wanted, current, is_open, wanted
+from svc_notify.schedule import Wanted, current, is_open, snooze_reminder_id, wanted
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime.timestamps import timestamp
@@ -67,3 +67,38 @@ def test_completed_and_deleted_tasks_want_nothing(status: int, kind: int) -> Non
     done = event(task_pb2.Reminder(id="before-5", minutes_before=5), status=status, kind=kind)
     assert not is_open(done)
     assert wanted(done) == []
+
+
+@pytest.mark.parametrize(
+    ("reminders", "due", "fires"),
+    [
+        ((), NOW + timedelta(hours=2), []),
+        (
+            (task_pb2.Reminder(id="before-0", minutes_before=0),),
+            NOW + timedelta(hours=2),
+            [Wanted("before-0", NOW + timedelta(hours=2))],
+        ),
+        (
+            (task_pb2.Reminder(id="before-120", minutes_before=120),),
+            NOW + timedelta(hours=2),
+            [],  # exactly the change's time: not after it
+        ),
+        (
+            (
+                task_pb2.Reminder(id="before-60", minutes_before=60),
+                task_pb2.Reminder(id="at-2", remind_time=timestamp(NOW + timedelta(days=2))),
+            ),
+            None,
+            [Wanted("at-2", NOW + timedelta(days=2))],
+        ),
+        ((task_pb2.Reminder(id="empty"),), NOW + timedelta(hours=2), []),
+    ],
+)
+def test_when_each_reminder_fires(
+    reminders: tuple[task_pb2.Reminder, ...], due: datetime | None, fires: list[Wanted]
+) -> None:
+    assert wanted(event(*reminders, due=due)) == fires
+
+
+def test_a_snoozed_notification_has_one_schedule_entry() -> None:
+    assert snooze_reminder_id("n1") == snooze_reminder_id("n1") == "snooze:n1"

@@ -6,8 +6,8 @@ import grpc
 import pytest
 from standardwebhooks import Webhook
 
+from tests.support.svc_notify.receiver import Receiver
 from tests.svc_notify.conftest import RunningNotify, StartNotify, new_user
-from tests.svc_notify.receiver import Receiver
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 
 

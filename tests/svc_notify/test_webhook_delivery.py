@@ -11,9 +11,9 @@ import grpc
 import pytest
 from standardwebhooks import Webhook
 
-from tests.infra import TEST_SECRET, RunningTasks, eventually
+from tests.support.infra import TEST_SECRET, RunningTasks, eventually
+from tests.support.svc_notify.receiver import Answer, Receiver
 from tests.svc_notify.conftest import FireReminder, RunningNotify, StartNotify, new_user
-from tests.svc_notify.receiver import Answer, Receiver
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.global_ids import global_id

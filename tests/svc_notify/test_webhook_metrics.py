@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from tests.infra import eventually
+from tests.support.infra import eventually
+from tests.support.svc_notify.receiver import Answer, Receiver
 from tests.svc_notify.conftest import FireReminder, StartNotify, new_user
-from tests.svc_notify.receiver import Answer, Receiver
 from tests.svc_notify.test_webhook_delivery import WITHIN, attempts_reach
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 

@@ -9,9 +9,9 @@ import asyncpg
 import grpc
 import pytest
 
-from tests.infra import PostgresProxy, eventually
+from tests.support.infra import PostgresProxy, eventually
+from tests.support.svc_notify.receiver import Answer, Receiver, receiving
 from tests.svc_notify.conftest import FireReminder, RunningNotify, StartNotify, new_user
-from tests.svc_notify.receiver import Answer, Receiver, receiving
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 
 

@@ -15,9 +15,9 @@ from standardwebhooks import Webhook
 from svc_notify.sender import Sender
 from svc_notify.webhook_settings import WebhookSettings
 from svc_notify.webhooks import new_secret
-from tests.infra import eventually
+from tests.support.infra import eventually
+from tests.support.svc_notify.receiver import Answer, Receiver, receiving
 from tests.svc_notify.conftest import FireReminder, StartNotify, new_user
-from tests.svc_notify.receiver import Answer, Receiver, receiving
 
 PAYLOAD: dict[str, Any] = {"type": "reminder.fired", "timestamp": None, "data": {}}
 

@@ -11,6 +11,7 @@ from svc_recur.next_instance import UnusableEvent, plan_next
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2
 from todo_recurrence import CatchUp
+from todo_runtime.failures import is_transient
 from todo_runtime.timestamps import timestamp
 
 SERIES = str(uuid.uuid4())
@@ -137,12 +138,30 @@ def test_one_off_tasks_create_nothing() -> None:
     assert plan_next(event, CatchUp.NEXT_AFTER_NOW) is None
 
 
-def test_unusable_rules_are_poison() -> None:
-    due = datetime(2027, 3, 1, 9, tzinfo=UTC)
-    with pytest.raises(UnusableEvent):
-        plan_next(completed("FREQ=SOMETIMES", due, due), CatchUp.NEXT_AFTER_NOW)
-    with pytest.raises(UnusableEvent):
-        plan_next(completed("FREQ=DAILY", due, due, zone="Nowhere/Land"), CatchUp.NEXT_AFTER_NOW)
+def _without_complete_time(event: task_events_pb2.TaskEvent) -> task_events_pb2.TaskEvent:
+    event.task.ClearField("complete_time")
+    return event
+
+
+POISON_DUE = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("event", "words"),
+    [
+        (completed("FREQ=SOMETIMES", POISON_DUE, POISON_DUE), "unusable rule"),
+        (completed("FREQ=DAILY", POISON_DUE, POISON_DUE, zone="Nowhere/Land"), "time zone"),
+        (
+            _without_complete_time(completed("FREQ=DAILY", POISON_DUE, POISON_DUE)),
+            "no complete_time",
+        ),
+    ],
+)
+def test_unusable_events_are_poison(event: task_events_pb2.TaskEvent, words: str) -> None:
+    """Not transient: the consumer dead-letters them instead of waiting for them to heal."""
+    with pytest.raises(UnusableEvent, match=words) as caught:
+        plan_next(event, CatchUp.NEXT_AFTER_NOW)
+    assert not is_transient(caught.value)
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])

@@ -12,14 +12,15 @@ import pytest
 from confluent_kafka import Producer
 
 from svc_recur.service import SERVICE as RECUR
-from tests.infra import RunningTasks, eventually
-from tests.records import read_topic
+from tests.support.infra import RunningTasks, eventually
+from tests.support.records import read_topic
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.identity import identity_metadata
-from todo_runtime.service import RunningService, ServiceConfig, start_service
+from todo_runtime.runner import RunningService, start_service
+from todo_runtime.service import ServiceConfig
 from todo_runtime.timestamps import timestamp
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.infra import RunningTasks
+from tests.support.infra import RunningTasks
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.identity import identity_metadata
 

@@ -7,30 +7,107 @@ import pytest
 
 from svc_tasks import listing
 from svc_tasks.listing import OrderField, OrderKey, TaskQuery
+from todo_contracts.tasks.v1 import task_pb2
+from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.errors import InvalidArgument
 from todo_runtime.page_tokens import PageTokens
-
-
-def test_page_size_follows_aip_158() -> None:
-    assert listing.page_size(0) == 50
-    assert listing.page_size(7) == 7
-    assert listing.page_size(10_000) == listing.MAX_PAGE_SIZE
-    with pytest.raises(InvalidArgument) as caught:
-        listing.page_size(-1)
-    assert caught.value.field == "page_size"
 
 
 def test_order_defaults_to_newest_first() -> None:
     assert listing.order_keys([]) == (OrderKey(OrderField.CREATE_TIME, descending=True),)
 
 
-def test_order_rejects_unspecified_and_repeated_fields() -> None:
+@pytest.mark.parametrize(
+    ("pairs", "keys"),
+    [
+        (
+            [(svc.TASK_ORDER_FIELD_DUE_TIME, svc.ORDER_DIRECTION_UNSPECIFIED)],
+            (OrderKey(OrderField.DUE_TIME, descending=False),),
+        ),
+        (
+            [
+                (svc.TASK_ORDER_FIELD_PRIORITY, svc.ORDER_DIRECTION_DESCENDING),
+                (svc.TASK_ORDER_FIELD_TITLE, svc.ORDER_DIRECTION_ASCENDING),
+            ],
+            (
+                OrderKey(OrderField.PRIORITY, descending=True),
+                OrderKey(OrderField.TITLE, descending=False),
+            ),
+        ),
+        (
+            [(svc.TASK_ORDER_FIELD_UPDATE_TIME, svc.ORDER_DIRECTION_DESCENDING)],
+            (OrderKey(OrderField.UPDATE_TIME, descending=True),),
+        ),
+    ],
+)
+def test_order_keys_follow_the_contract(
+    pairs: list[tuple[int, int]], keys: tuple[OrderKey, ...]
+) -> None:
+    assert listing.order_keys(pairs) == keys
+
+
+@pytest.mark.parametrize(
+    ("pairs", "field"),
+    [
+        ([(0, 1)], "order_by[0].field"),
+        ([(6, 1)], "order_by[0].field"),
+        ([(1, 1), (1, 2)], "order_by[1].field"),
+        ([(1, 3)], "order_by[0].direction"),
+    ],
+)
+def test_order_rejects_unspecified_unknown_and_repeated_fields(
+    pairs: list[tuple[int, int]], field: str
+) -> None:
     with pytest.raises(InvalidArgument) as caught:
-        listing.order_keys([(0, 1)])
-    assert caught.value.field == "order_by[0].field"
+        listing.order_keys(pairs)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("query", "fingerprint"),
+    [
+        (TaskQuery(owner_id="alice"), "0eefa512f8e0028e"),
+        (
+            TaskQuery(
+                owner_id="alice",
+                status=task_pb2.TASK_STATUS_OPEN,
+                priorities=(task_pb2.PRIORITY_HIGH,),
+                tags=("home",),
+                overdue=True,
+                search="milk",
+                order=(
+                    OrderKey(OrderField.PRIORITY, descending=True),
+                    OrderKey(OrderField.DUE_TIME, descending=False),
+                ),
+            ),
+            "3957e73ebcdebfb8",
+        ),
+    ],
+)
+def test_a_query_fingerprint_names_order_fields_by_their_contract_numbers(
+    query: TaskQuery, fingerprint: str
+) -> None:
+    """Pinned: a changed fingerprint refuses every page token clients hold."""
+    assert query.fingerprint() == fingerprint
+
+
+@pytest.mark.parametrize(
+    ("status", "wanted"),
+    [
+        (task_pb2.TASK_STATUS_UNSPECIFIED, None),
+        (task_pb2.TASK_STATUS_OPEN, task_pb2.TASK_STATUS_OPEN),
+        (task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_COMPLETED),
+    ],
+)
+def test_a_status_filter_is_open_completed_or_any(status: int, wanted: int | None) -> None:
+    assert listing.status_filter(status) == wanted
+
+
+@pytest.mark.parametrize("status", [3, -1])
+def test_a_status_filter_of_no_status_is_refused(status: int) -> None:
     with pytest.raises(InvalidArgument) as caught:
-        listing.order_keys([(1, 1), (1, 2)])
-    assert caught.value.field == "order_by[1].field"
+        listing.status_filter(status)
+    assert caught.value.field == "filter.status"
 
 
 TOKENS = PageTokens("test-internal-secret-0123456789", "todo.tasks.v1.ListTasks")

@@ -11,7 +11,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.infra import RunningTasks
+from tests.support.infra import RunningTasks
 from tests.svc_tasks.conftest import Call
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc

@@ -9,8 +9,8 @@ import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from tests.infra import RunningTasks
-from tests.records import read_topic
+from tests.support.infra import RunningTasks
+from tests.support.records import read_topic
 from tests.svc_tasks.conftest import Call, create_request
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2

@@ -9,15 +9,16 @@ import grpc
 import pytest
 
 from svc_tasks.service import SERVICE as TASKS
-from tests.infra import TEST_SECRET, PostgresProxy, service_config
-from tests.records import read_topic
+from tests.support.infra import TEST_SECRET, PostgresProxy, service_config
+from tests.support.records import read_topic
 from tests.svc_tasks.conftest import create_request
 from todo_cli.broker import EmbeddedBroker
 from todo_contracts.events.v1 import task_events_pb2
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
 from todo_runtime import endpoints
 from todo_runtime.identity import identity_metadata
-from todo_runtime.service import RunningService, ServiceConfig, start_service
+from todo_runtime.runner import RunningService, start_service
+from todo_runtime.service import ServiceConfig
 
 
 def config_for(database_url: str, broker: EmbeddedBroker) -> ServiceConfig:

@@ -16,7 +16,7 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from svc_tasks.service import SERVICE as TASKS
-from tests.infra import RunningTasks
+from tests.support.infra import RunningTasks
 from tests.svc_tasks.conftest import Call, create_request
 from todo_contracts.tasks.v1 import task_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc

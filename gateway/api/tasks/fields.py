@@ -1,0 +1,217 @@
+"""The tasks' root fields: `tasks` and `task`, the mutations that write a task, and `taskUpdates`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from gateway import ids
+from gateway.api.live_stream import relayed
+from gateway.api.tasks.change_cursors import ChangeCursors, invalid_cursor
+from gateway.api.tasks.inputs import CreateTaskInput, TaskFilter, TaskOrder, UpdateTaskInput
+from gateway.api.tasks.types import Task, TaskConnection, TaskUpdate
+from gateway.arguments import given
+from gateway.context import GatewayContext, Info
+from gateway.errors import BAD_USER_INPUT, GatewayError, code_of
+from gateway.paging import DEFAULT_PAGE_SIZE, Page, selects
+from todo_contracts.live.v1 import live_service_pb2
+from todo_contracts.tasks.v1 import tasks_service_pb2
+from todo_runtime.validation import ORDER_KEYS_MAX
+
+TaskId = Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
+
+
+async def list_tasks(
+    info: Info,
+    *,
+    filter: Annotated[
+        TaskFilter | None, strawberry.argument(description="Which tasks; all of yours when null.")
+    ] = strawberry.UNSET,
+    order_by: Annotated[
+        list[TaskOrder] | None,
+        strawberry.argument(
+            description=f"Sort keys in priority order, at most {ORDER_KEYS_MAX} (each field "
+            "once); default newest first."
+        ),
+    ] = strawberry.UNSET,
+    first: Annotated[
+        int | None,
+        strawberry.argument(
+            description="Forward paging: the first N tasks (after `after`), 1..200 (the "
+            f"configured maximum). Default {DEFAULT_PAGE_SIZE} when neither first nor last is "
+            "given."
+        ),
+    ] = strawberry.UNSET,
+    after: Annotated[
+        str | None,
+        strawberry.argument(description="An edge's cursor: only the tasks after that edge."),
+    ] = strawberry.UNSET,
+    last: Annotated[
+        int | None,
+        strawberry.argument(
+            description="Backward paging: the last N tasks (before `before`), 1..200."
+        ),
+    ] = strawberry.UNSET,
+    before: Annotated[
+        str | None,
+        strawberry.argument(description="An edge's cursor: only the tasks before that edge."),
+    ] = strawberry.UNSET,
+) -> TaskConnection:
+    context = info.context
+    page = Page.either_way(first, after, last, before, context.max_page_size)
+    request = tasks_service_pb2.ListTasksRequest(
+        page_size=page.size,
+        page_token=page.token,
+        before_page_token=page.before_token,
+        from_end=page.from_end,
+        skip_total_size=not selects(info, "totalCount"),
+    )
+    if given(filter):
+        request.filter.CopyFrom(filter.to_pb())
+    request.order_by.extend(order.to_pb() for order in order_by or ())
+    change_cursor = await _change_cursor(context) if selects(info, "changeCursor") else ""
+    response = await context.call(context.tasks.ListTasks, request)
+    return TaskConnection.from_pb(response, change_cursor)
+
+
+async def _change_cursor(context: GatewayContext) -> str:
+    """The caller's change-log position now, read before the page so the page reflects it."""
+    latest_only = tasks_service_pb2.ListChangesRequest(after_sequence=2**62, page_size=1)
+    latest = (await context.call(context.tasks.ListChanges, latest_only)).latest_sequence
+    return ChangeCursors(context.services.call.secret).encode(context.user(), latest)
+
+
+async def get_task(info: Info, id: TaskId) -> Task | None:
+    return await fetch_task(info.context, id)
+
+
+async def fetch_task(context: GatewayContext, global_id: str) -> Task:
+    request = tasks_service_pb2.GetTaskRequest(id=ids.service_id(global_id, ids.TASK))
+    response = await context.call(context.tasks.GetTask, request, about=global_id)
+    return Task.from_pb(response.task)
+
+
+async def create_task(
+    info: Info,
+    input: Annotated[CreateTaskInput, strawberry.argument(description="The new task.")],
+) -> Task:
+    context = info.context
+    return Task.from_pb((await context.call(context.tasks.CreateTask, input.to_pb())).task)
+
+
+async def update_task(
+    info: Info,
+    id: TaskId,
+    input: Annotated[UpdateTaskInput, strawberry.argument(description="The fields to change.")],
+    expected_version: Annotated[
+        int | None,
+        strawberry.argument(description="The `version` you last read; CONFLICT if it changed."),
+    ] = strawberry.UNSET,
+) -> Task:
+    context = info.context
+    request = input.to_pb("", expected_version if given(expected_version) else None)
+    # After the input's own checks, which need no task.
+    request.task.id = ids.service_id(id, ids.TASK)
+    return Task.from_pb((await context.call(context.tasks.UpdateTask, request, about=id)).task)
+
+
+async def complete_task(info: Info, id: TaskId) -> Task:
+    context = info.context
+    request = tasks_service_pb2.CompleteTaskRequest(id=ids.service_id(id, ids.TASK))
+    return Task.from_pb((await context.call(context.tasks.CompleteTask, request, about=id)).task)
+
+
+async def reopen_task(info: Info, id: TaskId) -> Task:
+    context = info.context
+    request = tasks_service_pb2.ReopenTaskRequest(id=ids.service_id(id, ids.TASK))
+    return Task.from_pb((await context.call(context.tasks.ReopenTask, request, about=id)).task)
+
+
+async def delete_task(info: Info, id: TaskId) -> strawberry.ID:
+    context = info.context
+    request = tasks_service_pb2.DeleteTaskRequest(id=ids.service_id(id, ids.TASK))
+    await context.call(context.tasks.DeleteTask, request, about=id)
+    return id
+
+
+async def task_updates(
+    info: Info,
+    since: Annotated[
+        str | None,
+        strawberry.argument(
+            description="A cursor from TaskUpdate.cursor or tasks.changeCursor; null = only "
+            "changes from now on."
+        ),
+    ] = None,
+) -> AsyncGenerator[TaskUpdate, None]:
+    context = info.context
+    user = context.user()
+    cursors = ChangeCursors(context.services.call.secret)
+    request = live_service_pb2.SubscribeRequest(task_updates=True)
+    if since is None:
+        request.from_latest = True
+    else:
+        request.after_sequence = cursors.decode(user, since)
+    stream = context.stream(context.live.Subscribe, request)
+    updates = relayed(
+        stream, "taskUpdates", buffer=context.subscription_buffer, expires_at=context.expires_at
+    )
+    try:
+        async for response in updates:
+            if response.HasField("task_update"):
+                update = response.task_update
+                yield TaskUpdate.from_pb(update, cursors.encode(user, update.sequence))
+    except GatewayError as error:
+        if code_of(error) == BAD_USER_INPUT:
+            raise invalid_cursor() from None  # a cursor beyond the user's log
+        raise
+
+
+@strawberry.type
+class TaskQueries:
+    tasks: TaskConnection = strawberry.field(
+        resolver=list_tasks,
+        description="The caller's tasks, filtered and ordered (default: newest first), as a "
+        "Relay cursor connection: `first`/`after` page forwards, `last`/`before` backwards, and "
+        "every edge's cursor is a position.",
+    )
+    task: Task | None = strawberry.field(
+        resolver=get_task,
+        description="One task. Null with a NOT_FOUND error when it does not exist or is not yours.",
+    )
+
+
+@strawberry.type
+class TaskMutations:
+    create_task: Task = strawberry.mutation(
+        resolver=create_task, description="Creates a task; pass `requestId` to make retries safe."
+    )
+    update_task: Task = strawberry.mutation(
+        resolver=update_task,
+        description="Changes the fields given in `input`. With `expectedVersion`, fails with "
+        "CONFLICT when the task changed since you read that version: re-read and retry.",
+    )
+    complete_task: Task = strawberry.mutation(
+        resolver=complete_task,
+        description="Marks a task completed (no change if it already is). Completing a recurring "
+        "task makes its next instance.",
+    )
+    reopen_task: Task = strawberry.mutation(
+        resolver=reopen_task,
+        description="Marks a completed task open again (no change if it is open).",
+    )
+    delete_task: strawberry.ID = strawberry.mutation(
+        resolver=delete_task, description="Deletes a task and returns its id."
+    )
+
+
+@strawberry.type
+class TaskSubscriptions:
+    task_updates: AsyncGenerator[TaskUpdate, None] = strawberry.subscription(
+        resolver=task_updates,
+        description="Your task changes, in order, each once: first those after `since`, then "
+        "live. Ends with SLOW_CONSUMER if you read slower than changes come, or UNAVAILABLE: "
+        "subscribe again with the last cursor you got.",
+    )

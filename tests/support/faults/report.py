@@ -1,0 +1,45 @@
+"""The fault suite's table: formatted in the test, carried to pytest's terminal summary.
+
+The test runs in an xdist worker whose output nobody sees, so it attaches the
+table to its report as a user property (xdist sends those to the controller),
+and `print_tables`, called from the root conftest's `pytest_terminal_summary`,
+prints it whatever `-r`/`-q` options the run has.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import pytest
+
+if TYPE_CHECKING:  # the root conftest imports this module: keep its imports light
+    from tests.support.faults.campaign import Row
+
+PROPERTY: Final = "fault table"
+DETAILS_SHOWN: Final = 5
+
+
+def table(rows: list[Row], title: str) -> str:
+    header = f"{'fault':<40} {'ops during':>10} {'recovery s':>10} {'lost':>5} {'duplicated':>10}"
+    lines = [title, header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            f"{row.fault:<40} {row.operations:>10} {row.recovery:>10.1f} "
+            f"{len(row.lost):>5} {len(row.duplicated):>10}"
+        )
+        lines.extend(f"    lost: {item}" for item in row.lost[:DETAILS_SHOWN])
+        lines.extend(f"    duplicated: {item}" for item in row.duplicated[:DETAILS_SHOWN])
+    if rows:
+        notes = ", ".join(f"{key} {value}" for key, value in sorted(rows[-1].notes.items()))
+        lines.append(f"at the end: {notes}")
+    return "\n".join(lines)
+
+
+def print_tables(reporter: pytest.TerminalReporter) -> None:
+    """Prints every fault table the run's reports carry."""
+    for reports in reporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == PROPERTY and getattr(report, "when", "call") == "call":
+                    reporter.write_sep("=", "fault injection")
+                    reporter.write_line(str(value))

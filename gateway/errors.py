@@ -14,7 +14,6 @@ call goes through (`GatewayContext.call`); anything unexpected is masked to INTE
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable
 from typing import Final, TypeVar
 
@@ -22,6 +21,8 @@ import grpc
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import MaskErrors
+
+from todo_runtime import error_details
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,6 @@ _RENAMED_FIELDS: Final = {
     "order_by": "orderBy",
     "expected_version": "expectedVersion",
 }
-# "task.time_zone: unknown zone" is how todo_runtime.errors.InvalidArgument names the field.
-_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_.\[\]]*): ")
 
 
 class GatewayError(GraphQLError):
@@ -136,8 +135,10 @@ def from_rpc_error(error: grpc.aio.AioRpcError, about: str | None = None) -> Gat
         log.error("service rejected the gateway's signed identity: %s", details)
         return GatewayError(UNAUTHENTICATED, "not authenticated")
     if code == BAD_USER_INPUT:
-        match = _FIELD_PREFIX.match(details)
-        return GatewayError(code, details, field=graphql_field(match.group(1)) if match else None)
+        # The wrong field comes from the status's BadRequest details, never from its text.
+        violations = error_details.violations(error)
+        field = graphql_field(violations[0].field) if violations else None
+        return GatewayError(code, details, field=field)
     if code == UNAVAILABLE:
         log.debug("service unavailable: %s %s", status.name, details)
         return GatewayError(UNAVAILABLE, UNAVAILABLE_MESSAGE)

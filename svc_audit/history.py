@@ -66,7 +66,7 @@ def leaf_of(row: Mapping[str, Any], owner_sequence: int) -> AuditLeaf:
 def entry_index(entry_id: str) -> int:
     """The leaf index an entry id names; NotFound for anything else."""
     if not entry_id.isascii() or not entry_id.isdigit() or len(entry_id) > 18:
-        raise NotFound(f"audit entry {entry_id[:60]!r} not found")
+        raise NotFound(f"audit entry {entry_id[:60]!r} not found", reason="AUDIT_ENTRY_NOT_FOUND")
     return int(entry_id)
 
 
@@ -139,5 +139,7 @@ class History:
                 entry_index(entry_id),
             )
         if row is None:
-            raise NotFound(f"audit entry {entry_id[:60]!r} not found")
+            raise NotFound(
+                f"audit entry {entry_id[:60]!r} not found", reason="AUDIT_ENTRY_NOT_FOUND"
+            )
         return to_pb(row)

@@ -84,7 +84,9 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         if found is not None:
             response.checkpoint.CopyFrom(checkpoints.to_pb(found))
         elif request.tree_size:
-            raise NotFound(f"no checkpoint of size {request.tree_size}")
+            raise NotFound(
+                f"no checkpoint of size {request.tree_size}", reason="CHECKPOINT_NOT_FOUND"
+            )
         return response
 
     async def GetInclusionProof(

@@ -112,9 +112,13 @@ class NotificationStore:
                 notification,
             )
             if row is None:
-                raise NotFound(f"notification {notification} not found")
+                raise NotFound(
+                    f"notification {notification} not found", reason="NOTIFICATION_NOT_FOUND"
+                )
             if not row["open"]:
-                raise FailedPrecondition("the task is completed or deleted: nothing to snooze")
+                raise FailedPrecondition(
+                    "the task is completed or deleted: nothing to snooze", reason="TASK_DONE"
+                )
             reminder_id = schedule.snooze_reminder_id(str(notification))
             await conn.execute(
                 "DELETE FROM reminders WHERE task_id = $1 AND reminder_id = $2 AND state = 'scheduled'",
@@ -145,5 +149,7 @@ class NotificationStore:
             notification,
         )
         if row is None:
-            raise NotFound(f"notification {notification} not found")
+            raise NotFound(
+                f"notification {notification} not found", reason="NOTIFICATION_NOT_FOUND"
+            )
         return to_pb(row)

@@ -11,7 +11,7 @@ from svc_notify.webhooks import WebhookStore
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_contracts.notify.v1 import notification_service_pb2_grpc
 from todo_runtime.identity import current_user
-from todo_runtime.object_ids import looked_up_id
+from todo_runtime.object_ids import object_id
 from todo_runtime.validation import page_size
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -44,7 +44,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
         self, request: pb.GetNotificationRequest, context: Context
     ) -> pb.GetNotificationResponse:
         notification = await self._notifications.get(
-            current_user(), looked_up_id(request.id, "notification")
+            current_user(), object_id(request.id, "notification")
         )
         return pb.GetNotificationResponse(notification=notification)
 
@@ -52,7 +52,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
         self, request: pb.MarkNotificationReadRequest, context: Context
     ) -> pb.MarkNotificationReadResponse:
         notification = await self._notifications.mark_read(
-            current_user(), looked_up_id(request.id, "notification")
+            current_user(), object_id(request.id, "notification")
         )
         return pb.MarkNotificationReadResponse(notification=notification)
 
@@ -60,7 +60,9 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
         self, request: pb.SnoozeReminderRequest, context: Context
     ) -> pb.SnoozeReminderResponse:
         notification = await self._notifications.snooze(
-            current_user(), looked_up_id(request.notification_id, "notification"), request.minutes
+            current_user(),
+            object_id(request.notification_id, "notification", "notification_id"),
+            request.minutes,
         )
         return pb.SnoozeReminderResponse(notification=notification)
 
@@ -83,21 +85,21 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
     async def GetWebhook(
         self, request: pb.GetWebhookRequest, context: Context
     ) -> pb.GetWebhookResponse:
-        webhook = await self._webhooks.get(current_user(), looked_up_id(request.id, "webhook"))
+        webhook = await self._webhooks.get(current_user(), object_id(request.id, "webhook"))
         return pb.GetWebhookResponse(webhook=webhook)
 
     async def SetWebhookEnabled(
         self, request: pb.SetWebhookEnabledRequest, context: Context
     ) -> pb.SetWebhookEnabledResponse:
         webhook = await self._webhooks.set_enabled(
-            current_user(), looked_up_id(request.id, "webhook"), request.enabled
+            current_user(), object_id(request.id, "webhook"), request.enabled
         )
         return pb.SetWebhookEnabledResponse(webhook=webhook)
 
     async def DeleteWebhook(
         self, request: pb.DeleteWebhookRequest, context: Context
     ) -> pb.DeleteWebhookResponse:
-        await self._webhooks.delete(current_user(), looked_up_id(request.id, "webhook"))
+        await self._webhooks.delete(current_user(), object_id(request.id, "webhook"))
         return pb.DeleteWebhookResponse(id=request.id)
 
     async def ListWebhookDeliveries(
@@ -105,7 +107,7 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
     ) -> pb.ListWebhookDeliveriesResponse:
         page = await self._webhooks.attempts(
             current_user(),
-            looked_up_id(request.webhook_id, "webhook"),
+            object_id(request.webhook_id, "webhook", "webhook_id"),
             size=page_size(request.page_size, default=DEFAULT_PAGE, maximum=MAX_PAGE),
             token=request.page_token,
             count=not request.skip_total_size,
@@ -121,6 +123,6 @@ class NotificationServicer(notification_service_pb2_grpc.NotificationServiceServ
         self, request: pb.RedeliverWebhookRequest, context: Context
     ) -> pb.RedeliverWebhookResponse:
         await self._webhooks.redeliver(
-            current_user(), looked_up_id(request.delivery_id, "delivery")
+            current_user(), object_id(request.delivery_id, "delivery", "delivery_id")
         )
         return pb.RedeliverWebhookResponse(delivery_id=request.delivery_id)

@@ -98,7 +98,8 @@ class WebhookStore:
             )
             if count >= MAX_ENDPOINTS:
                 raise FailedPrecondition(
-                    f"a user has at most {MAX_ENDPOINTS} webhooks: delete one first"
+                    f"a user has at most {MAX_ENDPOINTS} webhooks: delete one first",
+                    reason="TOO_MANY_WEBHOOKS",
                 )
             webhook = uuid.uuid4()
             created_at = await conn.fetchval(
@@ -142,7 +143,7 @@ class WebhookStore:
             row = await conn.fetchrow(
                 "SELECT * FROM webhook_endpoints WHERE id = $1 AND owner_id = $2", webhook, owner_id
             )
-        return webhook_pb(_found(row, f"webhook {webhook}"))
+        return webhook_pb(_found(row, webhook))
 
     async def set_enabled(self, owner_id: str, webhook: uuid.UUID, enabled: bool) -> pb.Webhook:
         """Enabling clears the reason it was disabled; waiting deliveries then go out."""
@@ -155,7 +156,7 @@ class WebhookStore:
                 owner_id,
                 enabled,
             )
-        return webhook_pb(_found(row, f"webhook {webhook}"))
+        return webhook_pb(_found(row, webhook))
 
     async def delete(self, owner_id: str, webhook: uuid.UUID) -> None:
         """Deletes the endpoint with its deliveries and their log."""
@@ -166,7 +167,7 @@ class WebhookStore:
                 owner_id,
             )
         if deleted is None:
-            raise NotFound(f"webhook {webhook} not found")
+            raise NotFound(f"webhook {webhook} not found", reason="WEBHOOK_NOT_FOUND")
 
     async def attempts(
         self, owner_id: str, webhook: uuid.UUID, *, size: int, token: str, count: bool
@@ -187,7 +188,7 @@ class WebhookStore:
                 owner_id,
             )
             if owned is None:
-                raise NotFound(f"webhook {webhook} not found")
+                raise NotFound(f"webhook {webhook} not found", reason="WEBHOOK_NOT_FOUND")
             rows = await conn.fetch(
                 f"""SELECT {_ATTEMPT_COLUMNS}
                     FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
@@ -231,13 +232,14 @@ class WebhookStore:
                 owner_id,
             )
         if exists is None:
-            raise NotFound(f"delivery {delivery} not found")
+            raise NotFound(f"delivery {delivery} not found", reason="DELIVERY_NOT_FOUND")
         raise FailedPrecondition(
-            f"delivery {delivery} is being sent right now: redeliver it once that attempt is listed"
+            f"delivery {delivery} is being sent right now: redeliver it once that attempt is listed",
+            reason="DELIVERY_IN_FLIGHT",
         )
 
 
-def _found(row: Row | None, what: str) -> Row:
+def _found(row: Row | None, webhook: uuid.UUID) -> Row:
     if row is None:
-        raise NotFound(f"{what} not found")
+        raise NotFound(f"webhook {webhook} not found", reason="WEBHOOK_NOT_FOUND")
     return row

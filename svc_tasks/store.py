@@ -46,7 +46,7 @@ class Page:
 
 
 def _not_found(task_id: uuid.UUID) -> NotFound:
-    return NotFound(f"task {task_id} not found")
+    return NotFound(f"task {task_id} not found", reason="TASK_NOT_FOUND")
 
 
 class TaskStore:

@@ -23,7 +23,7 @@ from grpc_health.v1 import (
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from todo_runtime import identity, metrics, request_context, tracing
+from todo_runtime import error_details, identity, metrics, request_context, tracing
 from todo_runtime.config import GrpcServerConfig
 from todo_runtime.errors import (
     Conflict,
@@ -119,7 +119,7 @@ class _CallGuard(_Interceptor):
                     finally:
                         identity.reset_current_user(token)
                 except Exception as error:
-                    await _abort(context, error)
+                    await _abort(context, error, method)
 
         return wrapped
 
@@ -140,7 +140,7 @@ class _CallGuard(_Interceptor):
                         with contextlib.suppress(ValueError):
                             identity.reset_current_user(token)
                 except Exception as error:
-                    await _abort(context, error)
+                    await _abort(context, error, method)
 
         return wrapped
 
@@ -225,12 +225,18 @@ def status_of(error: DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> None:
+async def _abort(
+    context: grpc.aio.ServicerContext[Any, Any], error: Exception, method: str
+) -> None:
     if isinstance(error, grpc.aio.AbortError):
         raise error
     if isinstance(error, DomainError):
         # Messages quote user input: keep them far below gRPC's metadata size limit.
-        await context.abort(status_of(error), error.message[:_MAX_MESSAGE])
+        service = method.strip("/").partition("/")[0]
+        status = error_details.to_status(
+            error, status_of(error), error.message[:_MAX_MESSAGE], service
+        )
+        await context.abort(status.code, status.details, status.trailing_metadata)
     if is_transient(error):
         log.debug(
             "dependency unavailable: %s", describe(error)

@@ -9,17 +9,19 @@ both in one transaction. `None` means nothing changes: nothing is written, nothi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar, Final, TypeVar
+from functools import partial
+from typing import Any, ClassVar, Final, TypeVar
+from zoneinfo import ZoneInfo
 
 from svc_tasks.domain import fields
 from svc_tasks.domain.fields import Reminder
 from svc_tasks.domain.recurrence import RecurrenceValue, RequestedRecurrence, is_final, resolve
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import validation
-from todo_runtime.errors import Conflict, InvalidArgument
+from todo_runtime.errors import Conflict, InvalidArgument, gather
 
 T = TypeVar("T")
 
@@ -132,13 +134,28 @@ def update_expands(state: TaskState, edit: Edit) -> bool:
 
 def new_task(draft: Draft, now: datetime) -> NewTask:
     """The task `draft` asks for, open at version 1. A recurrence is pinned to the due time (or
-    gives one), and a recurring task that is no series' occurrence starts a series of its own."""
+    gives one), and a recurring task that is no series' occurrence starts a series of its own.
+    Every wrong field is named at once (one InvalidArgument with all of them)."""
     values = draft.values
-    zone = fields.time_zone(values.time_zone)
-    due_at = values.due_at
-    recurrence = None
-    if values.recurrence is not None:
-        recurrence, due_at = resolve(values.recurrence, zone, due_at, now)
+    problems = gather(
+        lambda: fields.title(values.title),
+        lambda: fields.description(values.description),
+        lambda: fields.priority(values.priority),
+        lambda: fields.tags(values.tags),
+        lambda: fields.series(draft.series_id, draft.series_index),
+        lambda: fields.request_id(draft.request_id),
+    )
+    due_at, recurrence = values.due_at, None
+    try:
+        zone = fields.time_zone(values.time_zone)
+        if values.recurrence is not None:
+            recurrence, due_at = resolve(values.recurrence, zone, due_at, now)
+    except InvalidArgument as error:
+        # The reminders' rules need the due time the recurrence would have given: wait for it.
+        raise InvalidArgument.of([*problems, *error.violations]) from None
+    problems += gather(lambda: fields.reminders(values.reminders, due_at))
+    if problems:
+        raise InvalidArgument.of(problems)
     series_id, series_index = fields.series(draft.series_id, draft.series_index)
     if recurrence is not None and series_id is None:
         series_id, series_index = uuid.uuid4(), 1
@@ -166,7 +183,10 @@ def create_answer(found: T | None) -> T:
     delete (a redelivered completion must not bring back an instance its user deleted).
     """
     if found is None:
-        raise Conflict("a task with this request_id or series occurrence existed and was deleted")
+        raise Conflict(
+            "a task with this request_id or series occurrence existed and was deleted",
+            reason="TASK_DELETED",
+        )
     return found
 
 
@@ -182,10 +202,67 @@ def update(state: TaskState, edit: Edit, now: datetime) -> Change | None:
     """
     if edit.expected_version is not None and state.version != edit.expected_version:
         raise Conflict(
-            f"task {state.id} is at version {state.version}, not {edit.expected_version}; re-read and retry"
+            f"task {state.id} is at version {state.version}, not {edit.expected_version}; re-read and retry",
+            reason="STALE_VERSION",
         )
     paths, values = edit.paths, edit.values
-    zone = fields.time_zone(values.time_zone if "time_zone" in paths else state.time_zone)
+    # Fields with rules of their own are all checked; the due time's, which tie it to the
+    # recurrence and the reminders, stop at their first problem (the next depends on it).
+    problems = gather(
+        *(
+            partial(rule, getattr(values, name))
+            for name, rule in _OWN_RULES.items()
+            if name in paths
+        )
+    )
+    try:
+        zone = fields.time_zone(values.time_zone if "time_zone" in paths else state.time_zone)
+        timing = _timing(state, edit, zone, now)
+    except InvalidArgument as error:
+        raise InvalidArgument.of([*problems, *error.violations]) from None
+    if problems:
+        raise InvalidArgument.of(problems)
+    after = replace(
+        state,
+        time_zone=zone.key,
+        due_at=timing.due_at,
+        recurrence=timing.recurrence,
+        series_id=timing.series_id,
+        series_index=timing.series_index,
+        reminders=timing.reminders,
+        title=fields.title(values.title) if "title" in paths else state.title,
+        description=fields.description(values.description)
+        if "description" in paths
+        else state.description,
+        priority=fields.priority(values.priority) if "priority" in paths else state.priority,
+        tags=tuple(fields.tags(values.tags)) if "tags" in paths else state.tags,
+    )
+    return _change(task_pb2.CHANGE_KIND_UPDATED, state, after)
+
+
+# The fields an update checks on their own: each rule takes the value sent.
+_OWN_RULES: Final[dict[str, Callable[[Any], object]]] = {
+    "title": fields.title,
+    "description": fields.description,
+    "priority": fields.priority,
+    "tags": fields.tags,
+}
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """When a task is due and what hangs on it, after an update."""
+
+    due_at: datetime | None
+    recurrence: RecurrenceValue | None
+    series_id: uuid.UUID | None
+    series_index: int | None
+    reminders: tuple[Reminder, ...]
+
+
+def _timing(state: TaskState, edit: Edit, zone: ZoneInfo, now: datetime) -> _Timing:
+    """The due time, recurrence, series and reminders `edit` leaves `state` with."""
+    paths, values = edit.paths, edit.values
     due_at = values.due_at if "due_time" in paths else state.due_at
     recurrence, series_id, series_index = state.recurrence, state.series_id, state.series_index
     if "recurrence" in paths and values.recurrence is not None:
@@ -208,22 +285,7 @@ def update(state: TaskState, edit: Edit, now: datetime) -> Change | None:
         raise InvalidArgument(
             "task.due_time", "reminders are relative to the due time; clear them too"
         )
-    after = replace(
-        state,
-        time_zone=zone.key,
-        due_at=due_at,
-        recurrence=recurrence,
-        series_id=series_id,
-        series_index=series_index,
-        reminders=reminders,
-        title=fields.title(values.title) if "title" in paths else state.title,
-        description=fields.description(values.description)
-        if "description" in paths
-        else state.description,
-        priority=fields.priority(values.priority) if "priority" in paths else state.priority,
-        tags=tuple(fields.tags(values.tags)) if "tags" in paths else state.tags,
-    )
-    return _change(task_pb2.CHANGE_KIND_UPDATED, state, after)
+    return _Timing(due_at, recurrence, series_id, series_index, reminders)
 
 
 def set_status(state: TaskState, status: task_pb2.TaskStatus, now: datetime) -> Change | None:

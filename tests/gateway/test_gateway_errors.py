@@ -28,6 +28,8 @@ from gateway.errors import (
     rpc,
 )
 from gateway.schema import GatewaySchema, schema_extensions
+from todo_runtime import error_details
+from todo_runtime.errors import InvalidArgument, Violation
 
 
 def _status(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
@@ -77,14 +79,40 @@ def test_status_codes_map_to_graphql_codes(
     assert error.message == (message or details)
 
 
-def test_bad_input_names_the_graphql_field() -> None:
-    error = from_rpc_error(
-        _status(grpc.StatusCode.INVALID_ARGUMENT, "task.time_zone: unknown zone 'Mars/Base'")
+def _refused(error: InvalidArgument) -> grpc.aio.AioRpcError:
+    """The failed call a service answers `error` with: status, message and google.rpc details."""
+    status = error_details.to_status(
+        error, grpc.StatusCode.INVALID_ARGUMENT, error.message, "todo.tasks.v1.TaskService"
     )
-    assert error.message == "task.time_zone: unknown zone 'Mars/Base'"
+    return grpc.aio.AioRpcError(
+        status.code,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(*status.trailing_metadata),
+        details=status.details,
+        debug_error_string=None,
+    )
+
+
+def test_bad_input_names_the_graphql_field_from_the_status_details() -> None:
+    error = from_rpc_error(
+        _refused(
+            InvalidArgument(
+                "task.time_zone",
+                "unknown zone 'Mars/Base'",
+                Violation("task.title", "must not be empty"),
+            )
+        )
+    )
+    assert (
+        error.message == "task.time_zone: unknown zone 'Mars/Base'; task.title: must not be empty"
+    )
     assert error.extensions == {"code": BAD_USER_INPUT, "field": "timeZone"}
-    free_text = from_rpc_error(_status(grpc.StatusCode.INVALID_ARGUMENT, "that is not a rule"))
-    assert free_text.extensions == {"code": BAD_USER_INPUT}
+
+
+def test_message_text_never_names_a_field() -> None:
+    """Only a BadRequest in the details does: a message is for people, whatever it looks like."""
+    looks_like_one = _status(grpc.StatusCode.INVALID_ARGUMENT, "task.time_zone: unknown zone")
+    assert from_rpc_error(looks_like_one).extensions == {"code": BAD_USER_INPUT}
 
 
 @pytest.mark.parametrize(

@@ -138,20 +138,17 @@ def test_lists_are_bounded_as_sent(items: int, refused: bool) -> None:
 @pytest.mark.parametrize("value", [ID, ID.upper(), ID.replace("-", ""), f"urn:uuid:{ID}"])
 def test_ids_of_every_kind_are_uuids(value: str) -> None:
     assert object_ids.task_id(value) == uuid.UUID(ID)
-    assert object_ids.looked_up_id(value, "webhook") == uuid.UUID(ID)
+    assert object_ids.object_id(value, "webhook") == uuid.UUID(ID)
 
 
 @pytest.mark.parametrize("value", ["", "42", "not-a-uuid", ID + "0", "x" * 100])
-def test_a_malformed_task_id_is_an_invalid_argument_naming_the_field(value: str) -> None:
-    with pytest.raises(InvalidArgument, match="is not a task id") as caught:
-        object_ids.task_id(value, "task.id")
-    assert caught.value.field == "task.id"
-
-
-@pytest.mark.parametrize("value", ["", "42", "not-a-uuid", ID + "0", "x" * 100])
-def test_a_malformed_looked_up_id_is_not_found(value: str) -> None:
-    with pytest.raises(NotFound, match=r"^notification .* not found$") as caught:
-        object_ids.looked_up_id(value, "notification")
+@pytest.mark.parametrize(("noun", "field"), [("task", "task.id"), ("notification", "id")])
+def test_a_malformed_id_of_any_kind_is_an_invalid_argument_naming_the_field(
+    value: str, noun: str, field: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=f"is not a {noun} id") as caught:
+        object_ids.object_id(value, noun, field)
+    assert caught.value.field == field
     assert len(caught.value.message) < 100  # what the caller sent is quoted cut short
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from standardwebhooks import Webhook
 
 from tests.support.svc_notify.receiver import Receiver
 from tests.svc_notify.conftest import RunningNotify, StartNotify, new_user
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
+from todo_runtime import error_details
 
 
 async def status_of(call: object) -> tuple[grpc.StatusCode, str]:
@@ -96,15 +101,51 @@ async def test_another_users_webhook_is_not_found(
         ("SetWebhookEnabled", pb.SetWebhookEnabledRequest(id=webhook_id, enabled=False)),
         ("DeleteWebhook", pb.DeleteWebhookRequest(id=webhook_id)),
         ("ListWebhookDeliveries", pb.ListWebhookDeliveriesRequest(webhook_id=webhook_id)),
-        ("GetWebhook", pb.GetWebhookRequest(id="not-a-uuid")),
-        ("RedeliverWebhook", pb.RedeliverWebhookRequest(delivery_id="not-a-uuid")),
     ]:
-        code, _ = await status_of(notify.call(intruder, method, request))
-        assert code == grpc.StatusCode.NOT_FOUND, method
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await notify.call(intruder, method, request)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND, method
+        assert error_details.reason(caught.value) == "WEBHOOK_NOT_FOUND", method
     listed = await notify.call(intruder, "ListWebhooks", pb.ListWebhooksRequest())
     assert list(listed.webhooks) == []
     still = await notify.call(owner, "GetWebhook", pb.GetWebhookRequest(id=webhook_id))
     assert still.webhook.enabled
+
+
+@pytest.mark.parametrize(
+    ("method", "request_", "field"),
+    [
+        ("GetWebhook", pb.GetWebhookRequest(id="not-a-uuid"), "id"),
+        ("ListWebhookDeliveries", pb.ListWebhookDeliveriesRequest(webhook_id="42"), "webhook_id"),
+        ("RedeliverWebhook", pb.RedeliverWebhookRequest(delivery_id="x"), "delivery_id"),
+        ("MarkNotificationRead", pb.MarkNotificationReadRequest(id="x"), "id"),
+        (
+            "SnoozeReminder",
+            pb.SnoozeReminderRequest(notification_id="x", minutes=5),
+            "notification_id",
+        ),
+    ],
+)
+async def test_a_malformed_id_is_an_invalid_argument_with_a_field_violation(
+    notify: RunningNotify, method: str, request_: object, field: str
+) -> None:
+    """As in every service (AIP-193): the status, and google.rpc details a client reads with
+    grpcio-status: a BadRequest naming the field, an ErrorInfo naming the service."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await notify.call(new_user(), method, request_)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(cast("grpc.Call", caught.value))  # the stubs want a Call
+    assert status is not None
+    assert status.message == caught.value.details()
+    [violation] = error_details.violations(caught.value)
+    assert violation.field == field
+    assert "is not a" in violation.problem
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[0].Unpack(info)
+    assert (info.reason, info.domain) == (
+        "INVALID_ARGUMENT",
+        "todo.notify.v1.NotificationService",
+    )
 
 
 async def test_bad_urls_are_invalid_arguments_naming_the_field(notify: RunningNotify) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
 
 from tests.support.infra import RunningTasks
 from tests.svc_tasks.conftest import Call
@@ -201,11 +204,55 @@ async def test_delete_then_not_found(call: Call) -> None:
     )
 
 
-async def test_malformed_id_is_invalid_argument(call: Call) -> None:
-    details = await expect_code(
-        grpc.StatusCode.INVALID_ARGUMENT, call("alice", "GetTask", svc.GetTaskRequest(id="42"))
+async def refusal(coroutine: object) -> tuple[grpc.StatusCode, status_pb2.Status]:
+    """The status a call failed with and its google.rpc details, read as any client reads them."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await coroutine  # type: ignore[misc]
+    status = rpc_status.from_call(cast("grpc.Call", caught.value))  # the stubs want a Call
+    assert status is not None, caught.value.details()
+    return caught.value.code(), status
+
+
+def unpacked(status: status_pb2.Status) -> tuple[error_details_pb2.ErrorInfo, list[str]]:
+    """The status's ErrorInfo and the fields its BadRequest names (in order)."""
+    info, request = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(info)
+    if len(status.details) > 1:
+        assert status.details[1].Unpack(request)
+    return info, [v.field for v in request.field_violations]
+
+
+async def test_malformed_id_is_invalid_argument_naming_the_field(call: Call) -> None:
+    code, status = await refusal(call("alice", "GetTask", svc.GetTaskRequest(id="42")))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert status.message.startswith("id:")
+    info, fields = unpacked(status)
+    assert (info.reason, info.domain, fields) == (
+        "INVALID_ARGUMENT",
+        "todo.tasks.v1.TaskService",
+        ["id"],
     )
-    assert details.startswith("id:")
+
+
+async def test_a_create_hears_of_every_wrong_field_at_once(call: Call) -> None:
+    request = svc.CreateTaskRequest(
+        task=Task(title=" ", time_zone="Mars/Olympus", tags=["ok", ""]),  # and no priority
+    )
+    code, status = await refusal(call("alice", "CreateTask", request))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    _, fields = unpacked(status)
+    assert fields == ["task.title", "task.priority", "task.tags[1]", "task.time_zone"]
+
+
+async def test_conflicts_and_missing_tasks_carry_a_stable_reason(call: Call) -> None:
+    task = await create(call, "alice", title="x")
+    stale = svc.UpdateTaskRequest(
+        task=Task(id=task.id, title="y"), update_mask=FieldMask(paths=["title"]), expected_version=7
+    )
+    code, status = await refusal(call("alice", "UpdateTask", stale))
+    assert (code, unpacked(status)[0].reason) == (grpc.StatusCode.ABORTED, "STALE_VERSION")
+    code, status = await refusal(call("bob", "GetTask", svc.GetTaskRequest(id=task.id)))
+    assert (code, unpacked(status)[0].reason) == (grpc.StatusCode.NOT_FOUND, "TASK_NOT_FOUND")
 
 
 async def test_another_users_task_is_not_found_on_every_rpc(call: Call) -> None:

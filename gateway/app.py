@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gateway.api.roots import PUBLIC_FIELDS
 from gateway.config import GatewayConfig
 from gateway.schema import build_schema
 from gateway.services import Services
@@ -37,7 +38,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         max_aliases=config.max_aliases,
         max_cost=config.max_cost,
     )
-    graphql = GatewayGraphQL(schema, config, services, TokenVerifier(config))
+    graphql = GatewayGraphQL(schema, config, services, TokenVerifier(config), PUBLIC_FIELDS)
 
     async def healthz(request: Request) -> Response:
         """Liveness: the process answers on its event loop."""

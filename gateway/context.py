@@ -72,6 +72,14 @@ class GatewayContext:
         call = method(request, metadata=self._metadata(), timeout=self.services.call.timeout)
         return rpc(call, about)
 
+    def call_public(
+        self, method: grpc.aio.UnaryUnaryMultiCallable[RequestT, ResponseT], request: RequestT
+    ) -> Awaitable[ResponseT]:
+        """Calls a method that needs no user (`api.recurrence.PUBLIC_FIELDS`) as `call` does, with
+        the caller's identity when one is signed in and without one otherwise."""
+        metadata = self._metadata() if self.user_id is not None else self.services.call.anonymous()
+        return rpc(method(request, metadata=metadata, timeout=self.services.call.timeout))
+
     def stream(
         self, method: grpc.aio.UnaryStreamMultiCallable[RequestT, ResponseT], request: RequestT
     ) -> grpc.aio.UnaryStreamCall[RequestT, ResponseT]:

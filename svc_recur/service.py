@@ -40,6 +40,7 @@ async def setup(parts: ServiceParts) -> Sequence[ServiceBinding]:
             SERVICE_NAME,
             RecurrenceServicer(parts.offload),
             recurrence_service_pb2_grpc.add_RecurrenceServiceServicer_to_server,
+            public=RecurrenceServicer.PUBLIC,
         )
     ]
 

@@ -15,7 +15,7 @@ from todo_recurrence.zones import lookup_zone
 from todo_runtime import validation
 from todo_runtime.enum_maps import to_numbers
 from todo_runtime.errors import InvalidArgument
-from todo_runtime.identity import current_user
+from todo_runtime.identity import current_user_or
 from todo_runtime.offload import Offload
 from todo_runtime.timestamps import timestamp
 
@@ -64,8 +64,15 @@ def preview(request: pb.ParseRecurrenceRequest, now: datetime) -> pb.ParseRecurr
     return response
 
 
+# The turn every caller without an identity shares (ParseRecurrence is public): together they
+# hold one worker at most, never a signed-in user's. Parentheses are in no user id.
+ANONYMOUS: Final = "(anonymous)"
+
+
 class RecurrenceServicer(recurrence_service_pb2_grpc.RecurrenceServiceServicer):
     """Previews run on `offload`, one per user at a time, so no user can hold every worker."""
+
+    PUBLIC: Final = frozenset({"ParseRecurrence"})  # reads and keeps nothing of a user's
 
     def __init__(self, offload: Offload) -> None:
         self._offload = offload
@@ -73,4 +80,6 @@ class RecurrenceServicer(recurrence_service_pb2_grpc.RecurrenceServiceServicer):
     async def ParseRecurrence(
         self, request: pb.ParseRecurrenceRequest, context: Context
     ) -> pb.ParseRecurrenceResponse:
-        return await self._offload.run(current_user(), preview, request, datetime.now(UTC))
+        return await self._offload.run(
+            current_user_or(ANONYMOUS), preview, request, datetime.now(UTC)
+        )

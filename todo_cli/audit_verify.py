@@ -230,12 +230,17 @@ class GraphQL:
         except httpx.HTTPError as error:
             raise AuditVerifyError(f"cannot reach {self._url}: {error}") from None
         status = response.status_code
-        if status >= 500 or status in _CANNOT_ASK_STATUSES:
-            raise AuditVerifyError(f"{self._url} answered HTTP {status}")
         try:
             body = response.json()
         except ValueError:
             body = None
+        if status == 401 and isinstance(body, dict) and body.get("errors"):
+            # The token was refused before anything ran (RFC 6750): say why, as the API does.
+            errors = body["errors"]
+            first = errors[0] if isinstance(errors, list) and isinstance(errors[0], dict) else {}
+            raise AuditVerifyError(f"the API answered UNAUTHENTICATED: {_message(first)}")
+        if status >= 500 or status in _CANNOT_ASK_STATUSES:
+            raise AuditVerifyError(f"{self._url} answered HTTP {status}")
         if isinstance(body, dict):
             errors = body.get("errors") or []
             if isinstance(errors, list):

@@ -52,3 +52,7 @@ class CallContext:
 
     def metadata(self, user_id: str) -> tuple[tuple[str, str], ...]:
         return identity_metadata(self.secret, user_id) + request_context.correlation_metadata()
+
+    def anonymous(self) -> tuple[tuple[str, str], ...]:
+        """For a method that needs no caller (`ServiceBinding.public`): the request's id only."""
+        return request_context.correlation_metadata()

@@ -48,11 +48,16 @@ _PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 @dataclass(frozen=True)
 class ServiceBinding:
-    """A servicer and the generated function that registers it, e.g. `add_TaskServiceServicer_to_server`."""
+    """A servicer and the generated function that registers it, e.g. `add_TaskServiceServicer_to_server`.
+
+    `public` names the methods that also take calls without a caller's identity (they read and
+    keep nothing of a user's); a call that carries one is still checked and served as that user.
+    """
 
     name: str
     servicer: object
     register: Callable[[Any, grpc.aio.Server], None]
+    public: frozenset[str] = frozenset()
 
 
 if TYPE_CHECKING:
@@ -64,9 +69,10 @@ else:  # the stubs are generic, the runtime class is not
 class _CallGuard(_Interceptor):
     """Authenticates every non-public call and maps errors to statuses."""
 
-    def __init__(self, secret: str, max_age: int) -> None:
+    def __init__(self, secret: str, max_age: int, public: frozenset[str]) -> None:
         self._secret = secret
         self._max_age = max_age
+        self._public = public  # full method names, `/todo.recur.v1.RecurrenceService/Parse...`
 
     async def intercept_service(
         self,
@@ -96,7 +102,10 @@ class _CallGuard(_Interceptor):
             )
         return handler  # client streaming is not part of any contract
 
-    def _authenticate(self, metadata: dict[str, str]) -> str:
+    def _authenticate(self, metadata: dict[str, str], method: str) -> str | None:
+        """The verified caller; None only for a public method called without an identity."""
+        if method in self._public and identity.USER_KEY not in metadata:
+            return None
         return identity.verify(
             self._secret,
             metadata.get(identity.USER_KEY),
@@ -112,7 +121,7 @@ class _CallGuard(_Interceptor):
                 request_context.bound(_correlation(metadata)),
             ):
                 try:
-                    token = identity.set_current_user(self._authenticate(metadata))
+                    token = identity.set_current_user(self._authenticate(metadata, method))
                     try:
                         _require_decoded(request)
                         return await behavior(request, context)
@@ -129,7 +138,7 @@ class _CallGuard(_Interceptor):
         ) -> AsyncIterator[Any]:
             with _counted(method, context), request_context.bound(_correlation(metadata)):
                 try:
-                    token = identity.set_current_user(self._authenticate(metadata))
+                    token = identity.set_current_user(self._authenticate(metadata, method))
                     try:
                         _require_decoded(request)
                         async for response in behavior(request, context):
@@ -283,6 +292,10 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
+def _public_methods(bindings: Sequence[ServiceBinding]) -> frozenset[str]:
+    return frozenset(f"/{b.name}/{method}" for b in bindings for method in b.public)
+
+
 async def start_server(
     config: GrpcServerConfig,
     secret: str,
@@ -299,7 +312,10 @@ async def start_server(
     """
     # The tracing interceptor (if on) comes first, so the guard and the servicer run in its span.
     server = grpc.aio.server(
-        interceptors=[*tracing.server_interceptors(), _CallGuard(secret, max_signature_age)]
+        interceptors=[
+            *tracing.server_interceptors(),
+            _CallGuard(secret, max_signature_age, _public_methods(bindings)),
+        ]
     )
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

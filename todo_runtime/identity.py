@@ -20,7 +20,7 @@ USER_KEY = "x-todo-user"
 SIGNATURE_KEY = "x-todo-signature"
 DEFAULT_MAX_AGE_SECONDS = 300
 
-_current_user: contextvars.ContextVar[str] = contextvars.ContextVar("todo_current_user")
+_current_user: contextvars.ContextVar[str | None] = contextvars.ContextVar("todo_current_user")
 
 
 def _digest(secret: str, user_id: str, issued: int) -> str:
@@ -65,15 +65,21 @@ def verify(
 
 def current_user() -> str:
     """The verified caller of the RPC being served."""
-    try:
-        return _current_user.get()
-    except LookupError:
-        raise Unauthenticated("no authenticated caller") from None
+    user = _current_user.get(None)
+    if user is None:
+        raise Unauthenticated("no authenticated caller")
+    return user
 
 
-def set_current_user(user_id: str) -> contextvars.Token[str]:
+def current_user_or(anonymous: str) -> str:
+    """The verified caller, or `anonymous` for a public method called without one."""
+    user = _current_user.get(None)
+    return anonymous if user is None else user
+
+
+def set_current_user(user_id: str | None) -> contextvars.Token[str | None]:
     return _current_user.set(user_id)
 
 
-def reset_current_user(token: contextvars.Token[str]) -> None:
+def reset_current_user(token: contextvars.Token[str | None]) -> None:
     _current_user.reset(token)

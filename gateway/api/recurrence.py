@@ -79,8 +79,12 @@ async def parse_recurrence(
     )
     if given(due_at):
         request.start_time.CopyFrom(to_timestamp(due_at))
-    response = await context.call(context.recur.ParseRecurrence, request)
+    response = await context.call_public(context.services.recur.ParseRecurrence, request)
     return RecurrencePreview.from_pb(response)
+
+
+# Root fields anyone may ask for, signed in or not: a preview reads and keeps nothing of a user's.
+PUBLIC_FIELDS: Final = frozenset({"parseRecurrence"})
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ from gateway.api.notifications import (
     NotificationSubscriptions,
     fetch_notification,
 )
-from gateway.api.recurrence import RecurrenceQueries
+from gateway.api.recurrence import PUBLIC_FIELDS, RecurrenceQueries
 from gateway.api.tasks.fields import TaskMutations, TaskQueries, TaskSubscriptions, fetch_task
 from gateway.api.webhooks import WebhookMutations, WebhookQueries, fetch_webhook
 from gateway.context import GatewayContext, Info
@@ -74,7 +74,13 @@ class NodeQueries:
     )
 
 
-@strawberry.type(description="Reads. Every field needs `Authorization: Bearer <jwt>`.")
+__all__ = ["PUBLIC_FIELDS", "Mutation", "Query", "Subscription"]
+
+
+@strawberry.type(
+    description="Reads. Every field but `parseRecurrence` (and introspection) needs "
+    "`Authorization: Bearer <jwt>`; without one, a request for any other is answered 401."
+)
 class Query(
     TaskQueries,
     NodeQueries,

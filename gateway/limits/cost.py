@@ -4,7 +4,8 @@
 An operation is checked before it runs: first its list arguments against
 their maxima (`list_maxima`), then its cost (`query_cost`): over the limit,
 it is refused saying its cost and the limit. Otherwise its cost is charged to
-the user's leaky bucket (`gateway.rate_buckets`), and an operation the bucket cannot take
+the user's leaky bucket (`gateway.rate_buckets`; callers without a token, who may only ask
+for public fields, share one), and an operation the bucket cannot take
 is refused with RATE_LIMITED and the seconds to wait. As Shopify's API does,
 the cost charged up front is the most the operation can cost
 (`requestedQueryCost`); what a field's work did not use (a verification of
@@ -30,6 +31,8 @@ from gateway.limits.refunds import ledger
 from gateway.rate_buckets import Decision
 
 RATE_LIMITED: Final = "RATE_LIMITED"
+# The bucket of every caller without a token: parentheses are in no user id.
+ANONYMOUS_BUCKET: Final = "(anonymous)"
 
 
 def shown_wait(seconds: float) -> float:
@@ -82,9 +85,11 @@ class CostLimits(SchemaExtension):
         gateway = context.context
         limiter = gateway.services.rate_limiter if isinstance(gateway, GatewayContext) else None
         user = gateway.user_id if isinstance(gateway, GatewayContext) else None
-        if limiter is not None and user:
+        # Callers with no token run only public fields (`transport.challenge`); they share a bucket.
+        bucket = user or ANONYMOUS_BUCKET
+        if limiter is not None and (user or cost):
             self._limits = (limiter.capacity, limiter.restore)
-            self._decision = await limiter.take(user, cost)
+            self._decision = await limiter.take(bucket, cost)
             if not self._decision.allowed:
                 wait = shown_wait(self._decision.retry_after)
                 context.result = ExecutionResult(
@@ -102,8 +107,8 @@ class CostLimits(SchemaExtension):
             yield
         given_back = min(cost, sum(unused))
         self._actual = cost - given_back
-        if given_back and limiter is not None and user and self._decision is not None:
-            remaining = await limiter.refund(user, given_back)
+        if given_back and limiter is not None and self._decision is not None:
+            remaining = await limiter.refund(bucket, given_back)
             if remaining is not None:
                 self._decision = Decision(True, remaining, 0.0)
 

@@ -33,11 +33,25 @@ query Tasks {
   // payload, which is where the gateway reads a WebSocket's token.
   const url = window.location.origin + window.location.pathname;
   const subscriptionUrl = url.replace(/^http/, "ws");
+  const fetchGraphQL = GraphiQL.createFetcher({ url, subscriptionUrl });
+
+  // Until a token is pasted, the header holds the template's placeholder: it is left out, so the
+  // schema loads (introspection needs no token) instead of a 401 for a token that is not one.
+  const PLACEHOLDER = "<paste a token";
+  function fetcher(params, options) {
+    const headers = { ...(options && options.headers) };
+    for (const name of Object.keys(headers)) {
+      if (name.toLowerCase() === "authorization" && String(headers[name]).includes(PLACEHOLDER)) {
+        delete headers[name];
+      }
+    }
+    return fetchGraphQL(params, { ...options, headers });
+  }
 
   const root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
-      fetcher: GraphiQL.createFetcher({ url, subscriptionUrl }),
+      fetcher,
       defaultQuery: DEFAULT_QUERY,
       defaultHeaders: DEFAULT_HEADERS,
       defaultEditorToolsVisibility: "headers",

@@ -10,6 +10,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
@@ -18,6 +19,7 @@ from gateway.context import GatewayContext
 from gateway.limits.connections import UserConnections
 from gateway.services import Services
 from gateway.transport.auth import AuthError, TokenVerifier, authorization_param
+from gateway.transport.challenge import Challenge, challenge
 from gateway.transport.http_view import GraphQLOverHTTP
 from gateway.transport.playground import Playground
 from gateway.transport.request_body import decode_request_json
@@ -37,8 +39,14 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
     websocket_adapter_class = GatewayWebSocket  # type: ignore[assignment]  # as in strawberry's views
 
     def __init__(
-        self, schema: Schema, config: GatewayConfig, services: Services, verifier: TokenVerifier
+        self,
+        schema: Schema,
+        config: GatewayConfig,
+        services: Services,
+        verifier: TokenVerifier,
+        public_fields: frozenset[str] = frozenset(),
     ) -> None:
+        """`public_fields`: the root query fields that need no user (a 401 is not due for them)."""
         # The WebSocket's own, first: it acts once every other extension is done (`ws_protocol`).
         schema.extensions = (WebSocketOperations, *schema.extensions)
         super().__init__(
@@ -52,6 +60,8 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
         self._verifier = verifier
         self._max_page_size = config.max_page_size
         self._subscription_buffer = config.subscription_buffer
+        self._public_fields = public_fields
+        self._max_tokens = config.max_tokens
         self.connections = UserConnections(config.ws_max_connections_per_user)
         self.playground = Playground()
 
@@ -89,6 +99,23 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
         if isinstance(request, Request):
             await self._authenticate(context, request.headers.get("authorization"))
         return context
+
+    def challenge(
+        self, request: Request, context: GatewayContext, data: GraphQLRequestData
+    ) -> Challenge | None:
+        """401 for a token sent and refused, or for no token and an operation that needs one."""
+        if context.user_id is not None:
+            return None
+        sent = (request.headers.get("authorization") or "").strip()
+        return challenge(
+            refused_token=context.auth_error if sent else None,
+            missing_token=context.auth_error,
+            query=data.query,
+            operation_name=data.operation_name,
+            public_fields=self._public_fields,
+            max_tokens=self._max_tokens,
+            by_get=request.method == "GET",
+        )
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         """Acks only a valid token in the `connection_init` payload of a user below the

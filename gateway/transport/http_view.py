@@ -15,8 +15,9 @@ from strawberry.http.typevars import Context, RootValue
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from gateway.errors import BAD_USER_INPUT, GatewayError
+from gateway.errors import BAD_USER_INPUT, UNAUTHENTICATED, GatewayError
 from gateway.limits.persisted_queries import PersistedQueries
+from gateway.transport.challenge import Challenge
 from gateway.transport.http_protocol import (
     GRAPHQL_RESPONSE_JSON,
     request_error_status,
@@ -30,7 +31,8 @@ class GraphQLOverHTTP(GraphQL[Context, RootValue]):
     - the media type the client prefers (`http_protocol`): with
       `application/graphql-response+json`, a request error is 400 with no `data`;
     - a mutation asked for by GET is 405 with `Allow: POST`, as the draft requires;
-    - automatic persisted queries over POST and GET (`limits.persisted_queries`).
+    - automatic persisted queries over POST and GET (`limits.persisted_queries`);
+    - a 401 before the operation runs when `challenge` says so (`transport.challenge`).
 
     The negotiated media type travels on the sub-response, the one object every
     hook between the request and the response sees.
@@ -65,6 +67,13 @@ class GraphQLOverHTTP(GraphQL[Context, RootValue]):
         execute = super().execute_single
 
         async def run(data: GraphQLRequestData) -> ExecutionResult:
+            refused = self.challenge(request, context, data)
+            if refused is not None:
+                sub_response.status_code = 401
+                sub_response.headers["www-authenticate"] = refused.www_authenticate
+                return ExecutionResult(
+                    data=None, errors=[GatewayError(UNAUTHENTICATED, refused.message)]
+                )
             return await execute(
                 request=request,
                 request_adapter=request_adapter,
@@ -83,17 +92,26 @@ class GraphQLOverHTTP(GraphQL[Context, RootValue]):
             sub_response.status_code = 405
             sub_response.headers["allow"] = "POST"
             return ExecutionResult(data=None, errors=[GatewayError(BAD_USER_INPUT, error.reason)])
-        if sub_response.media_type == GRAPHQL_RESPONSE_JSON:
+        if sub_response.media_type == GRAPHQL_RESPONSE_JSON and not sub_response.status_code:
             status = request_error_status(result)
             if status is not None:
                 sub_response.status_code = status
         return result
+
+    def challenge(
+        self, request: Request, context: Context, data: GraphQLRequestData
+    ) -> Challenge | None:
+        """The 401 this request gets before its operation runs, if any (none here: the
+        authenticating view decides)."""
+        return None
 
     def create_response(
         self,
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: Response,
     ) -> Response:
+        if sub_response.status_code == 401 and isinstance(response_data, dict):
+            response_data.pop("data", None)  # nothing ran: a GraphQL error, whatever the type
         if sub_response.media_type != GRAPHQL_RESPONSE_JSON:
             return super().create_response(response_data, sub_response)
         # The draft: an answer without `data` has an error status, and one with `data` has not.

@@ -15,7 +15,7 @@ export async function request(token, query, variables = {}) {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        // Plain JSON: GraphQL errors come with status 200 and are shown from the body.
+        // Plain JSON: GraphQL errors come with status 200 (a refused token with 401) and a body.
         accept: "application/json",
         authorization: `Bearer ${token}`,
       },

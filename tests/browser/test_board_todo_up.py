@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from tests.gateway.test_gateway_playground_browser import watched_page
+from tests.support.browser.pages import watched_page
 from tests.support.stack_harness import Stack, stack_environment
 from todo_cli.broker import free_port
 

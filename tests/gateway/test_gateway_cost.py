@@ -162,6 +162,22 @@ async def test_a_user_over_budget_is_rate_limited_across_replicas(database_url: 
     assert third["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 11
 
 
+async def test_callers_without_a_token_share_one_bucket(database_url: str) -> None:
+    """They may ask only for public fields (parseRecurrence); what they ask costs them all."""
+    database = DatabaseConfig(database_url, 1, 2)
+    config = make_config(database=database, rate_points=2, max_cost=2, rate_restore=0.01)
+    preview = '{ parseRecurrence(text: "daily") { rule } }'  # costs 1
+    async with running_client(config) as client:
+        answers = [
+            (await client.http.post("/graphql", json={"query": preview})).json() for _ in range(3)
+        ]
+        signed_in = await client.execute(preview)
+    available = [a["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] for a in answers]
+    assert available[:2] == [1.0, 0.0]  # one bucket, drained by every caller without a token
+    assert [e["extensions"]["code"] for e in answers[2]["errors"]] == ["RATE_LIMITED"]
+    assert signed_in["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 1.0
+
+
 async def test_without_a_database_there_is_no_bucket(app_client: GatewayClient) -> None:
     body = await app_client.execute("{ tasks { totalCount } }")
     assert "throttleStatus" not in body["extensions"]["cost"]

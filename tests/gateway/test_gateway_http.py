@@ -19,6 +19,7 @@ from tests.support.gateway.gateway_harness import (
     token_for,
 )
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = "{ tasks { totalCount } }"
 MUTATION = 'mutation { createTask(input: {title: "x"}) { id } }'
 EXPIRED = jwt.encode({"sub": "alice", "exp": int(time.time()) - 5}, JWT_SECRET, algorithm="HS256")
@@ -51,26 +52,96 @@ async def test_introspection_needs_no_token(app_client: GatewayClient) -> None:
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
 
 
-@pytest.mark.parametrize("document", [QUERY, MUTATION], ids=["query", "mutation"])
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+@pytest.mark.parametrize("document", [QUERY, MUTATION, "{ __typename }"])
 @pytest.mark.parametrize(
     ("authorization", "message"),
     [
-        ("", "missing bearer token"),
         (f"Bearer {EXPIRED}", "token expired"),
         (f"Bearer {token_for('alice', secret=OTHER_SECRET)}", "invalid token"),
         ("Bearer not.a.jwt", "invalid token"),
         (f"Token {token_for('alice')}", "malformed Authorization header"),
     ],
-    ids=["none", "expired", "wrong-signature", "garbage", "wrong-scheme"],
+    ids=["expired", "wrong-signature", "garbage", "wrong-scheme"],
 )
-async def test_unauthenticated_requests_get_unauthenticated(
-    app_client: GatewayClient, document: str, authorization: str, message: str
+async def test_a_refused_token_is_401_with_a_bearer_challenge(
+    app_client: GatewayClient, accept: str, document: str, authorization: str, message: str
 ) -> None:
-    body = await app_client.execute(document, authorization=authorization)
-    assert body["data"] is None
-    [error] = body["errors"]
+    """RFC 6750: whatever the operation asks for, as token-refresh recipes expect."""
+    response = await app_client.http.post(
+        "/graphql",
+        json={"query": document},
+        headers={"Authorization": authorization, "Accept": accept},
+    )
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer error="invalid_token", error_description="')
+    assert message in challenge
+    assert response.json() == {
+        "errors": [
+            {
+                "message": response.json()["errors"][0]["message"],
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ]
+    }
+    assert message in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+@pytest.mark.parametrize(
+    ("document", "operation"),
+    [
+        (QUERY, None),
+        (MUTATION, None),
+        ("query A { __typename } query B { tasks { totalCount } }", "B"),
+        ("{ ... on Query { tasks { totalCount } } }", None),
+        (
+            '{ ...F } fragment F on Query { parseRecurrence(text: "daily") { rule } notifications { totalCount } }',
+            None,
+        ),
+        ('mutation { __typename }  mutation M { deleteTask(id: "x") }', "M"),
+    ],
+)
+async def test_no_token_for_a_field_that_needs_a_user_is_401(
+    app_client: GatewayClient, accept: str, document: str, operation: str | None
+) -> None:
+    response = await app_client.http.post(
+        "/graphql",
+        json={"query": document, "operationName": operation},
+        headers={"Accept": accept},
+    )
+    assert (response.status_code, response.headers["www-authenticate"]) == (401, "Bearer")
+    [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "UNAUTHENTICATED"}
-    assert message in error["message"]
+    assert "missing bearer token" in error["message"]
+    assert "data" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("document", "operation"),
+    [
+        ("{ __schema { queryType { name } } }", None),
+        ("{ __typename }", None),
+        ("query A { __typename } query B { tasks { totalCount } }", "A"),
+        ('{ parseRecurrence(text: "daily") { rule } }', None),
+        ('{ ... on Query { p: parseRecurrence(text: "daily") { rule } } }', None),
+        ("{ tasks {", None),  # its own error, not a 401
+        ("query A { tasks { totalCount } } query B { __typename }", None),  # which one?
+    ],
+)
+async def test_no_token_for_public_fields_or_a_bad_document_is_not_401(
+    app_client: GatewayClient, document: str, operation: str | None
+) -> None:
+    response = await app_client.http.post(
+        "/graphql",
+        json={"query": document, "operationName": operation},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code in {200, 400}, response.text
+    assert "www-authenticate" not in response.headers
+    codes = [e["extensions"]["code"] for e in response.json().get("errors", [])]
+    assert "UNAUTHENTICATED" not in codes
 
 
 async def test_unreachable_service_is_unavailable_without_details(

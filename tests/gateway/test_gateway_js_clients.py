@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
+import jwt
 import pytest
 
-from tests.support.gateway.gateway_harness import make_config, new_user, serving, token_for
+from tests.support.gateway.gateway_harness import (
+    JWT_SECRET,
+    make_config,
+    new_user,
+    serving,
+    token_for,
+)
+from tests.support.infra import RunningTasks
 from tests.support.node_tools import npm_ci, run_node
 
 # It starts the platform's own processes (or real JavaScript clients) itself.
@@ -68,3 +77,40 @@ async def test_apollo_clients_persisted_queries_link_registers_then_sends_hashes
         {"method": "POST", "sentQuery": True, "status": 200},  # the retry registers it
         {"method": hashed, "sentQuery": False, "status": 200},  # from now on, the hash alone
     ]
+
+
+@pytest.mark.parametrize(
+    ("accept", "seen"),
+    [(None, "UNAUTHENTICATED"), ("application/json", "status 401")],
+    ids=["graphql-response+json", "legacy-json"],
+)
+async def test_apollo_clients_error_link_refreshes_a_refused_token_on_401(
+    clients: Path, tasks_service: RunningTasks, accept: str | None, seen: str
+) -> None:
+    """The usual token-refresh recipe: a stale token gets 401 with a Bearer challenge and a
+    GraphQL error, under either media type, and the retry with a fresh token succeeds."""
+    user = new_user()
+    stale = jwt.encode({"sub": user, "exp": int(time.time()) - 5}, JWT_SECRET, algorithm="HS256")
+    config = make_config(tasks_service.address, internal_secret=tasks_service.secret)
+    async with serving(config) as ws_url:
+        output = await run_node(
+            clients / "apollo_token_refresh.mjs",
+            ws_url.replace("ws://", "http://"),
+            stale,
+            token_for(user),
+            *([accept] if accept else []),
+        )
+    run = json.loads(output)
+    assert run["requests"] == [
+        {
+            "status": 401,
+            "authorization": "stale",
+            "wwwAuthenticate": 'Bearer error="invalid_token", error_description="token expired"',
+        },
+        {"status": 200, "authorization": "fresh", "wwwAuthenticate": None},
+    ]
+    assert run["seen"] == [seen]
+    assert (run["data"], run["error"]) == (
+        {"tasks": {"__typename": "TaskConnection", "totalCount": 0}},
+        None,
+    )

@@ -142,3 +142,19 @@ async def test_a_series_at_the_end_of_the_calendar_is_final_and_ends_cleanly(
         "mutation($id: ID!) { completeTask(id: $id) { status } }", {"id": created["id"]}
     )
     assert done["completeTask"]["status"] == "COMPLETED"
+
+
+async def test_a_preview_needs_no_token_and_nothing_else_is_public(client: GatewayClient) -> None:
+    """parseRecurrence reads and keeps nothing of a user's: asked without a token, svc_recur
+    answers it (callers without one share one turn and one rate bucket); anything else is 401."""
+    anonymous = await client.http.post(
+        "/graphql", json={"query": PREVIEW, "variables": {"text": "every day at 9am"}}
+    )
+    assert anonymous.status_code == 200, anonymous.text
+    assert (
+        anonymous.json()["data"]["parseRecurrence"]["rule"]
+        == "FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0"
+    )
+    both = 'query { parseRecurrence(text: "daily") { rule } tasks { totalCount } }'
+    refused = await client.http.post("/graphql", json={"query": both})
+    assert (refused.status_code, refused.headers["www-authenticate"]) == (401, "Bearer")

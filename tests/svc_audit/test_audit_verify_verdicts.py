@@ -460,6 +460,18 @@ VERDICTS: dict[str, tuple[str, Callable[[FakeAPI], Forge], int, str]] = {
         2,
         "todo audit verify: the API answered UNAUTHENTICATED: the token expired",
     ),
+    "401, the token refused before anything ran": (
+        "tree",
+        _always((401, {"errors": [_error("UNAUTHENTICATED", "token expired")]})),
+        2,
+        "todo audit verify: the API answered UNAUTHENTICATED: token expired",
+    ),
+    "401 without a GraphQL body": (
+        "tree",
+        _always((401, "Unauthorized")),
+        2,
+        "todo audit verify: {url} answered HTTP 401",
+    ),
     "not GraphQL": (
         "tree",
         _always((404, "Not Found")),

@@ -125,10 +125,14 @@ class PostgresProxy:
     async def _forward(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
-        if self._socket is not None:
-            server_in, server_out = await asyncio.open_unix_connection(self._socket)
-        else:
-            server_in, server_out = await asyncio.open_connection(*self._target)
+        try:
+            if self._socket is not None:
+                server_in, server_out = await asyncio.open_unix_connection(self._socket)
+            else:
+                server_in, server_out = await asyncio.open_connection(*self._target)
+        except OSError:  # the server is down (a test stopped it): the client is dropped, closed
+            client_out.transport.abort()
+            return
         self._open |= {client_out, server_out}
 
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

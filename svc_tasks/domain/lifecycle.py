@@ -156,6 +156,7 @@ def new_task(draft: Draft, now: datetime) -> NewTask:
     problems += gather(lambda: fields.reminders(values.reminders, due_at))
     if problems:
         raise InvalidArgument.of(problems)
+    # Every field passed its rule above; the rules run again below only to normalize (cheap).
     series_id, series_index = fields.series(draft.series_id, draft.series_index)
     if recurrence is not None and series_id is None:
         series_id, series_index = uuid.uuid4(), 1

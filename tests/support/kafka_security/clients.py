@@ -72,6 +72,10 @@ class ClientReport:
     def logged(self, text: str) -> bool:
         return any(text in line for line in self.lines)
 
+    def line(self, text: str) -> str:
+        """The first log line containing `text`."""
+        return next(line for line in self.lines if text in line)
+
 
 class Deliveries:
     """Delivery reports of one producer."""

@@ -24,6 +24,8 @@ import urllib.request
 from pathlib import Path
 
 READY_TIMEOUT = 240.0
+CREATE = """mutation { createTask(input: {title: "from the smoke test"}) {
+  task { id } userErrors { field message code } } }"""
 
 
 def free_port() -> int:
@@ -76,6 +78,24 @@ def graphql(port: str, token: str, query: str) -> dict[str, object]:
     if "errors" in body:
         raise SystemExit(f"GraphQL errors: {body['errors']}")
     return body
+
+
+def created_task(body: dict[str, object]) -> str:
+    """The id of the task a createTask answer made. A refused input is data, not an error
+    (docs/guide.md#mutations): empty `userErrors` and a task, or the smoke test fails here."""
+    data = body.get("data")
+    payload = data.get("createTask") if isinstance(data, dict) else None
+    task = payload.get("task") if isinstance(payload, dict) else None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("userErrors") != []
+        or not isinstance(task, dict)
+    ):
+        raise SystemExit(f"createTask refused its input: {body}")
+    task_id = task.get("id")
+    if not isinstance(task_id, str):
+        raise SystemExit(f"createTask answered no task id: {body}")
+    return task_id
 
 
 def check_playground(port: str) -> None:
@@ -176,9 +196,11 @@ def main() -> None:
             check=True,
         ).stdout.strip()
         port = ports["TODO_GATEWAY_PORT"]
-        graphql(
-            port, token, 'mutation { createTask(input: {title: "from the smoke test"}) { id } }'
-        )
+        try:
+            created_task(graphql(port, token, CREATE))
+        except SystemExit:
+            stack.kill()
+            raise
         listed = graphql(port, token, "{ tasks { totalCount } }")
         if listed["data"] != {"tasks": {"totalCount": 1}}:
             stack.kill()

@@ -27,7 +27,7 @@ import psutil
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bench.support import SECRET, Stack, scratch_stack, summary, wait_for, write_results
+from bench.support import SECRET, Stack, accepted, scratch_stack, summary, wait_for, write_results
 from todo_cli.broker import free_port
 from todo_runtime.tokens import issue_token
 
@@ -35,7 +35,8 @@ JWT_SECRET = "bench-jwt-secret-0123456789abcdefghijkl"
 USERS = 100
 MUTATIONS = 200
 SUBSCRIBE = "subscription($since: String) { taskUpdates(since: $since) { cursor task { title } } }"
-CREATE = "mutation($title: String!) { createTask(input: {title: $title}) { id } }"
+CREATE = """mutation($title: String!) {
+  createTask(input: {title: $title}) { task { id } userErrors { field message code } } }"""
 CURSOR = "{ tasks(first: 1) { changeCursor } }"
 
 
@@ -132,7 +133,7 @@ async def scenario(port: str, gateway: psutil.Process, subscriptions: int) -> di
             by_user[user].append(await _subscribe(url, tokens[user], cursors[user]))
         # Every subscription is live once it delivered its user's warm-up change.
         for user in users:
-            await post(user, CREATE, {"title": f"warm-up {user}"})
+            accepted(await post(user, CREATE, {"title": f"warm-up {user}"}), "createTask")
 
         async def all_live() -> bool:
             return all(f"warm-up {u}" in s.arrivals for u in users for s in by_user[u])
@@ -144,7 +145,7 @@ async def scenario(port: str, gateway: psutil.Process, subscriptions: int) -> di
             user = users[index % USERS]
             title = f"m{index}"
             sent[title] = (user, time.perf_counter())
-            await post(user, CREATE, {"title": title})
+            accepted(await post(user, CREATE, {"title": title}), "createTask")
             await asyncio.sleep(0.02)  # about 50 mutations a second
 
         def delivered() -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from bench.support import SECRET, scratch_stack, service_config, summary, write_results
+from bench.support import SECRET, accepted, scratch_stack, service_config, summary, write_results
 from gateway.app import create_app
 from gateway.config import GatewayConfig
 from svc_recur.service import SERVICE as RECUR
@@ -23,8 +23,11 @@ from todo_runtime.tokens import issue_token
 
 SAMPLES = 60
 JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123"
-CREATE = 'mutation($t: String!) { createTask(input: {title: $t, recurrence: "every day at 9am"}) { id seriesId } }'
-COMPLETE = "mutation($id: ID!) { completeTask(id: $id) { id } }"
+CREATE = """mutation($t: String!) {
+  createTask(input: {title: $t, recurrence: "every day at 9am"}) {
+    task { id seriesId } userErrors { field message code } } }"""
+COMPLETE = """mutation($id: ID!) {
+  completeTask(input: {id: $id}) { task { id } userErrors { field message code } } }"""
 SERIES = "query($s: String!) { tasks(filter: {search: $s, status: OPEN}) { edges { node { id seriesId } } } }"
 
 
@@ -72,9 +75,9 @@ async def main() -> None:
         ):
             for sample in range(SAMPLES + 3):
                 title = f"sample{sample:03d}"
-                created = (await _graphql(http, CREATE, {"t": title}))["createTask"]
+                created = accepted(await _graphql(http, CREATE, {"t": title}), "createTask")["task"]
                 started = time.perf_counter()
-                await _graphql(http, COMPLETE, {"id": created["id"]})
+                accepted(await _graphql(http, COMPLETE, {"id": created["id"]}), "completeTask")
                 while True:
                     edges = (await _graphql(http, SERIES, {"s": title}))["tasks"]["edges"]
                     if any(e["node"]["id"] != created["id"] for e in edges):

@@ -10,7 +10,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +100,23 @@ async def scratch_stack() -> AsyncIterator[Stack]:
         finally:
             await service.stop()
             broker.stop()
+
+
+def accepted(data: Mapping[str, Any] | None, mutation: str) -> dict[str, Any]:
+    """The payload `mutation` answered in a GraphQL answer's `data`.
+
+    RuntimeError when it is null or its `userErrors` are not empty: a refused input is data, not
+    an error (docs/guide.md#mutations), and a benchmark must not go on measuring what was never
+    done. The document must select `userErrors`.
+    """
+    payload = (data or {}).get(mutation)
+    if not isinstance(payload, dict):
+        raise RuntimeError(f"{mutation} answered no payload: {data}")
+    if "userErrors" not in payload:
+        raise RuntimeError(f"{mutation}: the document must select userErrors")
+    if payload["userErrors"]:
+        raise RuntimeError(f"{mutation} refused its input: {payload['userErrors']}")
+    return payload
 
 
 def summary(samples_ms: list[float]) -> dict[str, float]:

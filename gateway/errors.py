@@ -9,15 +9,24 @@ TOO_MANY_OPERATIONS (a WebSocket connection runs as many operations as it may,
 `transport.ws_protocol`). gRPC statuses from the services map through `rpc()`, which every
 call goes through (`GatewayContext.call`); anything unexpected is masked to INTERNAL by
 `ErrorMasking` with no message or trace of the cause.
+
+A mutation answers the user's own mistakes as data instead (`UserError` in its payload, see
+`api.payloads`): an error that is about the input (BAD_USER_INPUT, CONFLICT, NOT_FOUND) carries
+its `problems`, one per wrong input field, each with a `UserErrorCode`; the service's ErrorInfo
+reason decides the code, its BadRequest the fields.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+import re
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from enum import Enum
 from typing import Final, TypeVar
 
 import grpc
+import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import MaskErrors
@@ -70,19 +79,118 @@ _RENAMED_FIELDS: Final = {
 }
 
 
-class GatewayError(GraphQLError):
-    """An error meant for the client: its message is shown as is, with `extensions.code`."""
+@strawberry.enum(
+    description="Why a mutation refused its input. The same refusal always has the same code."
+)
+class UserErrorCode(Enum):
+    INVALID = strawberry.enum_value(
+        "INVALID", description="The field breaks a rule; `message` says which."
+    )
+    NOT_FOUND = strawberry.enum_value(
+        "NOT_FOUND", description="The id names nothing of yours (or is no id at all)."
+    )
+    STALE_VERSION = strawberry.enum_value(
+        "STALE_VERSION",
+        description="The task changed since `expectedVersion`: the payload's `task` is the "
+        "current one. Apply the change to it and send that version.",
+    )
+    TASK_DELETED = strawberry.enum_value(
+        "TASK_DELETED",
+        description="The task this `requestId` created was deleted since; creating it again would "
+        "undo that. Use a new requestId for a new task.",
+    )
+    TASK_DONE = strawberry.enum_value(
+        "TASK_DONE", description="The notification's task is completed or deleted."
+    )
+    TOO_MANY_WEBHOOKS = strawberry.enum_value(
+        "TOO_MANY_WEBHOOKS", description="You have as many endpoints as you may: delete one."
+    )
+    DELIVERY_IN_FLIGHT = strawberry.enum_value(
+        "DELIVERY_IN_FLIGHT",
+        description="The delivery is being sent right now: redeliver it once that attempt is "
+        "listed.",
+    )
+    CONFLICT = strawberry.enum_value(
+        "CONFLICT", description="The object changed under the request: read it again and retry."
+    )
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+
+@strawberry.type(
+    description="Why a mutation refused (part of) its input, bound to the input field at fault."
+)
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='The path to the input field at fault, e.g. ["input", "dueAt"] or ["input", '
+        '"tags", "2"]; null when no single field is.'
+    )
+    message: str = strawberry.field(description="For people: what is wrong with the field.")
+    code: UserErrorCode = strawberry.field(description="For programs: which rule was broken.")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a mutation's input: a `UserError` once its payload is built."""
+
+    code: UserErrorCode
+    field: tuple[str, ...] | None
+    message: str
+
+    def at(self, field: tuple[str, ...]) -> Problem:
+        return Problem(self.code, field, self.message)
+
+
+# ErrorInfo reasons a form needs told apart; every other refusal is INVALID, NOT_FOUND or
+# CONFLICT by its status, and each names the input field at fault, if one is.
+_REASON_CODES: Final = {
+    "STALE_VERSION": (UserErrorCode.STALE_VERSION, ("input", "expectedVersion")),
+    "TASK_DELETED": (UserErrorCode.TASK_DELETED, ("input", "requestId")),
+    "TASK_DONE": (UserErrorCode.TASK_DONE, ("input", "notificationId")),
+    "TOO_MANY_WEBHOOKS": (UserErrorCode.TOO_MANY_WEBHOOKS, None),
+    "DELIVERY_IN_FLIGHT": (UserErrorCode.DELIVERY_IN_FLIGHT, ("input", "deliveryId")),
+}
+_PROBLEM_CODES: Final = {
+    BAD_USER_INPUT: UserErrorCode.INVALID,
+    NOT_FOUND: UserErrorCode.NOT_FOUND,
+    CONFLICT: UserErrorCode.CONFLICT,
+}
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def field_path(field: str) -> tuple[str, ...]:
+    """`input.tags[2]` as a UserError's path: ("input", "tags", "2")."""
+    return tuple(part for part in _INDEX.sub(r".\1", field).split(".") if part)
+
+
+class GatewayError(GraphQLError):
+    """An error meant for the client: its message is shown as is, with `extensions.code`.
+
+    `problems` is the same error as a mutation's `userErrors`: empty when it is not about the
+    input (UNAUTHENTICATED, UNAVAILABLE, ...), which a mutation then raises as a top-level error.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        problems: Sequence[Problem] | None = None,
+    ) -> None:
         extensions: dict[str, object] = {"code": code}
         if field is not None:
             extensions["field"] = field
         super().__init__(message, extensions=extensions)
+        if problems is None and code in _PROBLEM_CODES:
+            problems = [
+                Problem(_PROBLEM_CODES[code], field_path(field) if field else None, message)
+            ]
+        self.problems: tuple[Problem, ...] = tuple(problems or ())
 
 
 def bad_input(field: str, message: str) -> GatewayError:
     """BAD_USER_INPUT naming the GraphQL argument or input field at fault."""
-    return GatewayError(BAD_USER_INPUT, f"{field}: {message}", field=field)
+    problem = Problem(UserErrorCode.INVALID, field_path(field), message)
+    return GatewayError(BAD_USER_INPUT, f"{field}: {message}", field=field, problems=[problem])
 
 
 def unauthenticated(message: str) -> GatewayError:
@@ -126,7 +234,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError, about: str | None = None) -> Gat
     code = _STATUS_CODES.get(status, INTERNAL)
     details = error.details() or ""
     if code == NOT_FOUND and about is not None:
-        return not_found(about)
+        return not_found(about)  # its problem names no field: the mutation knows which held it
     if code == INTERNAL:
         log.error("service call failed: %s %s", status.name, details)
         return GatewayError(INTERNAL, INTERNAL_MESSAGE)
@@ -134,15 +242,27 @@ def from_rpc_error(error: grpc.aio.AioRpcError, about: str | None = None) -> Gat
         # The service refused the identity we signed: a secret or clock fault, not the user's.
         log.error("service rejected the gateway's signed identity: %s", details)
         return GatewayError(UNAUTHENTICATED, "not authenticated")
-    if code == BAD_USER_INPUT:
-        # The wrong field comes from the status's BadRequest details, never from its text.
-        violations = error_details.violations(error)
-        field = graphql_field(violations[0].field) if violations else None
-        return GatewayError(code, details, field=field)
     if code == UNAVAILABLE:
         log.debug("service unavailable: %s %s", status.name, details)
         return GatewayError(UNAVAILABLE, UNAVAILABLE_MESSAGE)
-    return GatewayError(code, details or code.replace("_", " ").lower())
+    return _refused_input(code, details or code.replace("_", " ").lower(), error)
+
+
+def _refused_input(code: str, message: str, error: grpc.aio.AioRpcError) -> GatewayError:
+    """A refusal of the request's input, with the problems its details name."""
+    reason = error_details.reason(error)
+    if reason in _REASON_CODES:
+        user_code, path = _REASON_CODES[reason]
+        return GatewayError(code, message, problems=[Problem(user_code, path, message)])
+    # The wrong fields come from the status's BadRequest details, never from its text.
+    violations = error_details.violations(error) if code == BAD_USER_INPUT else []
+    if not violations:
+        return GatewayError(code, message)
+    problems = [
+        Problem(UserErrorCode.INVALID, ("input", *field_path(graphql_field(v.field))), v.problem)
+        for v in violations
+    ]
+    return GatewayError(code, message, field=graphql_field(violations[0].field), problems=problems)
 
 
 async def rpc(call: Awaitable[_T], about: str | None = None) -> _T:

@@ -20,19 +20,24 @@ from tests.support.stack_harness import Stack, stack_environment, token
 pytestmark = pytest.mark.integration
 
 COMPONENTS = ("gateway", "tasks", "notify", "recur", "audit", "live")
-CREATE = """mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }"""
-COMPLETE = """mutation($id: ID!) { completeTask(id: $id) { id } }"""
+CREATE = """mutation($input: CreateTaskInput!) {
+  createTask(input: $input) { task { id } userErrors { message } }
+}"""
+COMPLETE = """mutation($id: ID!) { completeTask(input: {id: $id}) { task { id } userErrors { message } } }"""
 
 
 def post(env: dict[str, str], bearer: str, request_id: str, query: str, **variables: Any) -> str:
-    """Sends a GraphQL mutation with `X-Request-Id: request_id`; returns the response's id."""
+    """Sends a GraphQL operation with `X-Request-Id: request_id`; returns the response's id."""
     response = httpx.post(
         f"http://127.0.0.1:{env['TODO_GATEWAY_PORT']}/graphql",
         json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {bearer}", "X-Request-Id": request_id},
         timeout=10,
     )
-    assert "errors" not in response.json(), response.text
+    body = response.json()
+    assert "errors" not in body, response.text
+    payloads = [value for value in body["data"].values() if "userErrors" in value]
+    assert all(payload["userErrors"] == [] for payload in payloads), response.text
     return response.headers["x-request-id"]
 
 

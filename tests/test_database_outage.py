@@ -26,7 +26,9 @@ from todo_runtime import endpoints
 from todo_runtime.grpc_server import LIVENESS
 from todo_runtime.runner import start_service
 
-CREATE = "mutation($t: String!) { createTask(input: {title: $t}) { id } }"
+CREATE = (
+    "mutation($t: String!) { createTask(input: {title: $t}) { task { id } userErrors { code } } }"
+)
 
 
 @pytest.fixture
@@ -81,7 +83,8 @@ async def test_killed_database_is_reported_healed_and_loses_no_acknowledged_writ
                 codes.extend(error["extensions"]["code"] for error in body["errors"])
                 await asyncio.sleep(0.05)
             else:
-                acknowledged.append(body["data"]["createTask"]["id"])
+                assert body["data"]["createTask"]["userErrors"] == [], body
+                acknowledged.append(body["data"]["createTask"]["task"]["id"])
 
     async def ready(http: httpx.AsyncClient) -> bool:
         """svc_tasks' readiness; its liveness and the gateway's readiness hold throughout."""

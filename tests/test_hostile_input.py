@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.app import create_app
+from gateway.errors import UserErrorCode
 from tests.support.gateway.gateway_harness import make_config, token_for
 from tests.support.infra import TEST_SECRET, RunningTasks
 from todo_contracts.recur.v1 import recurrence_service_pb2 as recur
@@ -35,6 +36,7 @@ from todo_runtime.identity import identity_metadata
 
 # What a client may see: data, or one of these (services down is not part of this test).
 DOCUMENTED_CODES: Final = {"NOT_FOUND", "BAD_USER_INPUT", "CONFLICT"}
+USER_ERROR_CODES: Final = {code.value for code in UserErrorCode}
 DOCUMENTED_STATUSES: Final = {
     grpc.StatusCode.OK,
     grpc.StatusCode.INVALID_ARGUMENT,
@@ -184,6 +186,13 @@ async def answer(http: httpx.AsyncClient, query: str, variables: dict[str, Any])
     body: dict[str, Any] = response.json()
     codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
     assert codes <= DOCUMENTED_CODES, body
+    if "mutation" in query:
+        # A mutation answers what is wrong with its input as data; only a request GraphQL
+        # itself refuses (coercion, list bounds) is an error, and then nothing ran.
+        assert all("path" not in error for error in body.get("errors", [])), body
+        payloads = [p for p in (body.get("data") or {}).values() if isinstance(p, dict)]
+        user_codes = {error["code"] for p in payloads for error in p["userErrors"]}
+        assert user_codes <= USER_ERROR_CODES, body
     return body
 
 
@@ -191,26 +200,28 @@ async def canary(http: httpx.AsyncClient) -> None:
     """A well-behaved user is still served after the storm."""
     body = await answer(
         http,
-        "mutation($u: String!) { createTask(input: {title: $u}) { id } }",
+        "mutation($u: String!) { createTask(input: {title: $u}) { task { id } userErrors { code } } }",
         {"u": f"canary {uuid.uuid4()}"},
     )
     assert "errors" not in body
+    assert body["data"]["createTask"]["userErrors"] == []
     listed = await answer(http, "{ tasks(first: 1) { totalCount } }", {})
     assert listed["data"]["tasks"]["totalCount"] >= 1
 
 
 CREATE = """mutation($i: CreateTaskInput!) { createTask(input: $i) {
-  id title dueAt timeZone recurrence { rule text } reminders { id minutesBefore at } } }"""
-UPDATE = """mutation($id: ID!, $i: UpdateTaskInput!, $v: Int) {
-  updateTask(id: $id, input: $i, expectedVersion: $v) { id version } }"""
+  task { id title dueAt timeZone recurrence { rule text } reminders { id minutesBefore at } }
+  userErrors { field message code } } }"""
+UPDATE = """mutation($i: UpdateTaskInput!) {
+  updateTask(input: $i) { task { id version } userErrors { field message code } } }"""
 LIST = """query($f: TaskFilter, $first: Int, $after: String) {
   tasks(filter: $f, first: $first, after: $after) { totalCount edges { cursor node { id } } } }"""
 PREVIEW = """query($t: String!, $z: String, $c: Int) {
   parseRecurrence(text: $t, timeZone: $z, count: $c) { rule text occurrences } }"""
-BY_ID = """query($id: ID!) { task(id: $id) { id } }
-mutation Complete($id: ID!) { completeTask(id: $id) { id } }
-mutation Reopen($id: ID!) { reopenTask(id: $id) { id } }
-mutation Delete($id: ID!) { deleteTask(id: $id) }"""
+BY_ID = """query Get($id: ID!) { task(id: $id) { id } }
+mutation Complete($id: ID!) { completeTask(input: {id: $id}) { task { id } userErrors { code } } }
+mutation Reopen($id: ID!) { reopenTask(input: {id: $id}) { task { id } userErrors { code } } }
+mutation Delete($id: ID!) { deleteTask(input: {id: $id}) { deletedTaskId userErrors { code } } }"""
 
 create_inputs = st.fixed_dictionaries(
     {"title": nasty_text},
@@ -249,10 +260,9 @@ async def test_update_task(
     clear: bool,
 ) -> None:
     real = await answer(client, CREATE, {"i": {"title": "target", "dueAt": "2030-01-01T00:00:00Z"}})
-    target = real["data"]["createTask"]["id"] if clear else task_id
-    await answer(
-        client, UPDATE, {"id": target, "i": {**changes, "clearDueAt": clear}, "v": version}
-    )
+    target = real["data"]["createTask"]["task"]["id"] if clear else task_id
+    update = {**changes, "id": target, "clearDueAt": clear, "expectedVersion": version}
+    await answer(client, UPDATE, {"i": update})
 
 
 @FUZZ
@@ -292,8 +302,14 @@ async def test_operations_by_id(client: httpx.AsyncClient, task_id: str, operati
             headers=JSON,
         )
     assert response.status_code == 200
-    codes = {e["extensions"]["code"] for e in response.json().get("errors", [])}
-    assert codes <= DOCUMENTED_CODES
+    body = response.json()
+    if "errors" in body:  # text no database stores (NUL): refused before anything ran
+        assert body["data"] is None, body
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+        return
+    # Any other id is refused as data: NOT_FOUND, bound to the input's id.
+    [payload] = body["data"].values()
+    assert payload["userErrors"] in ([], [{"code": "NOT_FOUND"}]), body
 
 
 async def test_the_services_still_serve_after_the_storm(client: httpx.AsyncClient) -> None:

@@ -72,8 +72,10 @@ def test_todo_up_runs_refuses_a_second_run_restarts_and_stops_cleanly(tmp_path: 
         assert stack.seen[7].endswith(f"http://127.0.0.1:{env['TODO_GATEWAY_PORT']}/graphql")
 
         alice = token(env, "alice")
-        created = graphql(env, alice, 'mutation { createTask(input: {title: "kept"}) { title } }')
-        assert created == {"createTask": {"title": "kept"}}
+        created = graphql(
+            env, alice, 'mutation { createTask(input: {title: "kept"}) { task { title } } }'
+        )
+        assert created == {"createTask": {"task": {"title": "kept"}}}
 
         # A second stack on the same ports starts nothing and says which ports and settings.
         second = subprocess.run(
@@ -142,12 +144,16 @@ def test_a_broker_that_comes_back_empty_loses_no_next_instance(tmp_path: Path) -
                 env,
                 alice,
                 "mutation($t: String!) { createTask(input: {title: $t, recurrence: "
-                '"every day at 9am"}) { id seriesId } }',
+                '"every day at 9am"}) { task { id seriesId } } }',
                 t=f"series {index}",
-            )["createTask"]
-            graphql(
-                env, alice, "mutation($id: ID!) { completeTask(id: $id) { id } }", id=task["id"]
+            )["createTask"]["task"]
+            completed = graphql(
+                env,
+                alice,
+                "mutation($id: ID!) { completeTask(input: {id: $id}) { task { status } } }",
+                id=task["id"],
             )
+            assert completed["completeTask"]["task"] == {"status": "COMPLETED"}
             series.append(task["seriesId"])
         deadline = time.monotonic() + 60
         while asyncio.run(_backlog(env)):  # published: the relay has the broker's ack

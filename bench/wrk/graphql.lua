@@ -7,7 +7,8 @@
 --                         i, i+n, i+2n, ... so no two requests complete the same task
 --   TODO_BENCH_SAVE_IDS   file prefix: created ids go to <prefix>.<thread> (create*)
 -- The number of threads is the script's first argument (`wrk ... -- <threads>`).
--- A response that is not 200 or carries GraphQL "errors" counts as an error.
+-- A response that is not 200, carries GraphQL "errors" or a mutation payload's non-empty
+-- "userErrors" (a refused input is data, not an error: docs/guide.md#mutations) counts as an error.
 
 local token = os.getenv("TODO_BENCH_TOKEN")
 local operation = os.getenv("TODO_BENCH_OPERATION")
@@ -15,6 +16,10 @@ local ids_path = os.getenv("TODO_BENCH_IDS")
 local save_prefix = os.getenv("TODO_BENCH_SAVE_IDS")
 local words = { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
                 "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa" }
+
+-- Every mutation selects its userErrors, so that a refused input is counted (below).
+local USER_ERRORS = "userErrors { field message code }"
+local CREATE = "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } " .. USER_ERRORS .. " } }"
 
 local threads = {}
 
@@ -61,17 +66,17 @@ function request()
   local title = string.format("load %d %d %s", thread_index, sent, word)
   local payload
   if operation == "create" then
-    payload = body("mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }",
+    payload = body(CREATE,
       '{"i":{"title":"' .. title .. '","tags":["load"],"dueAt":"2031-01-01T09:00:00Z"}}')
   elseif operation == "create_recurring" then
-    payload = body("mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }",
+    payload = body(CREATE,
       '{"i":{"title":"' .. title .. '","tags":["daily"],"dueAt":"2031-01-01T09:00:00Z",'
       .. '"recurrence":"every day","remindMinutesBefore":[10]}}')
   elseif operation == "update" then
-    payload = body("mutation($id: ID!, $i: UpdateTaskInput!) { updateTask(id: $id, input: $i) { id version } }",
-      '{"id":"' .. next_id() .. '","i":{"title":"' .. title .. '"}}')
+    payload = body("mutation($i: UpdateTaskInput!) { updateTask(input: $i) { task { id version } " .. USER_ERRORS .. " } }",
+      '{"i":{"id":"' .. next_id() .. '","title":"' .. title .. '"}}')
   elseif operation == "complete" then
-    payload = body("mutation($id: ID!) { completeTask(id: $id) { id status } }",
+    payload = body("mutation($id: ID!) { completeTask(input: {id: $id}) { task { id status } " .. USER_ERRORS .. " } }",
       '{"id":"' .. next_id() .. '"}')
   elseif operation == "list" then
     payload = body("query($f: TaskFilter) { tasks(first: 50, filter: $f) { edges { node { id title dueAt priority tags } } pageInfo { hasNextPage endCursor } } }",
@@ -86,7 +91,10 @@ function request()
 end
 
 function response(status, headers, response_body)
-  if status ~= 200 or string.find(response_body, '"errors"', 1, true) then
+  -- The gateway answers compact JSON: an empty list is "userErrors":[] and a refusal
+  -- "userErrors":[{...}].
+  if status ~= 200 or string.find(response_body, '"errors"', 1, true)
+      or string.find(response_body, '"userErrors":[{', 1, true) then
     errors = errors + 1
     last_error = string.sub(response_body, 1, 300)
     return

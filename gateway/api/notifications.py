@@ -12,6 +12,7 @@ import strawberry
 from gateway import ids
 from gateway.api.live_stream import relayed
 from gateway.api.node import Node
+from gateway.api.payloads import MutationInput, Payload, answered
 from gateway.api.scalars import from_timestamp, optional_timestamp
 from gateway.api.tasks.types import Task
 from gateway.context import GatewayContext, Info
@@ -129,28 +130,69 @@ async def list_notifications(
     return NotificationConnection.from_pb(response)
 
 
+@strawberry.input(description="The notification to mark read.")
+class MarkNotificationReadInput(MutationInput):
+    id: strawberry.ID = strawberry.field(description="The notification.")
+
+
+@strawberry.input(description="The notification to be reminded of again, and when.")
+class SnoozeReminderInput(MutationInput):
+    notification_id: strawberry.ID = strawberry.field(
+        description="The notification to be reminded of again."
+    )
+    minutes: int = strawberry.field(description="1..10080 (one week).")
+
+
+@strawberry.type(description="A mutation's answer about one notification.")
+class NotificationPayload(Payload):
+    notification: Notification | None = strawberry.field(
+        default=None, description="The notification as the mutation left it; null when refused."
+    )
+
+
+@strawberry.type(description="What `markNotificationRead` answers.")
+class MarkNotificationReadPayload(NotificationPayload):
+    pass
+
+
+@strawberry.type(description="What `snoozeReminder` answers.")
+class SnoozeReminderPayload(NotificationPayload):
+    pass
+
+
 async def mark_read(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The notification.")]
-) -> Notification:
+    info: Info,
+    input: Annotated[
+        MarkNotificationReadInput, strawberry.argument(description="The notification.")
+    ],
+) -> MarkNotificationReadPayload | None:
     context = info.context
-    request = pb.MarkNotificationReadRequest(id=ids.service_id(id, ids.NOTIFICATION))
-    response = await context.call(context.notify.MarkNotificationRead, request, about=id)
-    return Notification.from_pb(response.notification)
+
+    async def perform() -> MarkNotificationReadPayload:
+        request = pb.MarkNotificationReadRequest(id=ids.service_id(input.id, ids.NOTIFICATION))
+        response = await context.call(context.notify.MarkNotificationRead, request, about=input.id)
+        return MarkNotificationReadPayload(notification=Notification.from_pb(response.notification))
+
+    return await answered(input, MarkNotificationReadPayload, perform, id_field="id")
 
 
 async def snooze(
     info: Info,
-    notification_id: Annotated[
-        strawberry.ID, strawberry.argument(description="The notification to be reminded of again.")
+    input: Annotated[
+        SnoozeReminderInput, strawberry.argument(description="The notification and when.")
     ],
-    minutes: Annotated[int, strawberry.argument(description="1..10080 (one week).")],
-) -> Notification:
+) -> SnoozeReminderPayload | None:
     context = info.context
-    request = pb.SnoozeReminderRequest(
-        notification_id=ids.service_id(notification_id, ids.NOTIFICATION), minutes=minutes
-    )
-    response = await context.call(context.notify.SnoozeReminder, request, about=notification_id)
-    return Notification.from_pb(response.notification)
+
+    async def perform() -> SnoozeReminderPayload:
+        notification = ids.service_id(input.notification_id, ids.NOTIFICATION)
+        request = pb.SnoozeReminderRequest(notification_id=notification, minutes=input.minutes)
+        response = await context.call(
+            context.notify.SnoozeReminder, request, about=input.notification_id
+        )
+        return SnoozeReminderPayload(notification=Notification.from_pb(response.notification))
+
+    return await answered(input, SnoozeReminderPayload, perform, id_field="notificationId")
 
 
 async def reminders(info: Info) -> AsyncGenerator[ReminderNotice, None]:
@@ -175,13 +217,14 @@ class NotificationQueries:
 
 @strawberry.type
 class NotificationMutations:
-    mark_notification_read: Notification = strawberry.mutation(
+    mark_notification_read: MarkNotificationReadPayload | None = strawberry.mutation(
         resolver=mark_read, description="Marks a notification read (no change if it already is)."
     )
-    snooze_reminder: Notification = strawberry.mutation(
+    snooze_reminder: SnoozeReminderPayload | None = strawberry.mutation(
         resolver=snooze,
         description="Reminds you of a notification's task again, once, `minutes` from now; "
-        "snoozing again before then moves that time. BAD_USER_INPUT if the task is done.",
+        "snoozing again before then moves that time. A TASK_DONE user error if the task is "
+        "completed or deleted.",
     )
 
 

@@ -10,6 +10,7 @@ import strawberry
 
 from gateway import ids
 from gateway.api.node import Node
+from gateway.api.payloads import MutationInput, Payload, answered
 from gateway.api.scalars import from_timestamp
 from gateway.context import GatewayContext, Info
 from gateway.paging import DEFAULT_PAGE_SIZE, Page, PageInfo, selects
@@ -42,11 +43,60 @@ class Webhook(Node):
         )
 
 
-@strawberry.type(description="A new endpoint and its signing secret.")
-class WebhookCreated:
-    webhook: Webhook = strawberry.field(description="The endpoint.")
-    secret: str = strawberry.field(
-        description="`whsec_...`: verify deliveries with it. Shown only here: keep it now."
+@strawberry.input(description="An endpoint to register.")
+class CreateWebhookInput(MutationInput):
+    url: str = strawberry.field(description="An http(s) URL that accepts POSTs.")
+
+
+@strawberry.input(description="An endpoint to pause or resume.")
+class SetWebhookEnabledInput(MutationInput):
+    id: strawberry.ID = strawberry.field(description="The endpoint.")
+    enabled: bool = strawberry.field(description="false stops deliveries.")
+
+
+@strawberry.input(description="An endpoint to delete.")
+class DeleteWebhookInput(MutationInput):
+    id: strawberry.ID = strawberry.field(description="The endpoint.")
+
+
+@strawberry.input(description="A delivery to send again.")
+class RedeliverWebhookInput(MutationInput):
+    delivery_id: strawberry.ID = strawberry.field(
+        description="A delivery's id (WebhookDelivery.deliveryId)."
+    )
+
+
+@strawberry.type(description="What `createWebhook` answers: the endpoint and its signing secret.")
+class CreateWebhookPayload(Payload):
+    webhook: Webhook | None = strawberry.field(
+        default=None, description="The endpoint; null when refused."
+    )
+    secret: str | None = strawberry.field(
+        default=None,
+        description="`whsec_...`: verify deliveries with it. Shown only here: keep it now.",
+    )
+
+
+@strawberry.type(description="What `setWebhookEnabled` answers.")
+class SetWebhookEnabledPayload(Payload):
+    webhook: Webhook | None = strawberry.field(
+        default=None, description="The endpoint as the mutation left it; null when refused."
+    )
+
+
+@strawberry.type(description="What `deleteWebhook` answers.")
+class DeleteWebhookPayload(Payload):
+    deleted_webhook_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The deleted endpoint's id; null when refused."
+    )
+
+
+@strawberry.type(description="What `redeliverWebhook` answers.")
+class RedeliverWebhookPayload(Payload):
+    delivery_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The delivery sent again (its new attempt is listed under the same id); null "
+        "when refused.",
     )
 
 
@@ -119,9 +169,6 @@ class WebhookDeliveryConnection:
         )
 
 
-EndpointId = Annotated[strawberry.ID, strawberry.argument(description="The endpoint.")]
-
-
 async def fetch_webhook(context: GatewayContext, global_id: str) -> Webhook:
     request = pb.GetWebhookRequest(id=ids.service_id(global_id, ids.WEBHOOK))
     response = await context.call(context.notify.GetWebhook, request, about=global_id)
@@ -160,43 +207,64 @@ async def list_deliveries(
 
 async def create_webhook(
     info: Info,
-    url: Annotated[str, strawberry.argument(description="An http(s) URL that accepts POSTs.")],
-) -> WebhookCreated:
+    input: Annotated[CreateWebhookInput, strawberry.argument(description="The endpoint.")],
+) -> CreateWebhookPayload | None:
     context = info.context
-    request = pb.CreateWebhookRequest(webhook=pb.Webhook(url=url))
-    response = await context.call(context.notify.CreateWebhook, request)
-    return WebhookCreated(webhook=Webhook.from_pb(response.webhook), secret=response.secret)
+
+    async def perform() -> CreateWebhookPayload:
+        request = pb.CreateWebhookRequest(webhook=pb.Webhook(url=input.url))
+        response = await context.call(context.notify.CreateWebhook, request)
+        return CreateWebhookPayload(
+            webhook=Webhook.from_pb(response.webhook), secret=response.secret
+        )
+
+    return await answered(input, CreateWebhookPayload, perform)
 
 
 async def set_webhook_enabled(
     info: Info,
-    id: EndpointId,
-    enabled: Annotated[bool, strawberry.argument(description="false stops deliveries.")],
-) -> Webhook:
+    input: Annotated[
+        SetWebhookEnabledInput, strawberry.argument(description="The endpoint and its state.")
+    ],
+) -> SetWebhookEnabledPayload | None:
     context = info.context
-    request = pb.SetWebhookEnabledRequest(id=ids.service_id(id, ids.WEBHOOK), enabled=enabled)
-    response = await context.call(context.notify.SetWebhookEnabled, request, about=id)
-    return Webhook.from_pb(response.webhook)
+
+    async def perform() -> SetWebhookEnabledPayload:
+        webhook = ids.service_id(input.id, ids.WEBHOOK)
+        request = pb.SetWebhookEnabledRequest(id=webhook, enabled=input.enabled)
+        response = await context.call(context.notify.SetWebhookEnabled, request, about=input.id)
+        return SetWebhookEnabledPayload(webhook=Webhook.from_pb(response.webhook))
+
+    return await answered(input, SetWebhookEnabledPayload, perform, id_field="id")
 
 
-async def delete_webhook(info: Info, id: EndpointId) -> strawberry.ID:
+async def delete_webhook(
+    info: Info,
+    input: Annotated[DeleteWebhookInput, strawberry.argument(description="The endpoint.")],
+) -> DeleteWebhookPayload | None:
     context = info.context
-    request = pb.DeleteWebhookRequest(id=ids.service_id(id, ids.WEBHOOK))
-    await context.call(context.notify.DeleteWebhook, request, about=id)
-    return id
+
+    async def perform() -> DeleteWebhookPayload:
+        request = pb.DeleteWebhookRequest(id=ids.service_id(input.id, ids.WEBHOOK))
+        await context.call(context.notify.DeleteWebhook, request, about=input.id)
+        return DeleteWebhookPayload(deleted_webhook_id=input.id)
+
+    return await answered(input, DeleteWebhookPayload, perform, id_field="id")
 
 
 async def redeliver_webhook(
     info: Info,
-    delivery_id: Annotated[
-        strawberry.ID,
-        strawberry.argument(description="A delivery's id (WebhookDelivery.deliveryId)."),
-    ],
-) -> strawberry.ID:
+    input: Annotated[RedeliverWebhookInput, strawberry.argument(description="The delivery.")],
+) -> RedeliverWebhookPayload | None:
     context = info.context
-    request = pb.RedeliverWebhookRequest(delivery_id=ids.service_id(delivery_id, ids.DELIVERY))
-    await context.call(context.notify.RedeliverWebhook, request, about=delivery_id)
-    return delivery_id
+
+    async def perform() -> RedeliverWebhookPayload:
+        delivery = ids.service_id(input.delivery_id, ids.DELIVERY)
+        request = pb.RedeliverWebhookRequest(delivery_id=delivery)
+        await context.call(context.notify.RedeliverWebhook, request, about=input.delivery_id)
+        return RedeliverWebhookPayload(delivery_id=input.delivery_id)
+
+    return await answered(input, RedeliverWebhookPayload, perform, id_field="deliveryId")
 
 
 @strawberry.type
@@ -213,19 +281,19 @@ class WebhookQueries:
 
 @strawberry.type
 class WebhookMutations:
-    create_webhook: WebhookCreated = strawberry.mutation(
+    create_webhook: CreateWebhookPayload | None = strawberry.mutation(
         resolver=create_webhook,
         description="Registers an endpoint for signed reminder deliveries; the secret is shown "
         "only in this answer.",
     )
-    set_webhook_enabled: Webhook = strawberry.mutation(
+    set_webhook_enabled: SetWebhookEnabledPayload | None = strawberry.mutation(
         resolver=set_webhook_enabled,
         description="Pauses (false) or resumes (true) deliveries to an endpoint.",
     )
-    delete_webhook: strawberry.ID = strawberry.mutation(
+    delete_webhook: DeleteWebhookPayload | None = strawberry.mutation(
         resolver=delete_webhook, description="Deletes an endpoint and its delivery log."
     )
-    redeliver_webhook: strawberry.ID = strawberry.mutation(
+    redeliver_webhook: RedeliverWebhookPayload | None = strawberry.mutation(
         resolver=redeliver_webhook,
         description="Sends a delivery again, freshly signed, with its same webhook-id.",
     )

@@ -5,7 +5,8 @@ out, plus a fixed price per mutation: `tasks(first: 50) { edges { node { id
 reminders { id } } } }` can return 1 connection + 50 edges + 50 tasks + 50 x 10
 reminders = 601 objects. A connection's size is its `first` or `last` (default
 `DEFAULT_PAGE_SIZE`, 50), a list's the length of its `ids` argument or the most the schema
-lets it hold. Scalars are free: their price is in the object that carries them.
+lets it hold. Scalars are free: their price is in the object that carries them, and so are a
+mutation's `userErrors`.
 
 A field whose work is more than the objects it returns also costs that work,
 at the most it can be, as Shopify prices a query: a proof the tree nodes it
@@ -46,6 +47,8 @@ MUTATION_COST: Final = 10
 # `changes`: an AuditEntry's diff has at most one change per task field svc_audit compares (14).
 LIST_BOUNDS: Final = {"reminders": 10, "changes": 14}
 UNKNOWN_LIST_BOUND: Final = 100
+# A mutation's refusal (at most 20 user errors, `api.payloads`) is in its fixed price.
+FREE_FIELDS: Final = frozenset({"userErrors"})
 VERIFY_MAX_ENTRIES: Final = 4000  # verifyAuditLog checks at most this many of your entries
 # GraphQL's Int holds tree sizes below 2**31: an inclusion proof has at most 31 hashes, a
 # consistency proof at most twice as many.
@@ -146,7 +149,7 @@ class _Walker:
             if definition is None:  # __typename
                 continue
             named = get_named_type(definition.type)
-            if not hasattr(named, "fields"):
+            if not hasattr(named, "fields") or field.name.value in FREE_FIELDS:
                 continue  # scalars and enums are priced in the object that holds them
             arguments = self._arguments(field)
             total += _field_work(field.name.value, arguments)

@@ -1,7 +1,8 @@
 // The board: signs in, lists tasks, applies live updates, and wires the forms and dialogs.
-import { EditDialog, HistoryDialog, splitList } from "./dialogs.js";
+import { EditDialog, HistoryDialog, splitList, unreadableZone } from "./dialogs.js";
 import { byId, debounce, h } from "./dom.js";
-import { request } from "./graphql.js";
+import { FieldErrors } from "./field_errors.js";
+import { mutate, request, UserInputError } from "./graphql.js";
 import { Notifications } from "./notifications.js";
 import { COMPLETE, CREATE, DELETE, LIST, PREVIEW, REMINDERS, REOPEN, TASK_UPDATES } from "./queries.js";
 import { forgetToken, saveToken, takeToken, userOf } from "./session.js";
@@ -22,6 +23,11 @@ let lastCursor = null;
 
 function call(query, variables) {
   return request(token, query, variables);
+}
+
+// A mutation's payload; its userErrors fail it as a UserInputError (`fail` shows their codes).
+function mutation(document, input) {
+  return mutate(token, document, input);
 }
 
 function fail(error) {
@@ -118,10 +124,10 @@ async function load(more) {
 
 async function act(name, task) {
   try {
-    if (name === "complete") place(task.id, (await call(COMPLETE, { id: task.id })).completeTask);
-    else if (name === "reopen") place(task.id, (await call(REOPEN, { id: task.id })).reopenTask);
+    if (name === "complete") place(task.id, (await mutation(COMPLETE, { id: task.id })).task);
+    else if (name === "reopen") place(task.id, (await mutation(REOPEN, { id: task.id })).task);
     else if (name === "delete") {
-      await call(DELETE, { id: task.id });
+      await mutation(DELETE, { id: task.id });
       seen.set(task.id, null);
       place(task.id, null);
     } else if (name === "edit") editDialog.open(task);
@@ -131,10 +137,14 @@ async function act(name, task) {
   }
 }
 
-const editDialog = new EditDialog(call, (task) => place(task.id, task));
+const editDialog = new EditDialog(call, mutation, (task) => place(task.id, task));
 const historyDialog = new HistoryDialog(call);
-const notifications = new Notifications(call, fail);
+const notifications = new Notifications(call, mutation, fail);
 
+// Where the create form holds each CreateTaskInput field whose name differs from its input's.
+const CREATE_CONTROLS = { dueAt: "due", remindMinutesBefore: "remindBefore", requestId: null };
+
+// The form as a CreateTaskInput; a zone the browser cannot read its times in fails it at once.
 function createInput(form) {
   const fields = form.elements;
   const zone = fields.timeZone.value.trim() || browserZone();
@@ -142,11 +152,18 @@ function createInput(form) {
   if (fields.description.value) input.description = fields.description.value;
   const tags = splitList(fields.tags.value);
   if (tags.length) input.tags = tags;
-  if (fields.due.value) input.dueAt = zonedToIso(fields.due.value, zone);
+  const instant = (local) => {
+    try {
+      return zonedToIso(local, zone);
+    } catch (error) {
+      throw new UserInputError([unreadableZone(zone, error)], null);
+    }
+  };
+  if (fields.due.value) input.dueAt = instant(fields.due.value);
   if (fields.recurrence.value.trim()) input.recurrence = fields.recurrence.value.trim();
   const before = splitList(fields.remindBefore.value).map(Number);
   if (before.length) input.remindMinutesBefore = before;
-  if (fields.remindAt.value) input.remindAt = [zonedToIso(fields.remindAt.value, zone)];
+  if (fields.remindAt.value) input.remindAt = [instant(fields.remindAt.value)];
   return input;
 }
 
@@ -256,10 +273,14 @@ function wire() {
     byId("errors").hidden = true;
   });
   const create = byId("create-form");
+  const createErrors = new FieldErrors(create, byId("create-errors"), CREATE_CONTROLS);
   create.addEventListener("submit", async (event) => {
     event.preventDefault();
+    createErrors.clear();
+    let input;
     try {
-      const task = (await call(CREATE, { input: createInput(create) })).createTask;
+      input = createInput(create);
+      const { task } = await mutation(CREATE, input);
       place(task.id, newer(task));
       const zone = create.elements.timeZone.value;
       create.reset();
@@ -267,7 +288,9 @@ function wire() {
       clearPreview();
       create.elements.title.focus();
     } catch (error) {
-      fail(error);
+      // Each refused field next to its input; anything else as every error is shown.
+      if (error instanceof UserInputError) createErrors.show(error.userErrors, input);
+      else fail(error);
     }
   });
   const schedulePreview = debounce(preview, 300);

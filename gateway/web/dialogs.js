@@ -1,6 +1,9 @@
-// The edit dialog (with optimistic concurrency: a CONFLICT shows the current task) and a
-// task's history as a timeline from the audit log.
+// The edit dialog (with optimistic concurrency: a STALE_VERSION shows the current task, and
+// every other user error sits next to its input) and a task's history as a timeline from the
+// audit log.
 import { byId, h } from "./dom.js";
+import { FieldErrors } from "./field_errors.js";
+import { UserInputError } from "./graphql.js";
 import { HISTORY, TASK_BY_ID, UPDATE } from "./queries.js";
 import { formatIn, isoToZoned, zonedToIso } from "./zones.js";
 
@@ -29,14 +32,35 @@ function describe(task) {
   return `${parts.join(" · ")} (version ${task.version})`;
 }
 
+// Where the edit form holds each UpdateTaskInput field the user can get wrong; the reminders
+// at fixed times are sent back as they were, so a problem with either list is the one input's.
+const EDIT_CONTROLS = {
+  dueAt: "due",
+  clearDueAt: "due",
+  clearRecurrence: "recurrence",
+  remindMinutesBefore: "remindBefore",
+  remindAt: "remindBefore",
+  id: null,
+  expectedVersion: null,
+};
+
+// A time zone the browser cannot read a form's wall-clock times in, as the user error the server
+// would give.
+export function unreadableZone(zone, error) {
+  return { field: ["input", "timeZone"], message: `cannot read times in “${zone}”: ${error.message}`, code: "INVALID" };
+}
+
 export class EditDialog {
-  // `call(query, variables)` runs GraphQL; `changed(task)` gets the saved task.
-  constructor(call, changed) {
+  // `call(query, variables)` runs GraphQL, `mutate(mutation, input)` a mutation (failing with a
+  // UserInputError for its userErrors); `changed(task)` gets the saved task.
+  constructor(call, mutate, changed) {
     this.call = call;
+    this.mutate = mutate;
     this.changed = changed;
     this.dialog = byId("edit-dialog");
     this.form = byId("edit-form");
     this.conflict = byId("conflict");
+    this.errors = new FieldErrors(this.form, byId("edit-errors"), EDIT_CONTROLS);
     this.task = null;
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -46,8 +70,16 @@ export class EditDialog {
   }
 
   open(task) {
+    this.fill(task);
+    this.dialog.showModal();
+    this.form.elements.title.focus();
+  }
+
+  // The form as `task` is, with no conflict or error shown.
+  fill(task) {
     this.task = task;
     this.conflict.hidden = true;
+    this.errors.clear();
     const fields = this.form.elements;
     fields.title.value = task.title;
     fields.description.value = task.description;
@@ -57,22 +89,27 @@ export class EditDialog {
     fields.tags.value = task.tags.join(", ");
     fields.remindBefore.value = minutesBefore(task).join(", ");
     fields.recurrence.value = task.recurrence ? task.recurrence.rule : "";
-    this.dialog.showModal();
-    fields.title.focus();
   }
 
   input() {
     const fields = this.form.elements;
     const zone = fields.timeZone.value.trim() || this.task.timeZone;
     const input = {
+      id: this.task.id,
+      expectedVersion: this.task.version,
       title: fields.title.value,
       description: fields.description.value,
       priority: fields.priority.value,
       tags: splitList(fields.tags.value),
       timeZone: zone,
     };
-    if (fields.due.value) input.dueAt = zonedToIso(fields.due.value, zone);
-    else if (this.task.dueAt) input.clearDueAt = true;
+    if (fields.due.value) {
+      try {
+        input.dueAt = zonedToIso(fields.due.value, zone);
+      } catch (error) {
+        throw new UserInputError([unreadableZone(zone, error)], null);
+      }
+    } else if (this.task.dueAt) input.clearDueAt = true;
     const before = splitList(fields.remindBefore.value).map(Number);
     if (before.join() !== minutesBefore(this.task).join()) {
       // Either list replaces all reminders: the absolute ones are sent back unchanged.
@@ -86,34 +123,40 @@ export class EditDialog {
   }
 
   async save() {
+    this.conflict.hidden = true;
+    this.errors.clear();
     let input;
     try {
       input = this.input();
-    } catch (error) {
-      this.showConflict(`Cannot read the due time: ${error.message}`);
-      return;
-    }
-    try {
-      const data = await this.call(UPDATE, { id: this.task.id, input, version: this.task.version });
-      this.changed(data.updateTask);
+      const payload = await this.mutate(UPDATE, input);
+      this.changed(payload.task);
       this.dialog.close();
     } catch (error) {
-      if (error.code !== "CONFLICT") {
-        this.showConflict(`${error.code}: ${error.message}`);
+      if (!(error instanceof UserInputError)) {
+        this.errors.show([{ field: null, message: `${error.code}: ${error.message}`, code: "INVALID" }]);
         return;
       }
-      const current = (await this.call(TASK_BY_ID, { id: this.task.id })).task;
-      this.task = current;
-      this.changed(current);
-      this.showConflict(
-        "Someone else changed this task while you were editing, so nothing was saved. " +
-          `It is now: ${describe(current)}. Your edits are still in the form: save again to replace it.`,
-      );
+      const stale = error.userErrors.some((problem) => problem.code === "STALE_VERSION");
+      this.errors.show(error.userErrors.filter((problem) => problem.code !== "STALE_VERSION"), input);
+      if (stale) await this.stale(error.payload?.task ?? null);
     }
   }
 
-  showConflict(text) {
-    this.conflict.textContent = text;
+  // The task changed since the form was filled: the payload's `current` task (read again if the
+  // payload had none) becomes the one the next save replaces, unless the user takes it instead.
+  async stale(current) {
+    const task = current ?? (await this.call(TASK_BY_ID, { id: this.task.id })).task;
+    this.task = task;
+    this.changed(task);
+    this.conflict.replaceChildren(
+      h(
+        "p",
+        {},
+        "Someone else changed this task while you were editing, so nothing was saved. " +
+          `It is now: ${describe(task)}. Your edits are still in the form: save again to replace it, or take theirs.`,
+      ),
+      h("button", { type: "button", onclick: () => this.fill(task) }, "Use their version"),
+    );
     this.conflict.hidden = false;
   }
 }

@@ -7,9 +7,11 @@ import { formatIn } from "./zones.js";
 const SNOOZE_MINUTES = [5, 10, 60];
 
 export class Notifications {
-  // `call(query, variables)` runs GraphQL; `fail(error)` shows an error.
-  constructor(call, fail) {
+  // `call(query, variables)` runs GraphQL, `mutate(mutation, input)` a mutation; `fail(error)`
+  // shows an error (a user error too: TASK_DONE when snoozing a finished task's reminder).
+  constructor(call, mutate, fail) {
     this.call = call;
+    this.mutate = mutate;
     this.fail = fail;
     this.list = byId("notifications");
     this.notices = byId("notices");
@@ -51,14 +53,14 @@ export class Notifications {
           ? h("button", { type: "button", onclick: () => this.act(MARK_READ, { id: notification.id }) }, "Mark read")
           : h("span", { class: "muted" }, "read"),
         choice,
-        h("button", { type: "button", onclick: () => this.act(SNOOZE, { id: notification.id, minutes: Number(choice.value) }) }, "Snooze"),
+        h("button", { type: "button", onclick: () => this.act(SNOOZE, { notificationId: notification.id, minutes: Number(choice.value) }) }, "Snooze"),
       ),
     );
   }
 
-  async act(mutation, variables) {
+  async act(mutation, input) {
     try {
-      await this.call(mutation, variables);
+      await this.mutate(mutation, input);
       await this.refresh();
     } catch (error) {
       this.fail(error);

@@ -15,21 +15,33 @@ export const TASK_BY_ID = `query Task($id: ID!) { task(id: $id) { ${TASK} } }`;
 export const PREVIEW = `query Preview($text: String!, $timeZone: String, $dueAt: DateTime) {
   parseRecurrence(text: $text, timeZone: $timeZone, count: 5, dueAt: $dueAt) { rule text basis occurrences }
 }`;
-export const CREATE = `mutation Create($input: CreateTaskInput!) { createTask(input: $input) { ${TASK} } }`;
-export const UPDATE = `mutation Update($id: ID!, $input: UpdateTaskInput!, $version: Int) {
-  updateTask(id: $id, input: $input, expectedVersion: $version) { ${TASK} }
+// Mutations follow the Relay convention: one `input`, a payload with the changed object, the
+// `userErrors` that refused the input (each with its path into the input) and clientMutationId.
+const USER_ERRORS = "userErrors { field message code }";
+export const CREATE = `mutation Create($input: CreateTaskInput!) {
+  createTask(input: $input) { task { ${TASK} } ${USER_ERRORS} }
 }`;
-export const COMPLETE = `mutation Complete($id: ID!) { completeTask(id: $id) { ${TASK} } }`;
-export const REOPEN = `mutation Reopen($id: ID!) { reopenTask(id: $id) { ${TASK} } }`;
-export const DELETE = `mutation Delete($id: ID!) { deleteTask(id: $id) }`;
+// With expectedVersion in the input: a STALE_VERSION user error comes with the current task.
+export const UPDATE = `mutation Update($input: UpdateTaskInput!) {
+  updateTask(input: $input) { task { ${TASK} } ${USER_ERRORS} }
+}`;
+export const COMPLETE = `mutation Complete($input: CompleteTaskInput!) {
+  completeTask(input: $input) { task { ${TASK} } ${USER_ERRORS} }
+}`;
+export const REOPEN = `mutation Reopen($input: ReopenTaskInput!) {
+  reopenTask(input: $input) { task { ${TASK} } ${USER_ERRORS} }
+}`;
+export const DELETE = `mutation Delete($input: DeleteTaskInput!) { deleteTask(input: $input) { deletedTaskId ${USER_ERRORS} } }`;
 export const HISTORY = `query History($taskId: ID!) {
   auditLog(taskId: $taskId, first: 200) { edges { node { id type actor at changes { field before after } } } }
 }`;
 const NOTIFICATION = "id taskId title dueAt firedAt readAt snoozedUntil";
 export const NOTIFICATIONS = `query Notifications { notifications(first: 50) { edges { node { ${NOTIFICATION} } } } }`;
-export const MARK_READ = `mutation MarkRead($id: ID!) { markNotificationRead(id: $id) { ${NOTIFICATION} } }`;
-export const SNOOZE = `mutation Snooze($id: ID!, $minutes: Int!) {
-  snoozeReminder(notificationId: $id, minutes: $minutes) { ${NOTIFICATION} }
+export const MARK_READ = `mutation MarkRead($input: MarkNotificationReadInput!) {
+  markNotificationRead(input: $input) { notification { ${NOTIFICATION} } ${USER_ERRORS} }
+}`;
+export const SNOOZE = `mutation Snooze($input: SnoozeReminderInput!) {
+  snoozeReminder(input: $input) { notification { ${NOTIFICATION} } ${USER_ERRORS} }
 }`;
 export const TASK_UPDATES = `subscription Updates($since: String) {
   taskUpdates(since: $since) { cursor kind task { ${TASK} } }

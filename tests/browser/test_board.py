@@ -71,8 +71,31 @@ async def _board(
 
 async def _create(stack: BoardStack, user: str, title: str, **fields: Any) -> dict[str, Any]:
     data = await stack.graphql(user, CREATE, {"input": {"title": title, **fields}})
-    task: dict[str, Any] = data["createTask"]
+    assert data["createTask"]["userErrors"] == [], data
+    task: dict[str, Any] = data["createTask"]["task"]
     return task
+
+
+async def _update(stack: BoardStack, user: str, input: dict[str, Any]) -> dict[str, Any]:
+    data = await stack.graphql(user, UPDATE, {"input": input})
+    assert data["updateTask"]["userErrors"] == [], data
+    task: dict[str, Any] = data["updateTask"]["task"]
+    return task
+
+
+async def _field_error(control: Locator, text: str | re.Pattern[str]) -> Locator:
+    """The message shown for `control` (refused by the server): marked invalid, described by
+    the message, which sits right after the label holding it; returns the message."""
+    await expect(control).to_have_attribute("aria-invalid", "true")
+    await expect(control).to_have_accessible_description(text)
+    message = control.page.locator(f"#{await control.get_attribute('aria-describedby')}")
+    await expect(message).to_have_class("field-error")
+    follows = await message.evaluate(
+        "(message, control) => message.previousElementSibling.contains(control)",
+        await control.element_handle(),
+    )
+    assert follows, f"{await message.inner_text()!r} is not next to its input"
+    return message
 
 
 async def test_the_sign_in_link_keeps_the_token_out_of_every_url(
@@ -165,11 +188,60 @@ async def test_create_with_a_recurrence_preview(browser: Browser, stack: BoardSt
         assert node["timeZone"] == "Europe/Berlin"
         assert "BYDAY=MO,TU,WE,TH,FR" in node["recurrence"]["rule"]
 
+        # A zone the service does not know: its message next to the input, not a page error.
         await form.get_by_label("Title").fill("Nowhere")
         await form.get_by_label("Time zone").fill("Mars/Olympus")
         await form.get_by_role("button", name="Add task").click()
-        await expect(page.locator("#errors")).to_contain_text("BAD_USER_INPUT")
+        await _field_error(form.get_by_label("Time zone"), re.compile("unknown IANA time zone"))
+        await expect(page.locator("#errors")).to_be_hidden()
         await expect(_task(page, "Nowhere")).to_have_count(0)
+        # With a due time the browser cannot read it in that zone either: said so, by the input.
+        await form.get_by_label("Due").fill("2031-03-03T09:00")
+        await form.get_by_role("button", name="Add task").click()
+        await _field_error(form.get_by_label("Time zone"), re.compile("cannot read times in"))
+        await expect(form.locator(".field-error")).to_have_count(1)
+        await expect(page.locator("#errors")).to_be_hidden()
+
+
+async def test_every_field_the_server_refuses_is_shown_next_to_its_input(
+    browser: Browser, stack: BoardStack
+) -> None:
+    """Three wrong fields the browser lets through (the title `required` takes spaces) and the
+    service refuses at once: three messages, each bound to its own input; nothing created."""
+    user = new_user()
+    long_tag = "x" * 51
+    async with _board(browser, stack, user) as (page, _):
+        form = page.locator("#create-form")
+        title, zone, tags = (form.get_by_label(name) for name in ("Title", "Time zone", "Tags"))
+        await title.fill("   ")
+        await zone.fill("Mars/Olympus")
+        await tags.fill(f"home, {long_tag}")
+        await form.get_by_role("button", name="Add task").click()
+
+        await expect(form.locator(".field-error")).to_have_count(3)
+        shown = [
+            await _field_error(title, "must not be empty"),
+            await _field_error(zone, "unknown IANA time zone 'Mars/Olympus', e.g. 'Europe/Berlin'"),
+            # ["input", "tags", "1"]: the second tag, quoted.
+            await _field_error(tags, re.compile(r"^“x{24}…”: must be at most 50 characters")),
+        ]
+        assert len({await message.get_attribute("id") for message in shown}) == 3
+        await expect(form.locator("[aria-invalid]")).to_have_count(3)
+        await expect(title).to_be_focused()  # the first input at fault
+        await expect(page.locator("#create-errors")).to_be_hidden()
+        await expect(page.locator("#errors")).to_be_hidden()
+        await expect(_tasks(page)).to_have_count(0)
+        listed = await stack.graphql(user, "{ tasks { totalCount } }", {})
+        assert listed["tasks"]["totalCount"] == 0
+
+        # Put right, it is created and the messages go.
+        await title.fill("Fixed")
+        await zone.fill("Europe/Berlin")
+        await tags.fill("home, work")
+        await form.get_by_role("button", name="Add task").click()
+        await expect(_task(page, "Fixed")).to_have_count(1)
+        await expect(form.locator(".field-error")).to_have_count(0)
+        await expect(form.locator("[aria-invalid], [aria-describedby]")).to_have_count(0)
 
 
 async def test_filter_search_sort_and_load_more(browser: Browser, stack: BoardStack) -> None:
@@ -368,10 +440,8 @@ async def test_a_dropped_connection_resumes_with_nothing_missed_or_doubled(
         offline = [f"Made offline {number}" for number in range(3)]
         for title in offline:
             await _create(stack, user, title)
-        await stack.graphql(
-            user,
-            UPDATE,
-            {"id": changed["id"], "input": {"title": "Renamed, offline"}, "version": 1},
+        await _update(
+            stack, user, {"id": changed["id"], "title": "Renamed, offline", "expectedVersion": 1}
         )
         await stack.graphql(user, DELETE, {"id": gone["id"]})
         await stack.graphql(user, COMPLETE, {"id": kept["id"]})
@@ -429,19 +499,30 @@ async def test_a_version_conflict_shows_the_current_task_and_history(
         await page.get_by_role("button", name="Edit Draft the plan").click()
         dialog = page.locator("#edit-dialog")
         await expect(dialog).to_be_visible()
+        # A rule the service cannot read: its message by the input, the dialog stays open.
+        await dialog.get_by_label("Repeats").fill("every blursday")
+        await dialog.get_by_role("button", name="Save").click()
+        await _field_error(dialog.get_by_label("Repeats"), re.compile(r"\S"))
+        await expect(dialog.locator(".field-error")).to_have_count(1)
+        await expect(dialog.locator("#conflict")).to_be_hidden()
+        await dialog.get_by_label("Repeats").fill("")
+
         await dialog.get_by_label("Title").fill("My plan")
         # Another device changes it while the dialog is open.
-        await stack.graphql(
+        await _update(
+            stack,
             user,
-            UPDATE,
-            {"id": task["id"], "input": {"title": "Their plan", "priority": "HIGH"}, "version": 1},
+            {"id": task["id"], "title": "Their plan", "priority": "HIGH", "expectedVersion": 1},
         )
         await dialog.get_by_role("button", name="Save").click()
         conflict = dialog.locator("#conflict")
+        # STALE_VERSION: the payload's current task is described, and offered.
         await expect(conflict).to_contain_text("Someone else changed this task")
         await expect(conflict).to_contain_text("“Their plan”")
         await expect(conflict).to_contain_text("priority high")
         await expect(conflict).to_contain_text("version 2")
+        await expect(conflict.get_by_role("button", name="Use their version")).to_be_visible()
+        await expect(dialog.locator(".field-error")).to_have_count(0)
         await expect(dialog.get_by_label("Title")).to_have_value("My plan")  # edits kept
 
         await dialog.get_by_label("Remind minutes before").fill("15")
@@ -468,6 +549,18 @@ async def test_a_version_conflict_shows_the_current_task_and_history(
         await expect(timeline.nth(2)).to_contain_text("title: Their plan → My plan")
         await page.keyboard.press("Escape")
         await expect(history).to_be_hidden()
+
+        # Again, and this time the user takes their version: the form shows it, edits gone.
+        await page.get_by_role("button", name="Edit My plan").click()
+        await dialog.get_by_label("Title").fill("Mine again")
+        await _update(stack, user, {"id": task["id"], "title": "Theirs", "expectedVersion": 3})
+        await dialog.get_by_role("button", name="Save").click()
+        await conflict.get_by_role("button", name="Use their version").click()
+        await expect(conflict).to_be_hidden()
+        await expect(dialog.get_by_label("Title")).to_have_value("Theirs")
+        await dialog.get_by_role("button", name="Save").click()
+        await expect(dialog).to_be_hidden()
+        await expect(_task(page, "Theirs")).to_have_count(1, timeout=LIVE_MS)
 
 
 async def test_the_board_on_a_desktop_and_a_phone(browser: Browser, stack: BoardStack) -> None:

@@ -3,7 +3,8 @@
 // Usage: node apollo_relay_pagination.mjs URL TAG PAGE_SIZE NEW_TITLE
 // Lists the tasks tagged TAG by title, PAGE_SIZE at a time: one query, then fetchMore from the
 // merged list's endCursor until hasNextPage is false. Then renames the second task listed to
-// NEW_TITLE with updateTask and reads it back from the normalized cache only.
+// NEW_TITLE with updateTask (its payload's `task` updates the cached task by id) and reads it
+// back from the normalized cache only.
 // GRAPHQL_AUTHORIZATION, when set, is sent as the Authorization header.
 // Prints {"pages": [...], "merged": {...}, "mergedTitles": [...], "rename": {...}, "requests": [...]}.
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
@@ -39,11 +40,19 @@ const TASKS = gql`
   }
 `;
 const RENAME = gql`
-  mutation RenameTask($id: ID!, $title: String!, $version: Int) {
-    updateTask(id: $id, input: { title: $title }, expectedVersion: $version) {
-      id
-      title
-      version
+  mutation RenameTask($input: UpdateTaskInput!) {
+    updateTask(input: $input) {
+      clientMutationId
+      task {
+        id
+        title
+        version
+      }
+      userErrors {
+        field
+        message
+        code
+      }
     }
   }
 `;
@@ -125,7 +134,14 @@ while (merged.pageInfo.hasNextPage) {
 const target = merged.edges[1].node;
 const mutated = await client.mutate({
   mutation: RENAME,
-  variables: { id: target.id, title: newTitle, version: target.version },
+  variables: {
+    input: {
+      clientMutationId: 'rename-1',
+      id: target.id,
+      expectedVersion: target.version,
+      title: newTitle,
+    },
+  },
 });
 const cacheId = cache.identify({ __typename: 'Task', id: target.id });
 const watchedAfter = await settled((data) =>

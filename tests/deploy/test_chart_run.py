@@ -51,8 +51,12 @@ PLUMBING: Final = {"PYTHONPATH", kubelet.READS_ENV}
 SERVICES: Final = sorted(name for name in components.BY_NAME if name != "gateway")
 USES_DATABASE: Final = {s.component.name for s in components.SERVICES if s.database}
 
-CREATE = """mutation($input: CreateTaskInput!) { createTask(input: $input) { id seriesId } }"""
-COMPLETE = "mutation($id: ID!) { completeTask(id: $id) { id status } }"
+CREATE = """mutation($input: CreateTaskInput!) {
+  createTask(input: $input) { task { id seriesId } userErrors { field message code } }
+}"""
+COMPLETE = """mutation($id: ID!) {
+  completeTask(input: {id: $id}) { task { id status } userErrors { field message code } }
+}"""
 OPEN_TASKS = "{ tasks(filter: {status: OPEN}, first: 50) { edges { node { id seriesId } } } }"
 CHANGE_CURSOR = "{ tasks(first: 1) { changeCursor } }"
 TASK_UPDATES = "subscription($since: String) { taskUpdates(since: $since) { kind task { id } } }"
@@ -310,7 +314,7 @@ async def a_task_travels_every_topic(http: httpx.AsyncClient, deployed: Deployed
                     "remindAt": [soon.isoformat()],
                 },
             )
-        )["createTask"]
+        )["createTask"]["task"]
         # task-updates → svc_live → the subscription
         first = await ws.updates(updates, 1)
         assert first[0] == {"kind": "CREATED", "task": {"id": created["id"]}}
@@ -321,7 +325,8 @@ async def a_task_travels_every_topic(http: httpx.AsyncClient, deployed: Deployed
     finally:
         await ws.close()
     # task-events → svc_recur → CreateTask: the next instance
-    await graphql(http, COMPLETE, id=created["id"])
+    completed = await graphql(http, COMPLETE, id=created["id"])
+    assert completed["completeTask"]["task"]["status"] == "COMPLETED"
 
     async def next_instance() -> bool:
         edges = (await graphql(http, OPEN_TASKS))["tasks"]["edges"]
@@ -374,7 +379,8 @@ async def the_database_goes_away_and_comes_back(
         f"database away {outage:.0f} s: every service live, {sorted(seen_unready)} out of "
         f"rotation; all ready again {healed:.1f} s after its restart"
     )
-    await graphql(http, CREATE, input={"title": "after the outage"})
+    after = await graphql(http, CREATE, input={"title": "after the outage"})
+    assert after["createTask"]["userErrors"] == []
 
 
 def the_chart_sets_only_what_code_reads_and_all_it_requires(

@@ -114,8 +114,8 @@ async def test_a_tasks_history_says_what_changed_who_and_when(client: GatewayCli
     await client.data(
         UPDATE,
         {
-            "id": task["id"],
             "input": {
+                "id": task["id"],
                 "title": "Water the ferns",
                 "priority": "HIGH",
                 "dueAt": "2026-03-01T09:00:00+01:00",

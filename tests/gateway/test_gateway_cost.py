@@ -43,8 +43,15 @@ def cost(document: str, variables: dict[str, Any] | None = None) -> int:
         ('{ nodes(ids: ["a", "b"]) { id ... on Task { reminders { id } } } }', None, 22),
         ("{ ...F } fragment F on Query { tasks(first: 2) { edges { node { id } } } }", None, 5),
         ('{ task(id: "x") { recurrence { rule } } }', None, 2),
-        ('mutation { createTask(input: {title: "x"}) { id } }', None, 11),
-        ('mutation { a: deleteTask(id: "x") b: deleteTask(id: "y") }', None, 20),
+        ('mutation { createTask(input: {title: "x"}) { task { id } } }', None, 12),
+        # A refusal's user errors are in the mutation's price.
+        ('mutation { createTask(input: {title: "x"}) { userErrors { field code } } }', None, 11),
+        (
+            'mutation { a: deleteTask(input: {id: "x"}) { deletedTaskId } '
+            'b: deleteTask(input: {id: "y"}) { deletedTaskId } }',
+            None,
+            22,
+        ),
     ],
 )
 def test_cost_counts_the_objects_a_response_can_hold(
@@ -139,8 +146,8 @@ async def test_answers_report_their_cost_and_the_bucket(database_url: str) -> No
 
 async def test_a_user_over_budget_is_rate_limited_across_replicas(database_url: str) -> None:
     database = DatabaseConfig(database_url, 1, 2)
-    config = make_config(database=database, rate_points=25, max_cost=25, rate_restore=1.0)
-    mutation = 'mutation { createTask(input: {title: "x"}) { id } }'  # costs 11
+    config = make_config(database=database, rate_points=27, max_cost=27, rate_restore=1.0)
+    mutation = 'mutation { createTask(input: {title: "x"}) { task { id } } }'  # costs 12
     async with running_client(config) as one, running_client(config) as other:
         user = new_user()
         first = await one.execute(mutation, user=user)
@@ -154,12 +161,12 @@ async def test_a_user_over_budget_is_rate_limited_across_replicas(database_url: 
     # The first two ran (and failed for want of svc_tasks); the third is over the bucket.
     assert codes == [["UNAVAILABLE"], ["UNAVAILABLE"], ["RATE_LIMITED"], ["UNAVAILABLE"]]
     [limited] = third["errors"]
-    # 22 points used of 25, draining 1 a second: 11 more fit in about 8 s.
+    # 24 points used of 27, draining 1 a second: 12 more fit in about 9 s.
     wait = limited["extensions"]["retryAfter"]
-    assert 6.0 <= wait <= 8.0
+    assert 7.0 <= wait <= 9.0
     assert f"retry in {wait} s" in limited["message"]
     assert third["extensions"]["cost"]["actualQueryCost"] is None  # it did not run
-    assert third["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 11
+    assert third["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 12
 
 
 async def test_callers_without_a_token_share_one_bucket(database_url: str) -> None:

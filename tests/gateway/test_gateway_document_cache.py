@@ -47,7 +47,7 @@ async def test_a_document_kept_with_its_errors_keeps_nothing_of_its_request(
     traceback once kept the request's whole context alive for as long as the entry lived."""
     before = _contexts()  # what an earlier test in this worker left is not this one's
     body = await app_client.execute(
-        'mutation { createTask(input: {title: "x", dueAt: "2026-03-01T09:00"}) { id } }'
+        'mutation { createTask(input: {title: "x", dueAt: "2026-03-01T09:00"}) { task { id } } }'
     )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
     assert not _contexts() - before

@@ -21,7 +21,7 @@ from tests.support.gateway.gateway_harness import (
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = "{ tasks { totalCount } }"
-MUTATION = 'mutation { createTask(input: {title: "x"}) { id } }'
+MUTATION = 'mutation { createTask(input: {title: "x"}) { task { id } } }'
 EXPIRED = jwt.encode({"sub": "alice", "exp": int(time.time()) - 5}, JWT_SECRET, algorithm="HS256")
 
 
@@ -97,7 +97,10 @@ async def test_a_refused_token_is_401_with_a_bearer_challenge(
             '{ ...F } fragment F on Query { parseRecurrence(text: "daily") { rule } notifications { totalCount } }',
             None,
         ),
-        ('mutation { __typename }  mutation M { deleteTask(id: "x") }', "M"),
+        (
+            'mutation { __typename }  mutation M { deleteTask(input: {id: "x"}) { deletedTaskId } }',
+            "M",
+        ),
     ],
 )
 async def test_no_token_for_a_field_that_needs_a_user_is_401(
@@ -213,7 +216,7 @@ async def test_datetime_without_offset_is_bad_input_before_any_call(
     app_client: GatewayClient,
 ) -> None:
     body = await app_client.execute(
-        "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }",
+        "mutation($input: CreateTaskInput!) { createTask(input: $input) { task { id } } }",
         {"input": {"title": "x", "dueAt": "2026-03-01T09:00:00"}},
     )
     [error] = body["errors"]
@@ -221,22 +224,32 @@ async def test_datetime_without_offset_is_bad_input_before_any_call(
     assert "dueAt" in error["message"]
     assert "no UTC offset" in error["message"]
     literal = await app_client.execute(
-        'mutation { createTask(input: {title: "x", dueAt: "2026-03-01T09:00"}) { id } }'
+        'mutation { createTask(input: {title: "x", dueAt: "2026-03-01T09:00"}) { task { id } } }'
     )
     assert literal["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
 
 
-async def test_contradictory_update_is_bad_input(app_client: GatewayClient) -> None:
+async def test_a_contradictory_update_is_refused_before_any_call(
+    app_client: GatewayClient,
+) -> None:
     body = await app_client.execute(
-        'mutation { updateTask(id: "t", input: {dueAt: "2026-03-01T09:00:00Z", clearDueAt: true}) '
-        "{ id } }"
+        'mutation { updateTask(input: {id: "t", dueAt: "2026-03-01T09:00:00Z", clearDueAt: true}) '
+        "{ task { id } userErrors { field message code } } }"
     )
-    assert body["errors"][0]["extensions"] == {
-        "code": "BAD_USER_INPUT",
-        "field": "input.clearDueAt",
+    assert body["data"]["updateTask"] == {
+        "task": None,
+        "userErrors": [
+            {
+                "field": ["input", "clearDueAt"],
+                "message": "cannot be true together with dueAt",
+                "code": "INVALID",
+            }
+        ],
     }
-    empty = await app_client.execute('mutation { updateTask(id: "t", input: {}) { id } }')
-    assert empty["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "input"}
+    empty = await app_client.execute(
+        'mutation { updateTask(input: {id: "t"}) { userErrors { field code } } }'
+    )
+    assert empty["data"]["updateTask"]["userErrors"] == [{"field": ["input"], "code": "INVALID"}]
 
 
 async def test_oversized_bodies_are_refused(app_client: GatewayClient) -> None:
@@ -316,7 +329,7 @@ async def test_several_operations_need_an_operation_name(app_client: GatewayClie
 async def test_unstorable_text_is_refused_before_any_call(
     app_client: GatewayClient, variables: dict[str, object], path: str
 ) -> None:
-    query = "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }"
+    query = "mutation($input: CreateTaskInput!) { createTask(input: $input) { task { id } } }"
     response = await app_client.http.post(
         "/graphql",
         content=json.dumps({"query": query, "variables": variables}).encode(),
@@ -336,7 +349,7 @@ async def test_unstorable_text_is_refused_before_any_call(
 )
 async def test_instants_out_of_range_are_bad_input(app_client: GatewayClient, instant: str) -> None:
     body = await app_client.execute(
-        'mutation($d: DateTime) { createTask(input: {title: "x", dueAt: $d}) { id } }',
+        'mutation($d: DateTime) { createTask(input: {title: "x", dueAt: $d}) { task { id } } }',
         {"d": instant},
     )
     [error] = body["errors"]

@@ -153,7 +153,9 @@ async def test_queries_run_over_get_and_mutations_are_405(
     assert query.status_code == 200
     assert query.json() == {"data": {"__type": {"name": "Task"}}}
     mutation = await http.get(
-        "/graphql", params={"query": 'mutation { deleteTask(id: "t") }'}, headers={"Accept": accept}
+        "/graphql",
+        params={"query": 'mutation { deleteTask(input: {id: "t"}) { deletedTaskId } }'},
+        headers={"Accept": accept},
     )
     assert (mutation.status_code, mutation.headers["allow"]) == (405, "POST")
     answer = mutation.json()

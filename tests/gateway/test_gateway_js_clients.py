@@ -6,12 +6,16 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 
 from tests.support.gateway.gateway_harness import (
+    GET,
     JWT_SECRET,
+    LIST,
+    GatewayClient,
     make_config,
     new_user,
     serving,
@@ -114,3 +118,93 @@ async def test_apollo_clients_error_link_refreshes_a_refused_token_on_401(
         {"tasks": {"__typename": "TaskConnection", "totalCount": 0}},
         None,
     )
+
+
+def user_errors(payload: dict[str, Any]) -> list[tuple[list[str] | None, str]]:
+    """A payload's userErrors as (field, code) pairs, in field order."""
+    errors = payload["userErrors"]
+    assert all(error["__typename"] == "UserError" and error["message"] for error in errors)
+    return sorted(((error["field"], error["code"]) for error in errors), key=str)
+
+
+async def test_apollo_client_gets_a_forms_refusals_as_data_and_keeps_what_succeeded(
+    clients: Path, tasks_service: RunningTasks, gateway_client: GatewayClient
+) -> None:
+    """Refused input is data, bound to the input's fields: Apollo Client's result has no error
+    (its default errorPolicy would reject on any), and in a document of several mutations the
+    one refused leaves the others' results and their cached objects whole."""
+    config = make_config(tasks_service.address, internal_secret=tasks_service.secret)
+    async with serving(config) as ws_url:
+        output = await run_node(
+            clients / "apollo_mutation_forms.mjs",
+            ws_url.replace("ws://", "http://"),
+            env={"GRAPHQL_AUTHORIZATION": f"Bearer {token_for(gateway_client.user)}"},
+        )
+    run = json.loads(output)
+
+    refused = run["refused"]
+    assert refused["error"] is None
+    payload = refused["data"]["createTask"]
+    assert (payload["clientMutationId"], payload["task"]) == ("form-1", None)
+    assert user_errors(payload) == [
+        (["input", "recurrence"], "INVALID"),
+        (["input", "tags", "1"], "INVALID"),
+        (["input", "title"], "INVALID"),
+    ]
+    form = refused["form"]  # forms/task_form.ts: a message under each wrong field
+    assert (form["kind"], sorted(form["fields"]), form["form"]) == (
+        "refused",
+        ["recurrence", "tags", "title"],
+        [],
+    )
+    assert form["fields"]["tags"].startswith("1: ")
+    assert refused["cachedTasks"] == []
+
+    deleted = run["deleted"]
+    assert deleted["error"] is None
+    assert deleted["data"]["deleteTask"] == {
+        "__typename": "DeleteTaskPayload",
+        "deletedTaskId": deleted["id"],
+        "userErrors": [],
+    }
+    assert deleted["cachedTasks"] == []  # evicted by the mutation's update hook
+
+    both = run["addAndRename"]
+    assert both["error"] is None
+    added, renamed = both["data"]["added"], both["data"]["renamed"]
+    assert (added["clientMutationId"], added["userErrors"]) == ("add-1", [])
+    task = added["task"]
+    assert (task["title"], task["status"], task["version"]) == ("apollo added", "OPEN", 1)
+    assert (renamed["clientMutationId"], renamed["task"]) == ("rename-1", None)
+    assert user_errors(renamed) == [(["input", "id"], "NOT_FOUND")]
+    assert both["cached"] == task  # the successful mutation's task, normalized
+    assert both["cachedTasks"] == [f"Task:{task['id']}"]
+
+    complete_and_retitle = run["completeAndRetitle"]
+    assert complete_and_retitle["error"] is None
+    completed = complete_and_retitle["data"]["completeTask"]
+    assert completed["userErrors"] == []
+    assert (completed["task"]["status"], completed["task"]["version"]) == ("COMPLETED", 2)
+    retitled = complete_and_retitle["data"]["updateTask"]
+    assert retitled["task"] is None
+    assert user_errors(retitled) == [
+        (["input", "tags", "1"], "INVALID"),
+        (["input", "title"], "INVALID"),
+    ]
+    assert complete_and_retitle["cached"] == {
+        **task,
+        "status": "COMPLETED",
+        "version": 2,
+    }  # completed; the refused retitle changed nothing
+
+    assert run["requests"] == [  # refusals are data: no top-level error in any response
+        {"operationName": name, "status": 200, "errors": None}
+        for name in ["CreateTask", "CreateTask", "DeleteTask", "AddAndRename", "CompleteAndRetitle"]
+    ]
+    stored = (await gateway_client.data(GET, {"id": task["id"]}))["task"]
+    assert (stored["title"], stored["status"], stored["tags"]) == (
+        "apollo added",
+        "COMPLETED",
+        ["apollo"],
+    )
+    assert (await gateway_client.data(LIST, {}))["tasks"]["totalCount"] == 1

@@ -35,7 +35,9 @@ NOTIFICATIONS = """query($unread: Boolean, $first: Int, $after: String) {
 NODE = """query($id: ID!) { node(id: $id) { __typename id
   ... on Notification { title } ... on Webhook { url enabled } } }"""
 CREATE_WEBHOOK = """mutation($url: String!) {
-  createWebhook(url: $url) { secret webhook { id url enabled disabledReason createdAt } }
+  createWebhook(input: {url: $url}) {
+    secret webhook { id url enabled disabledReason createdAt } userErrors { field message code }
+  }
 }"""
 DELIVERIES = """query($id: ID!) {
   webhookDeliveries(webhookId: $id) {
@@ -92,6 +94,12 @@ def _codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
 
 
+def _refused(body: dict[str, Any], mutation: str) -> list[tuple[str, list[str] | None]]:
+    """The user errors of a mutation that answered (no top-level error): (code, field) each."""
+    assert "errors" not in body, body
+    return [(error["code"], error["field"]) for error in body["data"][mutation]["userErrors"]]
+
+
 async def test_a_fired_reminder_reaches_the_inbox_once(client: GatewayClient) -> None:
     task = await create_task(
         client, title="Water the plants", dueAt=_soon(1), remindMinutesBefore=[0]
@@ -129,24 +137,30 @@ async def test_read_and_snooze(client: GatewayClient) -> None:
     await eventually(both, WITHIN)
     first, _ = await _notifications(client)
     read = await client.data(
-        "mutation($id: ID!) { markNotificationRead(id: $id) { id readAt } }", {"id": first["id"]}
+        "mutation($id: ID!) { markNotificationRead(input: {id: $id}) "
+        "{ notification { id readAt } userErrors { code } } }",
+        {"id": first["id"]},
     )
-    assert read["markNotificationRead"]["readAt"] is not None
+    assert read["markNotificationRead"]["notification"]["readAt"] is not None
     unread = await client.data(NOTIFICATIONS, {"unread": True})
     assert unread["notifications"]["totalCount"] == 1
     assert first["id"] not in [edge["node"]["id"] for edge in unread["notifications"]["edges"]]
 
-    snooze = "mutation($id: ID!, $m: Int!) { snoozeReminder(notificationId: $id, minutes: $m) { id snoozedUntil } }"
+    snooze = """mutation($id: ID!, $m: Int!) {
+      snoozeReminder(input: {notificationId: $id, minutes: $m}) {
+        notification { id snoozedUntil } userErrors { field message code }
+      }
+    }"""
     snoozed = await client.data(snooze, {"id": first["id"], "m": 5})
-    until = datetime.fromisoformat(snoozed["snoozeReminder"]["snoozedUntil"])
+    until = datetime.fromisoformat(snoozed["snoozeReminder"]["notification"]["snoozedUntil"])
     assert timedelta(minutes=4) < until - datetime.now(UTC) <= timedelta(minutes=5)
     for minutes in (0, 10_081):
         refused = await client.execute(snooze, {"id": first["id"], "m": minutes})
-        assert _codes(refused) == ["BAD_USER_INPUT"], refused
+        assert _refused(refused, "snoozeReminder") == [("INVALID", ["input", "minutes"])]
     foreign = await client.execute(snooze, {"id": first["id"], "m": 5}, user=new_user())
-    assert _codes(foreign) == ["NOT_FOUND"]
+    assert _refused(foreign, "snoozeReminder") == [("NOT_FOUND", ["input", "notificationId"])]
     malformed = await client.execute(snooze, {"id": "not-an-id", "m": 5})
-    assert _codes(malformed) == ["NOT_FOUND"]
+    assert _refused(malformed, "snoozeReminder") == [("NOT_FOUND", ["input", "notificationId"])]
 
 
 async def test_a_webhook_receives_signed_reminders(client: GatewayClient) -> None:
@@ -180,10 +194,14 @@ async def test_a_webhook_receives_signed_reminders(client: GatewayClient) -> Non
         assert attempt["messageId"] == receiver.received[0].headers["webhook-id"]
 
         redelivered = await client.data(
-            "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) }",
+            "mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) "
+            "{ deliveryId userErrors { code } } }",
             {"id": attempt["deliveryId"]},
         )
-        assert redelivered["redeliverWebhook"] == attempt["deliveryId"]
+        assert redelivered["redeliverWebhook"] == {
+            "deliveryId": attempt["deliveryId"],
+            "userErrors": [],
+        }
         await eventually(lambda: len(receiver.received) == 2, WITHIN)
         assert _verified(receiver, created["secret"]) == delivered
 
@@ -191,54 +209,66 @@ async def test_a_webhook_receives_signed_reminders(client: GatewayClient) -> Non
 async def test_webhook_management_is_per_user_and_validated(client: GatewayClient) -> None:
     for url in ("ftp://example.com/hook", "http://user:pw@example.com/", "not a url", ""):
         refused = await client.execute(CREATE_WEBHOOK, {"url": url})
-        assert _codes(refused) == ["BAD_USER_INPUT"], (url, refused)
-        assert refused["errors"][0]["extensions"].get("field") == "url", refused
+        assert _refused(refused, "createWebhook") == [("INVALID", ["input", "url"])], url
+        assert refused["data"]["createWebhook"]["webhook"] is None
 
     async with receiving() as receiver:
         created = (await client.data(CREATE_WEBHOOK, {"url": receiver.url}))["createWebhook"]
     webhook_id = created["webhook"]["id"]
-    toggle = "mutation($id: ID!, $on: Boolean!) { setWebhookEnabled(id: $id, enabled: $on) { id enabled } }"
+    toggle = """mutation($id: ID!, $on: Boolean!) {
+      setWebhookEnabled(input: {id: $id, enabled: $on}) {
+        webhook { id enabled } userErrors { field message code }
+      }
+    }"""
     paused = await client.data(toggle, {"id": webhook_id, "on": False})
-    assert paused["setWebhookEnabled"]["enabled"] is False
+    assert paused["setWebhookEnabled"]["webhook"]["enabled"] is False
+    delete = """mutation($id: ID!) {
+      deleteWebhook(input: {id: $id}) { deletedWebhookId userErrors { field message code } }
+    }"""
 
     stranger = new_user()
-    for document, variables in (
-        (toggle, {"id": webhook_id, "on": True}),
-        ("mutation($id: ID!) { deleteWebhook(id: $id) }", {"id": webhook_id}),
-        (DELIVERIES, {"id": webhook_id}),
-        (NODE, {"id": webhook_id}),
-    ):
-        body = await client.execute(document, variables, user=stranger)
+    for document, mutation in ((toggle, "setWebhookEnabled"), (delete, "deleteWebhook")):
+        body = await client.execute(document, {"id": webhook_id, "on": True}, user=stranger)
+        assert _refused(body, mutation) == [("NOT_FOUND", ["input", "id"])], body
+    for document in (DELIVERIES, NODE):
+        body = await client.execute(document, {"id": webhook_id}, user=stranger)
         assert _codes(body) == ["NOT_FOUND"], (document, body)
     assert (await client.data("{ webhooks { id } }", user=stranger))["webhooks"] == []
 
-    deleted = await client.data("mutation($id: ID!) { deleteWebhook(id: $id) }", {"id": webhook_id})
-    assert deleted["deleteWebhook"] == webhook_id
+    deleted = await client.data(delete, {"id": webhook_id})
+    assert deleted["deleteWebhook"] == {"deletedWebhookId": webhook_id, "userErrors": []}
     assert (await client.data("{ webhooks { id } }"))["webhooks"] == []
     gone = await client.execute(NODE, {"id": webhook_id})
     assert _codes(gone) == ["NOT_FOUND"]
 
 
 @pytest.mark.parametrize(
-    ("reminders", "field"),
+    ("reminders", "refusal"),
     [
-        ({"remindMinutesBefore": [-5]}, "reminders[0].minutesBefore"),
-        ({"remindMinutesBefore": [10_000_000]}, "reminders[0].minutesBefore"),
-        ({"remindMinutesBefore": [2**31]}, None),  # not a GraphQL Int
-        ({"remindMinutesBefore": list(range(11))}, "input.remindMinutesBefore"),
-        ({"remindAt": ["tomorrow-ish"]}, None),
-        ({"remindAt": ["2027-01-01T09:00:00"]}, None),  # no offset: not an instant
+        # A rule a form can show next to the field: a user error.
+        ({"remindMinutesBefore": [-5]}, ["input", "remindMinutesBefore", "0"]),
+        ({"remindMinutesBefore": [10_000_000]}, ["input", "remindMinutesBefore", "0"]),
+        # What GraphQL itself refuses (coercion) or the list bounds refuse before the operation
+        # runs: a request error.
+        ({"remindMinutesBefore": [2**31]}, "BAD_USER_INPUT"),  # not a GraphQL Int
+        ({"remindMinutesBefore": list(range(11))}, "BAD_USER_INPUT"),
+        ({"remindAt": ["tomorrow-ish"]}, "BAD_USER_INPUT"),
+        ({"remindAt": ["2027-01-01T09:00:00"]}, "BAD_USER_INPUT"),  # no offset: not an instant
     ],
 )
 async def test_bad_reminders_are_refused_clearly(
-    gateway_client: GatewayClient, reminders: dict[str, Any], field: str | None
+    gateway_client: GatewayClient, reminders: dict[str, Any], refusal: list[str] | str
 ) -> None:
-    create = "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }"
+    create = (
+        "mutation($input: CreateTaskInput!) { createTask(input: $input) "
+        "{ task { id } userErrors { field message code } } }"
+    )
     variables = {"input": {"title": "t", "dueAt": _soon(3600), **reminders}}
     body = await gateway_client.execute(create, variables)
-    assert _codes(body) == ["BAD_USER_INPUT"], body
-    if field is not None:
-        assert body["errors"][0]["extensions"]["field"] == field, body
+    if isinstance(refusal, list):
+        assert _refused(body, "createTask") == [("INVALID", refusal)]
+    else:
+        assert _codes(body) == [refusal], body
     listed = await gateway_client.data("{ tasks(first: 1) { totalCount } }")
     assert listed["tasks"]["totalCount"] == 0  # nothing half-created
 

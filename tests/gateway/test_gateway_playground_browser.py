@@ -78,20 +78,33 @@ async def test_the_playground_runs_a_signed_in_query_offline(
             urlsplit(url).netloc
         )
 
-        # The editors open on a Relay query and a header to fill in.
+        # The editors open on a Relay query, a mutation with its userErrors, and a header to
+        # fill in.
         query_editor = ".graphiql-query-editor .CodeMirror"
         headers_editor = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
         await expect(page.locator(query_editor)).to_contain_text("tasks(first: 10)")
         await expect(page.locator(query_editor)).to_contain_text("as after:")
+        await expect(page.locator(query_editor)).to_contain_text("mutation AddTask")
+        await expect(page.locator(query_editor)).to_contain_text(
+            "userErrors { field message code }"
+        )
         await expect(page.locator(headers_editor)).to_contain_text(HEADERS_TEMPLATE)
 
-        # With a pasted token, the default query lists this user's task.
+        # With a pasted token, the default query lists this user's task (the run button asks
+        # which of the two operations to run).
         await _paste_into(page, headers_editor, json.dumps({"Authorization": authorization}))
         await page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+        await page.get_by_role("menuitem", name="Tasks").click()
         result = page.locator(".graphiql-response .result-window")
         await expect(result).to_contain_text('"totalCount": 1')
         await expect(result).to_contain_text('"title": "seen in the playground"')
         await expect(result).to_contain_text('"hasNextPage": false')
+
+        # The mutation as written creates a task: no userErrors.
+        await page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+        await page.get_by_role("menuitem", name="AddTask").click()
+        await expect(result).to_contain_text('"title": "Try the playground"')
+        await expect(result).to_contain_text('"userErrors": []')
         # The token is kept for this browser tab only, not in localStorage.
         assert await page.evaluate("window.localStorage.length") == 0
         token = authorization.removeprefix("Bearer ")

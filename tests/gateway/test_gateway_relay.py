@@ -76,9 +76,9 @@ async def test_ids_are_unique_across_objects(gateway_client: GatewayClient) -> N
             await gateway_client.data(
                 """mutation { createTask(input: {title: "r", dueAt: "2030-01-01T09:00:00Z",
                    remindMinutesBefore: [30], recurrence: "every day"}) {
-                   id seriesId reminders { id } } }"""
+                   task { id seriesId reminders { id } } } }"""
             )
-        )["createTask"]
+        )["createTask"]["task"]
         for _ in range(2)
     ]
     every = [

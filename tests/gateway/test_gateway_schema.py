@@ -22,7 +22,9 @@ from gateway import export_schema
 from gateway.schema import build_schema as build_gateway_schema
 
 # The contract as served now (audit, notifications, subscriptions and the change cursor come
-# with their services).
+# with their services). Mutations follow the Relay mutation convention (docs/guide.md#mutations):
+# their payloads are the contract since that one planned break, recorded in
+# gateway/schema_breaks.txt.
 CONTRACT = """
 scalar DateTime
 enum Priority { NONE LOW MEDIUM HIGH URGENT }
@@ -38,12 +40,13 @@ type Task implements Node {
   createdAt: DateTime! updatedAt: DateTime! completedAt: DateTime
 }
 input CreateTaskInput {
-  title: String! description: String priority: Priority tags: [String!]
+  clientMutationId: String title: String! description: String priority: Priority tags: [String!]
   dueAt: DateTime timeZone: String
   recurrence: String
   remindMinutesBefore: [Int!] remindAt: [DateTime!]
 }
 input UpdateTaskInput {
+  clientMutationId: String id: ID! expectedVersion: Int
   title: String description: String priority: Priority tags: [String!]
   dueAt: DateTime clearDueAt: Boolean timeZone: String
   recurrence: String clearRecurrence: Boolean
@@ -69,7 +72,6 @@ type Notification implements Node {
 type NotificationEdge { cursor: String! node: Notification! }
 type NotificationConnection { edges: [NotificationEdge!]! pageInfo: PageInfo! totalCount: Int! }
 type Webhook implements Node { id: ID! url: String! enabled: Boolean! createdAt: DateTime! }
-type WebhookCreated { webhook: Webhook! secret: String! }
 type WebhookDelivery {
   id: ID! eventId: ID! attempt: Int! status: Int error: String at: DateTime! latencyMs: Int
 }
@@ -89,17 +91,49 @@ type Query {
   webhooks: [Webhook!]!
   webhookDeliveries(webhookId: ID!, first: Int = 50, after: String): WebhookDeliveryConnection!
 }
+enum UserErrorCode {
+  INVALID NOT_FOUND STALE_VERSION TASK_DELETED TASK_DONE TOO_MANY_WEBHOOKS DELIVERY_IN_FLIGHT
+  CONFLICT
+}
+type UserError { field: [String!] message: String! code: UserErrorCode! }
+input CompleteTaskInput { clientMutationId: String id: ID! }
+input ReopenTaskInput { clientMutationId: String id: ID! }
+input DeleteTaskInput { clientMutationId: String id: ID! }
+input MarkNotificationReadInput { clientMutationId: String id: ID! }
+input SnoozeReminderInput { clientMutationId: String notificationId: ID! minutes: Int! }
+input CreateWebhookInput { clientMutationId: String url: String! }
+input SetWebhookEnabledInput { clientMutationId: String id: ID! enabled: Boolean! }
+input DeleteWebhookInput { clientMutationId: String id: ID! }
+input RedeliverWebhookInput { clientMutationId: String deliveryId: ID! }
+type CreateTaskPayload { clientMutationId: String userErrors: [UserError!]! task: Task }
+type UpdateTaskPayload { clientMutationId: String userErrors: [UserError!]! task: Task }
+type CompleteTaskPayload { clientMutationId: String userErrors: [UserError!]! task: Task }
+type ReopenTaskPayload { clientMutationId: String userErrors: [UserError!]! task: Task }
+type DeleteTaskPayload { clientMutationId: String userErrors: [UserError!]! deletedTaskId: ID }
+type MarkNotificationReadPayload {
+  clientMutationId: String userErrors: [UserError!]! notification: Notification
+}
+type SnoozeReminderPayload {
+  clientMutationId: String userErrors: [UserError!]! notification: Notification
+}
+type CreateWebhookPayload {
+  clientMutationId: String userErrors: [UserError!]! webhook: Webhook secret: String
+}
+type SetWebhookEnabledPayload { clientMutationId: String userErrors: [UserError!]! webhook: Webhook }
+type DeleteWebhookPayload { clientMutationId: String userErrors: [UserError!]! deletedWebhookId: ID }
+type RedeliverWebhookPayload { clientMutationId: String userErrors: [UserError!]! deliveryId: ID }
 type Mutation {
-  createTask(input: CreateTaskInput!): Task!
-  updateTask(id: ID!, input: UpdateTaskInput!, expectedVersion: Int): Task!
-  completeTask(id: ID!): Task!
-  reopenTask(id: ID!): Task!
-  deleteTask(id: ID!): ID!
-  snoozeReminder(notificationId: ID!, minutes: Int!): Notification!
-  markNotificationRead(id: ID!): Notification!
-  createWebhook(url: String!): WebhookCreated!
-  setWebhookEnabled(id: ID!, enabled: Boolean!): Webhook!
-  deleteWebhook(id: ID!): ID!
+  createTask(input: CreateTaskInput!): CreateTaskPayload
+  updateTask(input: UpdateTaskInput!): UpdateTaskPayload
+  completeTask(input: CompleteTaskInput!): CompleteTaskPayload
+  reopenTask(input: ReopenTaskInput!): ReopenTaskPayload
+  deleteTask(input: DeleteTaskInput!): DeleteTaskPayload
+  snoozeReminder(input: SnoozeReminderInput!): SnoozeReminderPayload
+  markNotificationRead(input: MarkNotificationReadInput!): MarkNotificationReadPayload
+  createWebhook(input: CreateWebhookInput!): CreateWebhookPayload
+  setWebhookEnabled(input: SetWebhookEnabledInput!): SetWebhookEnabledPayload
+  deleteWebhook(input: DeleteWebhookInput!): DeleteWebhookPayload
+  redeliverWebhook(input: RedeliverWebhookInput!): RedeliverWebhookPayload
 }
 """
 

@@ -18,12 +18,13 @@ from gateway.api.tasks.inputs import (
     UpdateTaskInput,
 )
 from gateway.api.tasks.types import Task, TaskConnection
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, UserErrorCode
 from gateway.ids import encode
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 
 DUE = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=1)))
 CREATED = datetime(2026, 3, 1, 8, tzinfo=UTC)
+ID = strawberry.ID("VGFzazox")
 
 
 def _task(**fields: object) -> task_pb2.Task:
@@ -154,24 +155,24 @@ def test_create_input_sets_only_what_was_given() -> None:
 @pytest.mark.parametrize(
     ("update", "paths"),
     [
-        (UpdateTaskInput(title="New"), ["title"]),
-        (UpdateTaskInput(description=""), ["description"]),
-        (UpdateTaskInput(priority=Priority.LOW, tags=[]), ["priority", "tags"]),
-        (UpdateTaskInput(due_at=DUE), ["due_time"]),
-        (UpdateTaskInput(clear_due_at=True), ["due_time"]),
-        (UpdateTaskInput(clear_due_at=False, title="x"), ["title"]),
-        (UpdateTaskInput(time_zone="Asia/Tokyo"), ["time_zone"]),
-        (UpdateTaskInput(recurrence="daily"), ["recurrence"]),
-        (UpdateTaskInput(clear_recurrence=True), ["recurrence"]),
-        (UpdateTaskInput(remind_minutes_before=[5]), ["reminders"]),
-        (UpdateTaskInput(remind_at=[]), ["reminders"]),
-        (UpdateTaskInput(title=None, description="d"), ["description"]),
+        (UpdateTaskInput(id=ID, title="New"), ["title"]),
+        (UpdateTaskInput(id=ID, description=""), ["description"]),
+        (UpdateTaskInput(id=ID, priority=Priority.LOW, tags=[]), ["priority", "tags"]),
+        (UpdateTaskInput(id=ID, due_at=DUE), ["due_time"]),
+        (UpdateTaskInput(id=ID, clear_due_at=True), ["due_time"]),
+        (UpdateTaskInput(id=ID, clear_due_at=False, title="x"), ["title"]),
+        (UpdateTaskInput(id=ID, time_zone="Asia/Tokyo"), ["time_zone"]),
+        (UpdateTaskInput(id=ID, recurrence="daily"), ["recurrence"]),
+        (UpdateTaskInput(id=ID, clear_recurrence=True), ["recurrence"]),
+        (UpdateTaskInput(id=ID, remind_minutes_before=[5]), ["reminders"]),
+        (UpdateTaskInput(id=ID, remind_at=[]), ["reminders"]),
+        (UpdateTaskInput(id=ID, title=None, description="d"), ["description"]),
     ],
 )
 def test_update_mask_names_exactly_the_given_fields(
     update: UpdateTaskInput, paths: list[str]
 ) -> None:
-    request = update.to_pb("t1", None)
+    request = update.to_pb("t1")
     assert request.task.id == "t1"
     assert list(request.update_mask.paths) == paths
     assert not request.HasField("expected_version")
@@ -179,8 +180,13 @@ def test_update_mask_names_exactly_the_given_fields(
 
 def test_update_values_and_expected_version() -> None:
     request = UpdateTaskInput(
-        due_at=DUE, recurrence="every 2 weeks", remind_minutes_before=[15], remind_at=[CREATED]
-    ).to_pb("t1", 4)
+        id=ID,
+        expected_version=4,
+        due_at=DUE,
+        recurrence="every 2 weeks",
+        remind_minutes_before=[15],
+        remind_at=[CREATED],
+    ).to_pb("t1")
     assert request.expected_version == 4
     assert request.task.due_time == to_timestamp(DUE)
     assert request.task.recurrence.text == "every 2 weeks"
@@ -188,25 +194,58 @@ def test_update_values_and_expected_version() -> None:
         "minutes_before",
         "remind_time",
     ]
-    cleared = UpdateTaskInput(clear_due_at=True, clear_recurrence=True).to_pb("t1", None)
+    cleared = UpdateTaskInput(id=ID, clear_due_at=True, clear_recurrence=True).to_pb("t1")
     assert not cleared.task.HasField("due_time")
     assert not cleared.task.HasField("recurrence")
 
 
 @pytest.mark.parametrize(
-    ("update", "field"),
+    ("update", "fields"),
     [
-        (UpdateTaskInput(), "input"),
-        (UpdateTaskInput(title=None, clear_due_at=False), "input"),
-        (UpdateTaskInput(due_at=DUE, clear_due_at=True), "input.clearDueAt"),
-        (UpdateTaskInput(recurrence="daily", clear_recurrence=True), "input.clearRecurrence"),
+        (UpdateTaskInput(id=ID), [("input",)]),
+        (UpdateTaskInput(id=ID, title=None, clear_due_at=False), [("input",)]),
+        (UpdateTaskInput(id=ID, due_at=DUE, clear_due_at=True), [("input", "clearDueAt")]),
+        (
+            UpdateTaskInput(id=ID, recurrence="daily", clear_recurrence=True),
+            [("input", "clearRecurrence")],
+        ),
+        (
+            UpdateTaskInput(
+                id=ID, due_at=DUE, clear_due_at=True, recurrence="daily", clear_recurrence=True
+            ),
+            [("input", "clearDueAt"), ("input", "clearRecurrence")],
+        ),
     ],
 )
-def test_empty_or_contradictory_updates_are_bad_input(update: UpdateTaskInput, field: str) -> None:
+def test_empty_or_contradictory_updates_name_every_problem(
+    update: UpdateTaskInput, fields: list[tuple[str, ...]]
+) -> None:
     with pytest.raises(GatewayError) as caught:
-        update.to_pb("t1", None)
-    assert caught.value.extensions == {"code": "BAD_USER_INPUT", "field": field}
-    assert caught.value.message.startswith(f"{field}: ")
+        update.to_pb("t1")
+    assert [problem.field for problem in caught.value.problems] == fields
+    assert {problem.code for problem in caught.value.problems} == {UserErrorCode.INVALID}
+    first = ".".join(fields[0])
+    assert caught.value.extensions == {"code": "BAD_USER_INPUT", "field": first}
+    assert caught.value.message.startswith(f"{first}: ")
+
+
+@pytest.mark.parametrize(
+    ("path", "located"),
+    [
+        (("input", "title"), ("input", "title")),
+        (("input", "recurrence", "text"), ("input", "recurrence")),
+        (("input", "reminders", "1", "minutesBefore"), ("input", "remindMinutesBefore", "1")),
+        (("input", "reminders", "2", "remindTime"), ("input", "remindAt", "0")),
+        (("input", "reminders", "3"), ("input", "remindAt", "1")),
+        (("input", "reminders"), ("input", "reminders")),
+    ],
+)
+def test_a_service_path_is_located_in_the_input(
+    path: tuple[str, ...], located: tuple[str, ...]
+) -> None:
+    update = UpdateTaskInput(id=ID, remind_minutes_before=[5, 10], remind_at=[DUE, CREATED])
+    create = CreateTaskInput(title="t", remind_minutes_before=[5, 10], remind_at=[DUE, CREATED])
+    assert update.locate(path) == create.locate(path) == located
 
 
 def test_filter_and_order_to_pb() -> None:
@@ -248,4 +287,4 @@ def test_filter_and_order_to_pb() -> None:
 
 
 def test_unset_is_not_given() -> None:
-    assert UpdateTaskInput().title is strawberry.UNSET
+    assert UpdateTaskInput(id=ID).title is strawberry.UNSET

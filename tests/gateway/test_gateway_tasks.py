@@ -20,6 +20,7 @@ from tests.support.gateway.gateway_harness import (
     REOPEN,
     UPDATE,
     GatewayClient,
+    changed,
     create_task,
     make_config,
     new_user,
@@ -28,6 +29,7 @@ from tests.support.gateway.gateway_harness import (
     token_for,
 )
 from tests.support.infra import RunningTasks
+from todo_runtime.global_ids import global_id
 
 
 def _iso(value: datetime) -> str:
@@ -90,18 +92,23 @@ async def test_recurring_task_gets_a_normalized_rule(gateway_client: GatewayClie
     assert task["seriesId"] is not None
 
 
-async def test_stale_expected_version_is_a_conflict(gateway_client: GatewayClient) -> None:
+async def test_a_stale_expected_version_is_refused_with_the_current_task(
+    gateway_client: GatewayClient,
+) -> None:
     task = await create_task(gateway_client, title="v1")
-    updated = await gateway_client.data(
-        UPDATE, {"id": task["id"], "input": {"title": "v2"}, "version": 1}
+    data = await gateway_client.data(
+        UPDATE, {"input": {"id": task["id"], "title": "v2", "expectedVersion": 1}}
     )
-    assert (updated["updateTask"]["title"], updated["updateTask"]["version"]) == ("v2", 2)
-    body = await gateway_client.execute(
-        UPDATE, {"id": task["id"], "input": {"title": "v3"}, "version": 1}
+    updated = changed(data, "updateTask", "task")
+    assert (updated["title"], updated["version"]) == ("v2", 2)
+    stale = await gateway_client.data(
+        UPDATE, {"input": {"id": task["id"], "title": "v3", "expectedVersion": 1}}
     )
-    assert body["data"] is None
-    [error] = body["errors"]
-    assert error["extensions"]["code"] == "CONFLICT"
+    [error] = stale["updateTask"]["userErrors"]
+    assert (error["code"], error["field"]) == ("STALE_VERSION", ["input", "expectedVersion"])
+    assert "version 2" in error["message"]
+    # What to apply the change to: the task as it is now.
+    assert stale["updateTask"]["task"] == updated
     current = await gateway_client.data(GET, {"id": task["id"]})
     assert (current["task"]["title"], current["task"]["version"]) == ("v2", 2)
 
@@ -119,11 +126,15 @@ async def test_update_changes_only_what_is_given(gateway_client: GatewayClient) 
     data = await gateway_client.data(
         UPDATE,
         {
-            "id": task["id"],
-            "input": {"title": "renamed", "description": None, "remindMinutesBefore": [30]},
+            "input": {
+                "id": task["id"],
+                "title": "renamed",
+                "description": None,
+                "remindMinutesBefore": [30],
+            }
         },
     )
-    updated = data["updateTask"]
+    updated = changed(data, "updateTask", "task")
     assert (updated["title"], updated["description"], updated["tags"]) == (
         "renamed",
         "keep me",
@@ -132,46 +143,153 @@ async def test_update_changes_only_what_is_given(gateway_client: GatewayClient) 
     assert updated["dueAt"] == "2030-01-01T10:00:00+00:00"
     # Only relative reminders were given: the absolute one is dropped (documented).
     assert [(r["minutesBefore"], r["at"]) for r in updated["reminders"]] == [(30, None)]
-    cleared = await gateway_client.data(
+    data = await gateway_client.data(
         UPDATE,
-        {"id": task["id"], "input": {"clearDueAt": True, "remindMinutesBefore": [], "tags": []}},
+        {"input": {"id": task["id"], "clearDueAt": True, "remindMinutesBefore": [], "tags": []}},
     )
-    assert cleared["updateTask"]["dueAt"] is None
-    assert cleared["updateTask"]["reminders"] == []
-    assert cleared["updateTask"]["tags"] == []
+    cleared = changed(data, "updateTask", "task")
+    assert (cleared["dueAt"], cleared["reminders"], cleared["tags"]) == (None, [], [])
 
 
 async def test_complete_reopen_delete(gateway_client: GatewayClient) -> None:
     task = await create_task(gateway_client, title="chore")
-    done = (await gateway_client.data(COMPLETE, {"id": task["id"]}))["completeTask"]
+    done = changed(await gateway_client.data(COMPLETE, {"id": task["id"]}), "completeTask", "task")
     assert done["status"] == "COMPLETED"
     assert done["completedAt"] is not None
-    reopened = (await gateway_client.data(REOPEN, {"id": task["id"]}))["reopenTask"]
+    data = await gateway_client.data(REOPEN, {"id": task["id"]})
+    reopened = changed(data, "reopenTask", "task")
     assert (reopened["status"], reopened["completedAt"]) == ("OPEN", None)
-    assert (await gateway_client.data(DELETE, {"id": task["id"]}))["deleteTask"] == task["id"]
+    data = await gateway_client.data(DELETE, {"id": task["id"]})
+    assert changed(data, "deleteTask", "deletedTaskId") == task["id"]
     gone = await gateway_client.execute(GET, {"id": task["id"]})
     assert gone["data"] == {"task": None}
     assert gone["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
 
 
 @pytest.mark.parametrize(
-    ("fields", "field_name", "fragment"),
+    ("fields", "field", "fragment"),
     [
-        ({"title": "   "}, "title", "title"),
-        ({"tags": [f"t{index}" for index in range(21)]}, "input.tags", "at most 20"),
-        ({"timeZone": "Mars/Olympus_Mons"}, "timeZone", "time_zone"),
-        ({"remindMinutesBefore": [10]}, "reminders[0].minutesBefore", "minutes_before"),
+        ({"title": "   "}, ["input", "title"], "empty"),
+        ({"tags": ["home", " "]}, ["input", "tags", "1"], "empty"),
+        ({"timeZone": "Mars/Olympus_Mons"}, ["input", "timeZone"], "zone"),
+        ({"remindMinutesBefore": [10]}, ["input", "remindMinutesBefore", "0"], "due time"),
+        (
+            {
+                "dueAt": "2030-01-01T10:00:00Z",
+                "remindMinutesBefore": [5, -1],
+                "remindAt": ["2031-01-01T00:00:00Z"],
+            },
+            ["input", "remindMinutesBefore", "1"],
+            "0..",
+        ),
     ],
-    ids=["empty-title", "21-tags", "bad-time-zone", "reminder-without-due"],
+    ids=["empty-title", "empty-tag", "bad-time-zone", "reminder-without-due", "second-reminder"],
 )
-async def test_validation_errors_name_the_field(
-    gateway_client: GatewayClient, fields: dict[str, Any], field_name: str, fragment: str
+async def test_a_refused_field_is_a_user_error_bound_to_it(
+    gateway_client: GatewayClient, fields: dict[str, Any], field: list[str], fragment: str
 ) -> None:
     body = await gateway_client.execute(CREATE, {"input": {"title": "x", **fields}})
-    assert body["data"] is None
-    [error] = body["errors"]
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field_name}
+    assert "errors" not in body
+    [error] = body["data"]["createTask"]["userErrors"]
+    assert (error["field"], error["code"]) == (field, "INVALID")
     assert fragment in error["message"]
+    assert body["data"]["createTask"]["task"] is None
+
+
+async def test_every_wrong_field_is_named_at_once(gateway_client: GatewayClient) -> None:
+    wrong = {"title": "x" * 501, "tags": ["home", ""], "recurrence": "every blursday"}
+    data = await gateway_client.data(CREATE, {"input": wrong})
+    errors = data["createTask"]["userErrors"]
+    assert sorted(tuple(error["field"]) for error in errors) == [
+        ("input", "recurrence"),
+        ("input", "tags", "1"),
+        ("input", "title"),
+    ]
+    assert {error["code"] for error in errors} == {"INVALID"}
+    assert (await gateway_client.data(LIST, {}))["tasks"]["totalCount"] == 0
+
+
+async def test_the_gateway_names_its_own_refusals_at_once(gateway_client: GatewayClient) -> None:
+    task = await create_task(gateway_client, title="t")
+    data = await gateway_client.data(
+        UPDATE,
+        {
+            "input": {
+                "id": task["id"],
+                "dueAt": "2030-01-01T10:00:00Z",
+                "clearDueAt": True,
+                "recurrence": "daily",
+                "clearRecurrence": True,
+            }
+        },
+    )
+    errors = data["updateTask"]["userErrors"]
+    assert [(error["field"], error["code"]) for error in errors] == [
+        (["input", "clearDueAt"], "INVALID"),
+        (["input", "clearRecurrence"], "INVALID"),
+    ]
+    nothing = await gateway_client.data(UPDATE, {"input": {"id": task["id"]}})
+    [error] = nothing["updateTask"]["userErrors"]
+    assert (error["field"], error["message"]) == (["input"], "give at least one field to change")
+
+
+async def test_client_mutation_id_is_echoed_whatever_the_answer(
+    gateway_client: GatewayClient,
+) -> None:
+    document = """mutation($input: CreateTaskInput!) {
+      createTask(input: $input) { clientMutationId task { title } userErrors { code } }
+    }"""
+    ok = await gateway_client.data(document, {"input": {"title": "t", "clientMutationId": "a1"}})
+    assert ok["createTask"] == {"clientMutationId": "a1", "task": {"title": "t"}, "userErrors": []}
+    refused = await gateway_client.data(
+        document, {"input": {"title": " ", "clientMutationId": "a2"}}
+    )
+    assert refused["createTask"] == {
+        "clientMutationId": "a2",
+        "task": None,
+        "userErrors": [{"code": "INVALID"}],
+    }
+    silent = await gateway_client.data(document, {"input": {"title": "u"}})
+    assert silent["createTask"]["clientMutationId"] is None
+
+
+async def test_one_refused_mutation_does_not_hide_another_ones_result(
+    gateway_client: GatewayClient,
+) -> None:
+    document = """mutation($missing: ID!) {
+      first: createTask(input: {title: "kept"}) { task { id title } userErrors { code } }
+      second: completeTask(input: {id: $missing}) { task { id } userErrors { field code } }
+      third: createTask(input: {title: "also kept"}) { task { title } userErrors { code } }
+    }"""
+    missing = (await create_task(gateway_client, title="gone"))["id"]
+    await gateway_client.data(DELETE, {"id": missing})
+    body = await gateway_client.execute(document, {"missing": missing})
+    assert "errors" not in body
+    data = body["data"]
+    assert data["first"]["task"]["title"] == "kept"
+    assert data["second"] == {
+        "task": None,
+        "userErrors": [{"field": ["input", "id"], "code": "NOT_FOUND"}],
+    }
+    assert data["third"]["task"]["title"] == "also kept"
+    fetched = await gateway_client.data(GET, {"id": data["first"]["task"]["id"]})
+    assert fetched["task"]["title"] == "kept"
+
+
+async def test_a_top_level_error_nulls_only_its_own_payload(
+    gateway_client: GatewayClient,
+) -> None:
+    """What is not about the input stays a top-level error: here svc_notify, which this
+    gateway's config points at a port nothing listens on, is UNAVAILABLE."""
+    document = """mutation($notification: ID!) {
+      read: markNotificationRead(input: {id: $notification}) { notification { id } }
+      create: createTask(input: {title: "kept"}) { task { title } userErrors { code } }
+    }"""
+    notification = global_id("Notification", str(uuid.uuid4()))
+    body = await gateway_client.execute(document, {"notification": notification})
+    assert body["data"] == {"read": None, "create": {"task": {"title": "kept"}, "userErrors": []}}
+    [error] = body["errors"]
+    assert (error["path"], error["extensions"]["code"]) == (["read"], "UNAVAILABLE")
 
 
 async def test_datetime_without_offset_is_bad_input(gateway_client: GatewayClient) -> None:
@@ -188,18 +306,25 @@ async def test_other_users_tasks_are_invisible(gateway_client: GatewayClient) ->
     alice, bob = new_user(), new_user()
     task = await create_task(gateway_client, user=alice, title="alice's secret")
     missing = str(uuid.uuid4())
-    for document in (GET, COMPLETE, REOPEN, DELETE):
-        for task_id in (task["id"], missing):
-            body = await gateway_client.execute(document, {"id": task_id}, user=bob)
-            [error] = body["errors"]
-            assert error["extensions"] == {"code": "NOT_FOUND"}, document
-            assert error["message"].replace(task_id, "<id>") == "no object with id '<id>'"
-            assert body["data"] in (None, {"task": None})
     for task_id in (task["id"], missing):
-        body = await gateway_client.execute(
-            UPDATE, {"id": task_id, "input": {"title": "mine"}}, user=bob
-        )
-        assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
+        body = await gateway_client.execute(GET, {"id": task_id}, user=bob)
+        [error] = body["errors"]
+        assert error["extensions"] == {"code": "NOT_FOUND"}
+        assert error["message"].replace(task_id, "<id>") == "no object with id '<id>'"
+        assert body["data"] == {"task": None}
+    mutations = [
+        (COMPLETE, "completeTask", {"id": "<id>"}),
+        (REOPEN, "reopenTask", {"id": "<id>"}),
+        (DELETE, "deleteTask", {"id": "<id>"}),
+        (UPDATE, "updateTask", {"input": {"id": "<id>", "title": "mine"}}),
+    ]
+    for document, name, template in mutations:
+        for task_id in (task["id"], missing):
+            variables = json.loads(json.dumps(template).replace("<id>", task_id))
+            data = await gateway_client.data(document, variables, user=bob)
+            [error] = data[name]["userErrors"]
+            assert (error["field"], error["code"]) == (["input", "id"], "NOT_FOUND"), name
+            assert error["message"].replace(task_id, "<id>") == "no object with id '<id>'"
     listing = await gateway_client.data(LIST, {"filter": {"search": "secret"}}, user=bob)
     assert listing["tasks"] == {
         "edges": [],

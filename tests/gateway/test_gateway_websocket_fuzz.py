@@ -508,7 +508,7 @@ class World:
         if operation.expected == "refused":
             assert operation.codes == ["TOO_MANY_OPERATIONS"], operation.codes
         if name == "create" and operation.data:
-            self.created[peer.user].add(operation.data[0]["createTask"]["id"])
+            self.created[peer.user].add(operation.data[0]["createTask"]["task"]["id"])
             await self.delivered()
 
     async def complete(self, index: int, choice: str) -> None:

@@ -9,12 +9,28 @@ import strawberry
 
 from gateway import ids
 from gateway.api.live_stream import relayed
+from gateway.api.payloads import answered
 from gateway.api.tasks.change_cursors import ChangeCursors, invalid_cursor
-from gateway.api.tasks.inputs import CreateTaskInput, TaskFilter, TaskOrder, UpdateTaskInput
+from gateway.api.tasks.inputs import (
+    CompleteTaskInput,
+    CreateTaskInput,
+    DeleteTaskInput,
+    ReopenTaskInput,
+    TaskFilter,
+    TaskOrder,
+    UpdateTaskInput,
+)
+from gateway.api.tasks.payloads import (
+    CompleteTaskPayload,
+    CreateTaskPayload,
+    DeleteTaskPayload,
+    ReopenTaskPayload,
+    UpdateTaskPayload,
+)
 from gateway.api.tasks.types import Task, TaskConnection, TaskUpdate
 from gateway.arguments import given
 from gateway.context import GatewayContext, Info
-from gateway.errors import BAD_USER_INPUT, GatewayError, code_of
+from gateway.errors import BAD_USER_INPUT, GatewayError, UserErrorCode, code_of
 from gateway.paging import DEFAULT_PAGE_SIZE, Page, selects
 from todo_contracts.live.v1 import live_service_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2
@@ -96,44 +112,74 @@ async def fetch_task(context: GatewayContext, global_id: str) -> Task:
 async def create_task(
     info: Info,
     input: Annotated[CreateTaskInput, strawberry.argument(description="The new task.")],
-) -> Task:
+) -> CreateTaskPayload | None:
     context = info.context
-    return Task.from_pb((await context.call(context.tasks.CreateTask, input.to_pb())).task)
+
+    async def perform() -> CreateTaskPayload:
+        response = await context.call(context.tasks.CreateTask, input.to_pb())
+        return CreateTaskPayload(task=Task.from_pb(response.task))
+
+    return await answered(input, CreateTaskPayload, perform, locate=input.locate)
 
 
 async def update_task(
     info: Info,
-    id: TaskId,
-    input: Annotated[UpdateTaskInput, strawberry.argument(description="The fields to change.")],
-    expected_version: Annotated[
-        int | None,
-        strawberry.argument(description="The `version` you last read; CONFLICT if it changed."),
-    ] = strawberry.UNSET,
-) -> Task:
+    input: Annotated[
+        UpdateTaskInput, strawberry.argument(description="The task and the fields to change.")
+    ],
+) -> UpdateTaskPayload | None:
     context = info.context
-    request = input.to_pb("", expected_version if given(expected_version) else None)
-    # After the input's own checks, which need no task.
-    request.task.id = ids.service_id(id, ids.TASK)
-    return Task.from_pb((await context.call(context.tasks.UpdateTask, request, about=id)).task)
+
+    async def perform() -> UpdateTaskPayload:
+        request = input.to_pb("")
+        # After the input's own checks, which need no task.
+        request.task.id = ids.service_id(input.id, ids.TASK)
+        response = await context.call(context.tasks.UpdateTask, request, about=input.id)
+        return UpdateTaskPayload(task=Task.from_pb(response.task))
+
+    payload = await answered(input, UpdateTaskPayload, perform, id_field="id", locate=input.locate)
+    if any(error.code is UserErrorCode.STALE_VERSION for error in payload.user_errors):
+        payload.task = await fetch_task(context, input.id)  # what to apply the change to
+    return payload
 
 
-async def complete_task(info: Info, id: TaskId) -> Task:
+async def complete_task(
+    info: Info, input: Annotated[CompleteTaskInput, strawberry.argument(description="The task.")]
+) -> CompleteTaskPayload | None:
     context = info.context
-    request = tasks_service_pb2.CompleteTaskRequest(id=ids.service_id(id, ids.TASK))
-    return Task.from_pb((await context.call(context.tasks.CompleteTask, request, about=id)).task)
+
+    async def perform() -> CompleteTaskPayload:
+        request = tasks_service_pb2.CompleteTaskRequest(id=ids.service_id(input.id, ids.TASK))
+        response = await context.call(context.tasks.CompleteTask, request, about=input.id)
+        return CompleteTaskPayload(task=Task.from_pb(response.task))
+
+    return await answered(input, CompleteTaskPayload, perform, id_field="id")
 
 
-async def reopen_task(info: Info, id: TaskId) -> Task:
+async def reopen_task(
+    info: Info, input: Annotated[ReopenTaskInput, strawberry.argument(description="The task.")]
+) -> ReopenTaskPayload | None:
     context = info.context
-    request = tasks_service_pb2.ReopenTaskRequest(id=ids.service_id(id, ids.TASK))
-    return Task.from_pb((await context.call(context.tasks.ReopenTask, request, about=id)).task)
+
+    async def perform() -> ReopenTaskPayload:
+        request = tasks_service_pb2.ReopenTaskRequest(id=ids.service_id(input.id, ids.TASK))
+        response = await context.call(context.tasks.ReopenTask, request, about=input.id)
+        return ReopenTaskPayload(task=Task.from_pb(response.task))
+
+    return await answered(input, ReopenTaskPayload, perform, id_field="id")
 
 
-async def delete_task(info: Info, id: TaskId) -> strawberry.ID:
+async def delete_task(
+    info: Info, input: Annotated[DeleteTaskInput, strawberry.argument(description="The task.")]
+) -> DeleteTaskPayload | None:
     context = info.context
-    request = tasks_service_pb2.DeleteTaskRequest(id=ids.service_id(id, ids.TASK))
-    await context.call(context.tasks.DeleteTask, request, about=id)
-    return id
+
+    async def perform() -> DeleteTaskPayload:
+        request = tasks_service_pb2.DeleteTaskRequest(id=ids.service_id(input.id, ids.TASK))
+        await context.call(context.tasks.DeleteTask, request, about=input.id)
+        return DeleteTaskPayload(deleted_task_id=input.id)
+
+    return await answered(input, DeleteTaskPayload, perform, id_field="id")
 
 
 async def task_updates(
@@ -185,25 +231,25 @@ class TaskQueries:
 
 @strawberry.type
 class TaskMutations:
-    create_task: Task = strawberry.mutation(
+    create_task: CreateTaskPayload | None = strawberry.mutation(
         resolver=create_task, description="Creates a task; pass `requestId` to make retries safe."
     )
-    update_task: Task = strawberry.mutation(
+    update_task: UpdateTaskPayload | None = strawberry.mutation(
         resolver=update_task,
-        description="Changes the fields given in `input`. With `expectedVersion`, fails with "
-        "CONFLICT when the task changed since you read that version: re-read and retry.",
+        description="Changes the fields given in `input`. With `expectedVersion`, refuses with "
+        "STALE_VERSION (and the current task) when the task changed since you read that version.",
     )
-    complete_task: Task = strawberry.mutation(
+    complete_task: CompleteTaskPayload | None = strawberry.mutation(
         resolver=complete_task,
         description="Marks a task completed (no change if it already is). Completing a recurring "
         "task makes its next instance.",
     )
-    reopen_task: Task = strawberry.mutation(
+    reopen_task: ReopenTaskPayload | None = strawberry.mutation(
         resolver=reopen_task,
         description="Marks a completed task open again (no change if it is open).",
     )
-    delete_task: strawberry.ID = strawberry.mutation(
-        resolver=delete_task, description="Deletes a task and returns its id."
+    delete_task: DeleteTaskPayload | None = strawberry.mutation(
+        resolver=delete_task, description="Deletes a task."
     )
 
 

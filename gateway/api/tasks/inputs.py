@@ -1,7 +1,9 @@
-"""Task inputs (create, update, filter, order) and the `todo.tasks.v1` requests they become.
+"""Task inputs (create, update, complete, reopen, delete, filter, order) and the `todo.tasks.v1`
+requests they become.
 
 Omitted and null input fields mean the same thing, "not given": clearing is
 always explicit (`clearDueAt`, `clearRecurrence`, an empty list or string).
+What an input alone can tell is wrong is refused here, every problem at once, before any call.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Final, TypeVar
 import strawberry
 from google.protobuf.field_mask_pb2 import FieldMask
 
+from gateway.api.payloads import MutationInput
 from gateway.api.scalars import to_timestamp
 from gateway.api.tasks.enums import PRIORITY_TO_PB, STATUS_TO_PB, Priority, TaskStatus
 from gateway.arguments import given
-from gateway.errors import bad_input
+from gateway.errors import BAD_USER_INPUT, GatewayError, Problem, UserErrorCode
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 from todo_runtime.validation import ORDER_KEYS_MAX, PRIORITIES_MAX, REMINDERS_MAX, TAGS_MAX
 
@@ -32,22 +35,53 @@ def _list(value: list[_T] | None) -> list[_T]:
     return value if given(value) else []
 
 
-def _reminders(minutes: list[int], instants: list[datetime]) -> list[task_pb2.Reminder]:
+def _reminders(
+    minutes: list[int], instants: list[datetime], problems: list[Problem]
+) -> list[task_pb2.Reminder]:
     """Both reminder lists as one, which holds at most REMINDERS_MAX (each list alone is
     checked before the operation runs, `limits.list_maxima`)."""
     if len(minutes) + len(instants) > REMINDERS_MAX:
-        raise bad_input(
-            "input.remindAt",
-            f"with remindMinutesBefore, must hold at most {REMINDERS_MAX} reminders, got "
-            f"{len(minutes) + len(instants)}",
+        problems.append(
+            _problem(
+                "remindAt",
+                f"with remindMinutesBefore, must hold at most {REMINDERS_MAX} reminders, got "
+                f"{len(minutes) + len(instants)}",
+            )
         )
     relative = [task_pb2.Reminder(minutes_before=value) for value in minutes]
     absolute = [task_pb2.Reminder(remind_time=to_timestamp(value)) for value in instants]
     return relative + absolute
 
 
+def _problem(field: str, message: str) -> Problem:
+    return Problem(UserErrorCode.INVALID, ("input", field) if field else ("input",), message)
+
+
+def _refuse_if_any(problems: list[Problem]) -> None:
+    if problems:
+        first = problems[0]
+        field = ".".join(first.field or ())
+        raise GatewayError(
+            BAD_USER_INPUT, f"{field}: {first.message}", field=field, problems=problems
+        )
+
+
+def _locate(path: tuple[str, ...], relative_count: int) -> tuple[str, ...]:
+    """A service's path into the task as the path into this input: the recurrence's parts are
+    the one `recurrence` string, and a reminder of the merged list (`input.reminders.3...`) is an
+    item of the input list it came from (`input.remindAt.1`)."""
+    if path[:2] == ("input", "recurrence"):
+        return path[:2]
+    if path[:2] != ("input", "reminders") or len(path) < 3 or not path[2].isdigit():
+        return path
+    index = int(path[2])
+    if index < relative_count:
+        return ("input", "remindMinutesBefore", str(index))
+    return ("input", "remindAt", str(index - relative_count))
+
+
 @strawberry.input(description="A new task. Only `title` is required.")
-class CreateTaskInput:
+class CreateTaskInput(MutationInput):
     title: str = strawberry.field(description="1..500 characters after trimming.")
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="Up to 10000 characters."
@@ -99,18 +133,30 @@ class CreateTaskInput:
             task.time_zone = self.time_zone
         if given(self.recurrence):
             task.recurrence.text = self.recurrence
-        task.reminders.extend(_reminders(_list(self.remind_minutes_before), _list(self.remind_at)))
+        problems: list[Problem] = []
+        minutes, instants = _list(self.remind_minutes_before), _list(self.remind_at)
+        task.reminders.extend(_reminders(minutes, instants, problems))
+        _refuse_if_any(problems)
         request = tasks_service_pb2.CreateTaskRequest(task=task)
         if given(self.request_id):
             request.request_id = self.request_id
         return request
+
+    def locate(self, path: tuple[str, ...]) -> tuple[str, ...]:
+        return _locate(path, len(_list(self.remind_minutes_before)))
 
 
 @strawberry.input(
     description="Changes to a task. Omitted or null fields stay unchanged; clear a due time or "
     "recurrence with clearDueAt / clearRecurrence, tags with [], the description with ''."
 )
-class UpdateTaskInput:
+class UpdateTaskInput(MutationInput):
+    id: strawberry.ID = strawberry.field(description="The task's id.")
+    expected_version: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The `version` you last read: a STALE_VERSION user error, with the current "
+        "task, if it changed since.",
+    )
     title: str | None = strawberry.field(default=strawberry.UNSET, description="1..500 characters.")
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="'' clears it."
@@ -143,11 +189,10 @@ class UpdateTaskInput:
         description="Absolute reminders." + _REMINDERS_MAX + _REMINDERS_NOTE,
     )
 
-    def to_pb(
-        self, task_id: str, expected_version: int | None
-    ) -> tasks_service_pb2.UpdateTaskRequest:
+    def to_pb(self, task_id: str) -> tasks_service_pb2.UpdateTaskRequest:
         """The request with an update mask naming exactly the fields given."""
         task = task_pb2.Task(id=task_id)
+        problems: list[Problem] = []
         paths: list[str] = []
         if given(self.title):
             task.title = self.title
@@ -161,38 +206,58 @@ class UpdateTaskInput:
         if given(self.tags):
             task.tags.extend(self.tags)
             paths.append("tags")
-        paths += self._due_time(task)
+        paths += self._due_time(task, problems)
         if given(self.time_zone):
             task.time_zone = self.time_zone
             paths.append("time_zone")
-        paths += self._recurrence(task)
+        paths += self._recurrence(task, problems)
         if given(self.remind_minutes_before) or given(self.remind_at):
-            task.reminders.extend(
-                _reminders(_list(self.remind_minutes_before), _list(self.remind_at))
-            )
+            minutes, instants = _list(self.remind_minutes_before), _list(self.remind_at)
+            task.reminders.extend(_reminders(minutes, instants, problems))
             paths.append("reminders")
-        if not paths:
-            raise bad_input("input", "give at least one field to change")
+        if not paths and not problems:
+            problems.append(_problem("", "give at least one field to change"))
+        _refuse_if_any(problems)
         request = tasks_service_pb2.UpdateTaskRequest(task=task, update_mask=FieldMask(paths=paths))
-        if expected_version is not None:
-            request.expected_version = expected_version
+        if given(self.expected_version):
+            request.expected_version = self.expected_version
         return request
 
-    def _due_time(self, task: task_pb2.Task) -> list[str]:
+    def locate(self, path: tuple[str, ...]) -> tuple[str, ...]:
+        return _locate(path, len(_list(self.remind_minutes_before)))
+
+    def _due_time(self, task: task_pb2.Task, problems: list[Problem]) -> list[str]:
         if given(self.due_at):
             if self.clear_due_at:
-                raise bad_input("input.clearDueAt", "cannot be true together with dueAt")
+                problems.append(_problem("clearDueAt", "cannot be true together with dueAt"))
             task.due_time.CopyFrom(to_timestamp(self.due_at))
             return ["due_time"]
         return ["due_time"] if self.clear_due_at else []
 
-    def _recurrence(self, task: task_pb2.Task) -> list[str]:
+    def _recurrence(self, task: task_pb2.Task, problems: list[Problem]) -> list[str]:
         if given(self.recurrence):
             if self.clear_recurrence:
-                raise bad_input("input.clearRecurrence", "cannot be true together with recurrence")
+                problems.append(
+                    _problem("clearRecurrence", "cannot be true together with recurrence")
+                )
             task.recurrence.text = self.recurrence
             return ["recurrence"]
         return ["recurrence"] if self.clear_recurrence else []
+
+
+@strawberry.input(description="The task to mark completed.")
+class CompleteTaskInput(MutationInput):
+    id: strawberry.ID = strawberry.field(description="The task's id.")
+
+
+@strawberry.input(description="The task to mark open again.")
+class ReopenTaskInput(MutationInput):
+    id: strawberry.ID = strawberry.field(description="The task's id.")
+
+
+@strawberry.input(description="The task to delete.")
+class DeleteTaskInput(MutationInput):
+    id: strawberry.ID = strawberry.field(description="The task's id.")
 
 
 @strawberry.input(description="Which tasks to list. Every field given must match (AND).")

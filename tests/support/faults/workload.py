@@ -29,11 +29,14 @@ RETRYABLE: Final = frozenset({"UNAVAILABLE", "INTERNAL", "RATE_LIMITED", "TOO_MA
 RECURRENCE: Final = "every day at 9am"
 
 CREATE: Final = """mutation($input: CreateTaskInput!) {
-  createTask(input: $input) { id title status } }"""
-UPDATE: Final = """mutation($id: ID!, $input: UpdateTaskInput!) {
-  updateTask(id: $id, input: $input) { id title status } }"""
-COMPLETE: Final = "mutation($id: ID!) { completeTask(id: $id) { id title status } }"
-CREATE_WEBHOOK: Final = "mutation($url: String!) { createWebhook(url: $url) { secret } }"
+  createTask(input: $input) { task { id title status } userErrors { field message code } } }"""
+UPDATE: Final = """mutation($input: UpdateTaskInput!) {
+  updateTask(input: $input) { task { id title status } userErrors { field message code } } }"""
+COMPLETE: Final = """mutation($id: ID!) {
+  completeTask(input: {id: $id}) { task { id title status } userErrors { field message code } }
+}"""
+CREATE_WEBHOOK: Final = """mutation($url: String!) {
+  createWebhook(input: {url: $url}) { secret userErrors { field message code } } }"""
 
 
 class NotAcknowledged(AssertionError):
@@ -76,8 +79,8 @@ class Workload:
     async def register_webhooks(self, url: str) -> None:
         """One endpoint per user at `url`, so every fired reminder is also a webhook delivery."""
         for user in self._tokens:
-            data = await self._mutate(user, 0, CREATE_WEBHOOK, {"url": url})
-            self.webhook_secrets[user] = data["createWebhook"]["secret"]
+            payload = await self._mutate(user, 0, CREATE_WEBHOOK, {"url": url})
+            self.webhook_secrets[user] = payload["secret"]
 
     def start(self) -> None:
         self._running.set()
@@ -151,18 +154,17 @@ class Workload:
     ) -> str:
         title = f"{user} task {number}"
         request = {"title": title, "requestId": f"{self._seed}-{user}-{number}", **fields}
-        data = await self._mutate(user, number, CREATE, {"input": request})
-        return self._acknowledge(user, data["createTask"], recurring=recurring)
+        payload = await self._mutate(user, number, CREATE, {"input": request})
+        return self._acknowledge(user, payload["task"], recurring=recurring)
 
     async def _update(self, user: str, number: int, task: str, title: str) -> None:
-        data = await self._mutate(
-            user, number, UPDATE, {"id": global_id("Task", task), "input": {"title": title}}
-        )
-        self._acknowledge(user, data["updateTask"], recurring=self.expected[task].recurring)
+        update = {"id": global_id("Task", task), "title": title}
+        payload = await self._mutate(user, number, UPDATE, {"input": update})
+        self._acknowledge(user, payload["task"], recurring=self.expected[task].recurring)
 
     async def _complete(self, user: str, number: int, task: str) -> None:
-        data = await self._mutate(user, number, COMPLETE, {"id": global_id("Task", task)})
-        self._acknowledge(user, data["completeTask"], recurring=True)
+        payload = await self._mutate(user, number, COMPLETE, {"id": global_id("Task", task)})
+        self._acknowledge(user, payload["task"], recurring=True)
 
     def _acknowledge(self, user: str, task: dict[str, Any], *, recurring: bool) -> str:
         local = ids.task_id(task["id"])
@@ -176,7 +178,8 @@ class Workload:
     async def _mutate(
         self, user: str, number: int, query: str, variables: dict[str, Any]
     ) -> dict[str, Any]:
-        """The operation's data once a gateway acknowledged it; tries the other gateway next."""
+        """The mutation's payload once a gateway acknowledged it; tries the other gateway next.
+        A refusal of its input (userErrors) is for good."""
         deadline = time.monotonic() + OPERATION_DEADLINE
         attempt = 0
         while True:
@@ -185,8 +188,10 @@ class Workload:
             body = await self._post(url, user, query, variables)
             errors = body.get("errors") if body else None
             if body is not None and not errors and body.get("data"):
-                data: dict[str, Any] = body["data"]
-                return data
+                [payload] = body["data"].values()
+                if payload["userErrors"]:
+                    raise NotAcknowledged(f"{query.split('(', maxsplit=1)[0]} refused: {payload}")
+                return dict(payload)
             codes = {e.get("extensions", {}).get("code", "") for e in errors or []}
             if codes - RETRYABLE:
                 raise NotAcknowledged(f"{query.split('(', maxsplit=1)[0]} refused: {errors}")

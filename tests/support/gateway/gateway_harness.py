@@ -32,14 +32,23 @@ TASK_FIELDS = """
   recurrence { rule text basis } reminders { id minutesBefore at }
   seriesId createdAt updatedAt completedAt
 """
-CREATE = f"mutation($input: CreateTaskInput!) {{ createTask(input: $input) {{ {TASK_FIELDS} }} }}"
-GET = f"query($id: ID!) {{ task(id: $id) {{ {TASK_FIELDS} }} }}"
-UPDATE = f"""mutation($id: ID!, $input: UpdateTaskInput!, $version: Int) {{
-  updateTask(id: $id, input: $input, expectedVersion: $version) {{ {TASK_FIELDS} }}
+USER_ERRORS = "userErrors { field message code }"
+CREATE = f"""mutation($input: CreateTaskInput!) {{
+  createTask(input: $input) {{ task {{ {TASK_FIELDS} }} {USER_ERRORS} }}
 }}"""
-COMPLETE = "mutation($id: ID!) { completeTask(id: $id) { id status completedAt version } }"
-REOPEN = "mutation($id: ID!) { reopenTask(id: $id) { id status completedAt version } }"
-DELETE = "mutation($id: ID!) { deleteTask(id: $id) }"
+GET = f"query($id: ID!) {{ task(id: $id) {{ {TASK_FIELDS} }} }}"
+UPDATE = f"""mutation($input: UpdateTaskInput!) {{
+  updateTask(input: $input) {{ task {{ {TASK_FIELDS} }} {USER_ERRORS} }}
+}}"""
+COMPLETE = f"""mutation($id: ID!) {{
+  completeTask(input: {{id: $id}}) {{ task {{ id status completedAt version }} {USER_ERRORS} }}
+}}"""
+REOPEN = f"""mutation($id: ID!) {{
+  reopenTask(input: {{id: $id}}) {{ task {{ id status completedAt version }} {USER_ERRORS} }}
+}}"""
+DELETE = (
+    f"mutation($id: ID!) {{ deleteTask(input: {{id: $id}}) {{ deletedTaskId {USER_ERRORS} }} }}"
+)
 LIST = """query($filter: TaskFilter, $orderBy: [TaskOrder!], $first: Int, $after: String) {
   tasks(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
     edges { cursor node { id title } }
@@ -116,8 +125,15 @@ async def create_task(
 ) -> dict[str, Any]:
     """Creates a task through GraphQL (title "a task" unless given) and returns it."""
     data = await client.data(CREATE, {"input": {"title": "a task", **fields}}, user=user)
-    task: dict[str, Any] = data["createTask"]
+    task: dict[str, Any] = changed(data, "createTask", "task")
     return task
+
+
+def changed(data: dict[str, Any], mutation: str, field: str) -> Any:
+    """A mutation payload's changed object, asserting the mutation refused nothing."""
+    payload = data[mutation]
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return payload[field]
 
 
 @contextlib.asynccontextmanager

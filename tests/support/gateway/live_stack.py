@@ -17,6 +17,7 @@ from svc_live.service import SERVICE as LIVE
 from tests.support.gateway.gateway_harness import (
     CREATE,
     JWT_SECRET,
+    changed,
     make_config,
     serving,
     token_for,
@@ -119,7 +120,7 @@ class LiveStack:
 
     async def create(self, url: str, user: str, title: str = "a task", **fields: Any) -> Any:
         data = await self.execute(url, user, CREATE, {"input": {"title": title, **fields}})
-        return data["createTask"]
+        return changed(data, "createTask", "task")
 
     async def close(self) -> None:
         for process in self._processes:

@@ -1,4 +1,5 @@
-// A task list paged by usePaginationFragment: Query.tasks as a Relay connection.
+// A task list paged by usePaginationFragment: Query.tasks as a Relay connection, and the form
+// that adds a task to it.
 import { graphql } from 'relay-runtime';
 
 export const taskListQuery = graphql`
@@ -24,6 +25,25 @@ export const taskListFragment = graphql`
           id
           ...TaskRow_task
         }
+      }
+    }
+  }
+`;
+
+// The new task goes first in the lists given (`$connections`) when it was created; a refused
+// input leaves `task` null and binds each userError to its input field, for the form to show.
+export const taskListCreateMutation = graphql`
+  mutation TaskListCreateMutation($input: CreateTaskInput!, $connections: [ID!]!) {
+    createTask(input: $input) {
+      clientMutationId
+      task @prependNode(connections: $connections, edgeTypeName: "TaskEdge") {
+        id
+        ...TaskRow_task
+      }
+      userErrors {
+        field
+        message
+        code
       }
     }
   }

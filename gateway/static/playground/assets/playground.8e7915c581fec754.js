@@ -7,6 +7,8 @@
   const DEFAULT_QUERY = `# The todo GraphQL API. Sign in first: in "Headers" below,
 # paste a token from \`todo token USER\` (you are then USER).
 #
+# Two operations below: the run button asks which to run.
+#
 # Lists are Relay cursor connections: take the first N
 # edges, then pass pageInfo.endCursor (or any edge's
 # cursor) as after: to get the N that follow it.
@@ -19,6 +21,17 @@ query Tasks {
       node { id title status priority dueAt }
     }
     pageInfo { hasNextPage endCursor }
+  }
+}
+
+# Every mutation takes one input and answers a payload.
+# userErrors: what was wrong with the input, every wrong
+# field at once, each with its path (["input", "title"]);
+# empty when it worked, and then task is the new task.
+mutation AddTask {
+  createTask(input: { title: "Try the playground", tags: ["demo"] }) {
+    task { id title }
+    userErrors { field message code }
   }
 }
 `;

@@ -15,6 +15,7 @@ DEFAULT_MAX_PAGE_SIZE = 200
 DEFAULT_MAX_COST = 5000
 DEFAULT_RATE_POINTS = 10_000
 DEFAULT_RATE_RESTORE = 500.0
+DEFAULT_RATE_SETTLE_SECONDS = 0.5
 # svc_tasks caps page_size at 200: a larger gateway limit would silently return shorter pages.
 SERVICE_MAX_PAGE_SIZE = 200
 SUPPORTED_ALGORITHMS = ("HS256", "RS256")
@@ -38,6 +39,8 @@ class GatewayConfig:
     database: where the per-user rate-limit buckets live, shared by every replica; None = no
         rate limit.
     rate_points, rate_restore: each user's bucket size, and the points it regains per second.
+    rate_settle_interval: seconds between two settlements of this replica's buckets with the
+        shared ones (`rate_buckets`).
     live_address: svc_live, whose streams feed the subscriptions.
     ws_init_timeout: seconds a WebSocket may stay open without `connection_init` (then 4408).
     ws_ping_interval: seconds between the server's WebSocket pings; a client that answers none
@@ -70,6 +73,7 @@ class GatewayConfig:
     database: DatabaseConfig | None = None
     rate_points: int = DEFAULT_RATE_POINTS
     rate_restore: float = DEFAULT_RATE_RESTORE
+    rate_settle_interval: float = DEFAULT_RATE_SETTLE_SECONDS
     live_address: str = "127.0.0.1:50055"
     ws_init_timeout: float = 3.0
     ws_ping_interval: float = 20.0
@@ -108,6 +112,10 @@ class GatewayConfig:
             )
         if self.rate_restore <= 0:
             raise ConfigError("environment variable TODO_RATE_LIMIT_RESTORE must be positive")
+        if not 0 < self.rate_settle_interval <= 60:
+            raise ConfigError(
+                "environment variable TODO_RATE_LIMIT_SETTLE_SECONDS must be above 0 and at most 60"
+            )
         if min(self.ws_init_timeout, self.ws_ping_interval) <= 0:
             raise ConfigError(
                 "TODO_WS_INIT_TIMEOUT_SECONDS and TODO_WS_PING_SECONDS must be positive"
@@ -156,4 +164,7 @@ class GatewayConfig:
             database=DatabaseConfig.from_env(env) if env.text("DATABASE_URL", "") else None,
             rate_points=env.integer("TODO_RATE_LIMIT_POINTS", DEFAULT_RATE_POINTS),
             rate_restore=env.number("TODO_RATE_LIMIT_RESTORE", DEFAULT_RATE_RESTORE),
+            rate_settle_interval=env.number(
+                "TODO_RATE_LIMIT_SETTLE_SECONDS", DEFAULT_RATE_SETTLE_SECONDS
+            ),
         )

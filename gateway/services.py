@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 
 class Services:
-    """The gRPC channels every request shares, and the rate limiter's database pool.
+    """The gRPC channels every request shares, and the rate limiter with its database pool and
+    settling task.
 
     They belong to the event loop that serves requests, so they are opened in
     the app's lifespan (`open`) rather than at construction.
@@ -52,6 +53,7 @@ class Services:
         self._stubs: _Stubs | None = None
         self._pool: asyncpg.Pool[Any] | None = None
         self._limiter_task: asyncio.Task[None] | None = None
+        self._settling: asyncio.Task[None] | None = None
         self.rate_limiter: RateLimiter | None = None
 
     async def _connect_limiter(self, database: DatabaseConfig) -> bool:
@@ -65,8 +67,12 @@ class Services:
             log.warning("rate limits off until the database is reachable: %s", describe(error))
             return False
         self.rate_limiter = RateLimiter(
-            self._pool, self._config.rate_points, self._config.rate_restore
+            self._pool,
+            self._config.rate_points,
+            self._config.rate_restore,
+            self._config.rate_settle_interval,
         )
+        self._settling = asyncio.create_task(self.rate_limiter.run(), name="settle rate buckets")
         log.info("rate limits on")
         return True
 
@@ -99,6 +105,10 @@ class Services:
             self._limiter_task.cancel()
             await asyncio.gather(self._limiter_task, return_exceptions=True)
             self._limiter_task = None
+        if self._settling is not None:  # settles once more as it stops
+            self._settling.cancel()
+            await asyncio.gather(self._settling, return_exceptions=True)
+            self._settling = None
         channels, self._channels, self._stubs = self._channels, [], None
         for channel in channels:
             await channel.close(None)

@@ -138,7 +138,9 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         self, request: tasks_service_pb2.ListTasksRequest, context: Context
     ) -> tasks_service_pb2.ListTasksResponse:
         query = _task_query(request, current_user(), self._list_tokens)
-        page = await self._store.page(query, count=not request.skip_total_size)
+        page = await self._store.page(
+            query, count=not request.skip_total_size, latest=request.read_latest_sequence
+        )
         cursors = [listing.encode_token(self._list_tokens, query, p) for p in page.positions]
         return tasks_service_pb2.ListTasksResponse(
             tasks=page.tasks,
@@ -147,6 +149,7 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
             cursors=cursors,
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
+            latest_sequence=page.latest_sequence,
         )
 
     async def UpdateTask(

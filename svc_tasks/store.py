@@ -43,6 +43,7 @@ class Page:
     has_next: bool
     has_previous: bool
     total: int
+    latest_sequence: int = 0
 
 
 def _not_found(task_id: uuid.UUID) -> NotFound:
@@ -93,19 +94,34 @@ class TaskStore:
             raise _not_found(task_id)
         return task_from_row(row)
 
-    async def page(self, query: listing.TaskQuery, *, count: bool = True) -> Page:
-        """One page of the query's window, each task's position, what lies beyond, and the total."""
+    async def page(
+        self, query: listing.TaskQuery, *, count: bool = True, latest: bool = False
+    ) -> Page:
+        """One page of the query's window, each task's position, what lies beyond, and the total;
+        with `latest`, the owner's change-log sequence as of the page too.
+
+        That sequence is read in the page's own snapshot (one REPEATABLE READ transaction): the
+        changes up to it are those the page shows, so replaying the changes after it neither
+        skips nor repeats one. Without it the reads need no transaction.
+        """
         page_sql, page_params = listing.page_sql(query)
         async with self._pool.acquire() as conn:
-            rows = list(await conn.fetch(page_sql, *page_params))
-            more = len(rows) > query.page_size
-            rows = rows[: query.page_size]
-            beyond = listing.beyond_window_sql(query, before=not query.from_end)
-            other_side = bool(await conn.fetchval(beyond[0], *beyond[1])) if beyond else False
-            total = 0
-            if count:
-                count_sql, count_params = listing.count_sql(query)
-                total = int(await conn.fetchval(count_sql, *count_params))
+            snapshot: contextlib.AbstractAsyncContextManager[object] = (
+                conn.transaction(isolation="repeatable_read", readonly=True)
+                if latest
+                else contextlib.nullcontext()
+            )
+            async with snapshot:
+                rows = list(await conn.fetch(page_sql, *page_params))
+                more = len(rows) > query.page_size
+                rows = rows[: query.page_size]
+                beyond = listing.beyond_window_sql(query, before=not query.from_end)
+                other_side = bool(await conn.fetchval(beyond[0], *beyond[1])) if beyond else False
+                total = 0
+                if count:
+                    count_sql, count_params = listing.count_sql(query)
+                    total = int(await conn.fetchval(count_sql, *count_params))
+                sequence = await self._latest_sequence(conn, query.owner_id) if latest else 0
         if query.from_end:
             rows.reverse()
         positions: list[listing.Position] = [
@@ -117,6 +133,7 @@ class TaskStore:
             has_next=other_side if query.from_end else more,
             has_previous=more if query.from_end else other_side,
             total=total,
+            latest_sequence=sequence,
         )
 
     @contextlib.asynccontextmanager
@@ -163,9 +180,7 @@ class TaskStore:
                 after_sequence,
                 limit,
             )
-            latest = await conn.fetchval(
-                "SELECT last_sequence FROM user_sequences WHERE owner_id = $1", owner_id
-            )
+            latest = await self._latest_sequence(conn, owner_id)
         changes = []
         for row in rows:
             change = tasks_service_pb2.TaskChange(
@@ -173,7 +188,15 @@ class TaskStore:
             )
             change.task.ParseFromString(row["snapshot"])
             changes.append(change)
-        return changes, int(latest or 0)
+        return changes, latest
+
+    @staticmethod
+    async def _latest_sequence(conn: Connection, owner_id: str) -> int:
+        """The owner's last change-log sequence (0 before their first change)."""
+        latest = await conn.fetchval(
+            "SELECT last_sequence FROM user_sequences WHERE owner_id = $1", owner_id
+        )
+        return int(latest or 0)
 
 
 class LockedTask:

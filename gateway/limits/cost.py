@@ -4,8 +4,9 @@
 An operation is checked before it runs: first its list arguments against
 their maxima (`list_maxima`), then its cost (`query_cost`): over the limit,
 it is refused saying its cost and the limit. Otherwise its cost is charged to
-the user's leaky bucket (`gateway.rate_buckets`; callers without a token, who may only ask
-for public fields, share one), and an operation the bucket cannot take
+the user's leaky bucket (`gateway.rate_buckets`: in memory, settled with the
+other replicas'; callers without a token, who may only ask for public fields,
+share one), and an operation the bucket cannot take
 is refused with RATE_LIMITED and the seconds to wait. As Shopify's API does,
 the cost charged up front is the most the operation can cost
 (`requestedQueryCost`); what a field's work did not use (a verification of
@@ -89,7 +90,7 @@ class CostLimits(SchemaExtension):
         bucket = user or ANONYMOUS_BUCKET
         if limiter is not None and (user or cost):
             self._limits = (limiter.capacity, limiter.restore)
-            self._decision = await limiter.take(bucket, cost)
+            self._decision = limiter.take(bucket, cost)
             if not self._decision.allowed:
                 wait = shown_wait(self._decision.retry_after)
                 context.result = ExecutionResult(
@@ -108,9 +109,7 @@ class CostLimits(SchemaExtension):
         given_back = min(cost, sum(unused))
         self._actual = cost - given_back
         if given_back and limiter is not None and self._decision is not None:
-            remaining = await limiter.refund(bucket, given_back)
-            if remaining is not None:
-                self._decision = Decision(True, remaining, 0.0)
+            self._decision = Decision(True, limiter.refund(bucket, given_back), 0.0)
 
     def get_results(self) -> dict[str, Any]:
         if not self._cost:  # free operations (introspection, __typename) have nothing to report

@@ -16,9 +16,12 @@ from tests.support.gateway.gateway_harness import (
     GatewayClient,
     make_config,
     new_user,
+    rate_limiter,
     running_client,
 )
+from tests.support.infra import PostgresProxy
 from todo_runtime.config import DatabaseConfig
+from todo_runtime.failures import is_transient
 
 SCHEMA = build_schema()._schema
 
@@ -144,14 +147,25 @@ async def test_answers_report_their_cost_and_the_bucket(database_url: str) -> No
     }
 
 
+async def _settle(*clients: GatewayClient) -> None:
+    """Settles each replica's buckets with the shared ones, in this order (each also does so by
+    itself every TODO_RATE_LIMIT_SETTLE_SECONDS)."""
+    for client in clients:
+        await rate_limiter(client.app).settle()
+
+
 async def test_a_user_over_budget_is_rate_limited_across_replicas(database_url: str) -> None:
     database = DatabaseConfig(database_url, 1, 2)
-    config = make_config(database=database, rate_points=27, max_cost=27, rate_restore=1.0)
+    config = make_config(
+        database=database, rate_points=27, max_cost=27, rate_restore=1.0, rate_settle_interval=60.0
+    )  # only the test settles
     mutation = 'mutation { createTask(input: {title: "x"}) { task { id } } }'  # costs 12
     async with running_client(config) as one, running_client(config) as other:
         user = new_user()
         first = await one.execute(mutation, user=user)
+        await _settle(one, other)
         second = await other.execute(mutation, user=user)  # the other replica, the same bucket
+        await _settle(other, one)
         third = await one.execute(mutation, user=user)
         someone_else = await other.execute(mutation, user=new_user())
     codes = [
@@ -167,6 +181,59 @@ async def test_a_user_over_budget_is_rate_limited_across_replicas(database_url: 
     assert f"retry in {wait} s" in limited["message"]
     assert third["extensions"]["cost"]["actualQueryCost"] is None  # it did not run
     assert third["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 12
+
+
+async def test_replicas_share_the_limit_within_one_settlement(database_url: str) -> None:
+    """Before a settlement each replica decides alone, so a burst can spend one bucket on each;
+    after it both know the excess and make the user wait it off."""
+    database = DatabaseConfig(database_url, 1, 2)
+    config = make_config(
+        database=database, rate_points=30, max_cost=30, rate_restore=1.0, rate_settle_interval=60.0
+    )  # only the test settles
+    query = "{ tasks(first: 9) { edges { cursor } } }"  # costs 10
+    async with running_client(config) as one, running_client(config) as other:
+        user = new_user()
+        burst = [await replica.execute(query, user=user) for replica in (one, one, other, other)]
+        assert all("cost" in body["extensions"] for body in burst)
+        assert ["RATE_LIMITED" in str(body.get("errors")) for body in burst] == [False] * 4
+        await _settle(one, other, one)  # each now holds the shared level: 40 of 30
+        after = [await replica.execute(query, user=user) for replica in (one, other)]
+    for body in after:
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        # 40 used of 30: 20 must drain before 10 more fit, at 1 a second.
+        assert 18.0 <= error["extensions"]["retryAfter"] <= 20.1
+
+
+async def test_points_poured_while_the_database_is_away_are_settled_later(
+    database_url: str,
+) -> None:
+    """A settlement that fails keeps what it was to add for the next one: nothing is lost."""
+    proxy = PostgresProxy(database_url)
+    await proxy.start()
+    limits: dict[str, Any] = {"rate_points": 100, "max_cost": 100, "rate_restore": 0.001}
+    limits["rate_settle_interval"] = 60.0  # only the test settles
+    query = "{ tasks(first: 9) { edges { cursor } } }"  # costs 10
+    user = new_user()
+    try:
+        async with (
+            running_client(make_config(database=DatabaseConfig(proxy.url, 1, 2), **limits)) as one,
+            running_client(
+                make_config(database=DatabaseConfig(database_url, 1, 2), **limits)
+            ) as other,
+        ):
+            await other.execute(query, user=user)
+            await one.execute(query, user=user)
+            await proxy.cut()
+            with pytest.raises(Exception) as failed:  # noqa: PT011 - whichever way the cut shows
+                await rate_limiter(one.app).settle()
+            assert is_transient(failed.value), failed.value
+            await proxy.start()
+            await _settle(other, one, other)  # the shared bucket: 10 from other, 10 kept by one
+            seen = await other.execute(query, user=user)
+    finally:
+        await proxy.cut()  # its listener closes
+    assert 69.9 <= seen["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] <= 70.0
 
 
 async def test_callers_without_a_token_share_one_bucket(database_url: str) -> None:

@@ -74,6 +74,49 @@ async def test_a_list_then_subscribe_misses_nothing(stack: LiveStack, url: str) 
         assert _titles(await subscriber.updates(operation, 1)) == ["made in between"]
 
 
+LIST_WITH_CURSOR = "{ tasks(first: 200) { changeCursor edges { node { id } } } }"
+
+
+async def test_a_lists_cursor_replays_exactly_what_the_list_does_not_show(
+    stack: LiveStack, url: str
+) -> None:
+    """Lists read while writers run: each list's changeCursor, read in the list's snapshot,
+    replays every task the list does not show, and none it does."""
+    user = new_user()
+    created: list[str] = []
+
+    async def writer(name: str) -> None:
+        for index in range(15):
+            created.append((await stack.create(url, user, f"{name}-{index:02}"))["id"])
+
+    async def reader() -> list[tuple[set[str], str]]:
+        seen = []
+        async with client(url, token_for(user)) as lister:
+            while len(created) < 60:
+                data = (await lister.query(LIST_WITH_CURSOR))["tasks"]
+                seen.append(({edge["node"]["id"] for edge in data["edges"]}, data["changeCursor"]))
+        amid = [read for read in seen if 0 < len(read[0]) < 60]
+        return amid[:: max(1, len(amid) // 8)]  # a few read amid the writes, spread over them
+
+    async with asyncio.TaskGroup() as group:  # a failing writer cancels the reader
+        listing = group.create_task(reader())
+        for number in range(4):
+            group.create_task(writer(f"w{number}"))
+    lists = listing.result()
+    assert len(created) == 60
+    assert lists, "no list was read amid the writes"
+    async with client(url, token_for(user)) as subscriber:
+        for listed, cursor in lists:
+            operation = await subscriber.subscribe(TASK_UPDATES, {"since": cursor})
+            replayed = [
+                u["task"]["id"] for u in await subscriber.updates(operation, 60 - len(listed))
+            ]
+            assert listed.isdisjoint(replayed)  # nothing the list shows comes again
+            assert listed | set(replayed) == set(created)  # nothing it misses is lost
+            await subscriber.complete(operation)
+    print(f"{len(lists)} lists read during 60 writes, each replayed exactly its complement")
+
+
 async def test_order_holds_under_a_burst_of_500(stack: LiveStack, url: str) -> None:
     user = new_user()
     since = await _cursor(url, user)

@@ -83,20 +83,18 @@ async def list_tasks(
         before_page_token=page.before_token,
         from_end=page.from_end,
         skip_total_size=not selects(info, "totalCount"),
+        # The change-log position as of the page, read in the page's own snapshot.
+        read_latest_sequence=selects(info, "changeCursor"),
     )
     if given(filter):
         request.filter.CopyFrom(filter.to_pb())
     request.order_by.extend(order.to_pb() for order in order_by or ())
-    change_cursor = await _change_cursor(context) if selects(info, "changeCursor") else ""
     response = await context.call(context.tasks.ListTasks, request)
+    change_cursor = ""
+    if request.read_latest_sequence:
+        cursors = ChangeCursors(context.services.call.secret)
+        change_cursor = cursors.encode(context.user(), response.latest_sequence)
     return TaskConnection.from_pb(response, change_cursor)
-
-
-async def _change_cursor(context: GatewayContext) -> str:
-    """The caller's change-log position now, read before the page so the page reflects it."""
-    latest_only = tasks_service_pb2.ListChangesRequest(after_sequence=2**62, page_size=1)
-    latest = (await context.call(context.tasks.ListChanges, latest_only)).latest_sequence
-    return ChangeCursors(context.services.call.secret).encode(context.user(), latest)
 
 
 async def get_task(info: Info, id: TaskId) -> Task | None:

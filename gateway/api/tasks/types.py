@@ -152,10 +152,9 @@ class TaskConnection:
     )
     change_cursor: str = strawberry.field(
         default="",
-        description="Pass it as taskUpdates(since:) to miss no change after this page was read: "
-        "it is your change log's position read just before the page, so a change may come both "
-        "in the page and as an update (apply updates by Task.version), but none is lost "
-        "(computed only when selected).",
+        description="Pass it as taskUpdates(since:) to get exactly the changes this page does "
+        "not show: it is your change log's position read in the same snapshot as the page, so "
+        "no change is missed or repeated (read only when selected).",
     )
 
     @classmethod

@@ -16,6 +16,7 @@ from starlette.routing import WebSocketRoute
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig
+from gateway.rate_buckets import RateLimiter
 from gateway.transport.endpoint import GatewayGraphQL
 from gateway.transport.server_options import server_options
 from todo_cli.broker import free_port
@@ -155,6 +156,13 @@ def graphql_view(app: Starlette) -> GatewayGraphQL:
         if isinstance(route, WebSocketRoute) and isinstance(route.app, GatewayGraphQL):
             return route.app
     raise LookupError("no GraphQL WebSocket route")
+
+
+def rate_limiter(app: Starlette) -> RateLimiter:
+    """The app's rate limiter (its lifespan entered, with a database configured)."""
+    limiter = graphql_view(app)._services.rate_limiter
+    assert limiter is not None
+    return limiter
 
 
 @contextlib.asynccontextmanager

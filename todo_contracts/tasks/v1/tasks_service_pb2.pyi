@@ -89,7 +89,7 @@ class TaskOrder(_message.Message):
     def __init__(self, field: _Optional[_Union[TaskOrderField, str]] = ..., direction: _Optional[_Union[OrderDirection, str]] = ...) -> None: ...
 
 class ListTasksRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "filter", "order_by", "before_page_token", "from_end", "skip_total_size")
+    __slots__ = ("page_size", "page_token", "filter", "order_by", "before_page_token", "from_end", "skip_total_size", "read_latest_sequence")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +97,7 @@ class ListTasksRequest(_message.Message):
     BEFORE_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FROM_END_FIELD_NUMBER: _ClassVar[int]
     SKIP_TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    READ_LATEST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     filter: TaskFilter
@@ -104,23 +105,26 @@ class ListTasksRequest(_message.Message):
     before_page_token: str
     from_end: bool
     skip_total_size: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[TaskFilter, _Mapping]] = ..., order_by: _Optional[_Iterable[_Union[TaskOrder, _Mapping]]] = ..., before_page_token: _Optional[str] = ..., from_end: _Optional[bool] = ..., skip_total_size: _Optional[bool] = ...) -> None: ...
+    read_latest_sequence: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[TaskFilter, _Mapping]] = ..., order_by: _Optional[_Iterable[_Union[TaskOrder, _Mapping]]] = ..., before_page_token: _Optional[str] = ..., from_end: _Optional[bool] = ..., skip_total_size: _Optional[bool] = ..., read_latest_sequence: _Optional[bool] = ...) -> None: ...
 
 class ListTasksResponse(_message.Message):
-    __slots__ = ("tasks", "next_page_token", "total_size", "cursors", "has_next_page", "has_previous_page")
+    __slots__ = ("tasks", "next_page_token", "total_size", "cursors", "has_next_page", "has_previous_page", "latest_sequence")
     TASKS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     CURSORS_FIELD_NUMBER: _ClassVar[int]
     HAS_NEXT_PAGE_FIELD_NUMBER: _ClassVar[int]
     HAS_PREVIOUS_PAGE_FIELD_NUMBER: _ClassVar[int]
+    LATEST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     tasks: _containers.RepeatedCompositeFieldContainer[_task_pb2.Task]
     next_page_token: str
     total_size: int
     cursors: _containers.RepeatedScalarFieldContainer[str]
     has_next_page: bool
     has_previous_page: bool
-    def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.Task, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., cursors: _Optional[_Iterable[str]] = ..., has_next_page: _Optional[bool] = ..., has_previous_page: _Optional[bool] = ...) -> None: ...
+    latest_sequence: int
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.Task, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., cursors: _Optional[_Iterable[str]] = ..., has_next_page: _Optional[bool] = ..., has_previous_page: _Optional[bool] = ..., latest_sequence: _Optional[int] = ...) -> None: ...
 
 class UpdateTaskRequest(_message.Message):
     __slots__ = ("task", "update_mask", "expected_version")

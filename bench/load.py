@@ -6,25 +6,34 @@ so it takes no CPU from the Python processes; `apt-get install wrk`) sends one
 GraphQL operation per request, as one user, at 1, 16 and 64 connections:
 createTask, updateTask, completeTask on recurring tasks (each completion makes
 svc_recur create the next instance, and svc_notify reschedule its reminder),
-`tasks(first: 50)` with a filter, and a search. For each run it reports
-throughput, latency p50/p99/max, errors, the CPU seconds each part spent
-per operation (from /proc, through psutil) and the PostgreSQL transactions
-each operation caused, beside floors measured in the same run: a gRPC
-round trip, an asyncpg insert and commit, and an HTTP request the gateway
-answers without GraphQL. It also measures the idle stack's CPU and
-every part's memory. Results: bench/results/load.json, and the table in
-docs/performance.md between its markers.
+`tasks(first: 50)` with a filter, and a search; then create, list and search
+again at 16 connections as 1,000 users (tokens minted up front), so the
+per-user paths (rate-limit buckets, change sequences, search words) are loaded
+as production loads them. For each run it reports throughput, latency
+p50/p99/max, errors, the CPU seconds each part spent per operation (from
+/proc, through psutil) and the PostgreSQL transactions each operation caused.
+
+Beside them, in the same run and on the same PostgreSQL: the floor
+(`bench.floor`, a bare Starlette + asyncpg app doing what a create and a
+50-task page must) under the same wrk settings, and the stack's throughput as
+a ratio of the floor's; a gRPC round trip, an asyncpg insert and commit, and
+an HTTP request the gateway answers without GraphQL. It also measures the idle
+stack's CPU and every part's memory. Results: bench/results/load.json, and the
+table in docs/performance.md between its markers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -39,6 +48,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.local_stack import LocalStack, local_stack
 from bench.support import write_results
+from todo_cli.broker import free_port
 from todo_cli.database import EmbeddedPostgres
 
 SCRIPT: Final = Path(__file__).with_name("wrk") / "graphql.lua"
@@ -48,6 +58,7 @@ CONNECTIONS: Final = (1, 16, 64)
 SECONDS: Final = int(os.environ.get("TODO_BENCH_SECONDS", "10"))
 OPERATIONS: Final = ("create", "update", "complete", "list", "search")
 USER: Final = "load-user"
+MANY_USERS: Final = 1000
 # Every part of the stack, told apart by its command line.
 PARTS: Final = {
     "gateway": re.compile(r"-m gateway\b|todo_cli serve gateway|\bgateway\b.*uvicorn"),
@@ -119,22 +130,19 @@ def cpu(parts: list[Part]) -> dict[str, float]:
 
 
 def wrk(
-    stack: LocalStack,
+    base_url: str,
+    users: Path,
     operation: str,
     connections: int,
     seconds: int,
     *,
     ids: Path | None = None,
     save: Path | None = None,
-    path_override: str | None = None,
 ) -> dict[str, Any]:
-    """Runs wrk once; returns what the script's done() reported."""
+    """Runs wrk once, each request as one of `users` in turn; returns what the script's done()
+    reported."""
     threads = min(2, connections)
-    env = {
-        **os.environ,
-        "TODO_BENCH_TOKEN": stack.token(USER),
-        "TODO_BENCH_OPERATION": operation,
-    }
+    env = {**os.environ, "TODO_BENCH_USERS": str(users), "TODO_BENCH_OPERATION": operation}
     if ids is not None:
         env["TODO_BENCH_IDS"] = str(ids)
     if save is not None:
@@ -148,7 +156,7 @@ def wrk(
         "10s",
         "-s",
         str(SCRIPT),
-        stack.base_url + (path_override or "/graphql"),
+        base_url,
         "--",
         str(threads),
     ]
@@ -199,14 +207,21 @@ async def database_floor(url: str, inserts: int = 2000) -> float:
 
 
 def measured(
-    stack: LocalStack, parts: list[Part], operation: str, connections: int, **kwargs: Any
+    stack: LocalStack,
+    parts: list[Part],
+    operation: str,
+    connections: int,
+    users: Path,
+    *,
+    base_url: str | None = None,
+    **kwargs: Any,
 ) -> dict[str, Any]:
     """One wrk run with every part's CPU before and after; the consumers' share included
     (the run's events are processed by the time the next run starts: see settle())."""
     database_url = EmbeddedPostgres(Path(stack.env["TODO_DATA_DIR"])).url()
     commits_before = asyncio.run(commits(database_url))
     before = cpu(parts)
-    result = wrk(stack, operation, connections, SECONDS, **kwargs)
+    result = wrk(base_url or stack.base_url, users, operation, connections, SECONDS, **kwargs)
     settle(parts)
     after = cpu(parts)
     commits_after = asyncio.run(commits(database_url))
@@ -216,6 +231,7 @@ def measured(
     return {
         "operation": operation,
         "connections": connections,
+        "users": len(users.read_text().splitlines()),
         "per_second": round(result["requests"] / seconds, 1),
         "p50_ms": result["p50_us"] / 1000,
         "p99_ms": result["p99_us"] / 1000,
@@ -232,6 +248,31 @@ def measured(
         # Every transaction the operation caused, its events' consumers included.
         "postgres_commits_per_operation": round((commits_after - commits_before) / done, 2),
     }
+
+
+@contextlib.contextmanager
+def floor_app(stack: LocalStack) -> Iterator[tuple[str, Part]]:
+    """`bench.floor` on a free port beside the stack, on its PostgreSQL; yields its URL and
+    its process."""
+    database_url = EmbeddedPostgres(Path(stack.env["TODO_DATA_DIR"])).url()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.floor", database_url, str(port)], env=stack.env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the floor app did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}", Part("floor", psutil.Process(process.pid))
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 async def commits(url: str) -> int:
@@ -262,13 +303,15 @@ def idle(parts: list[Part], seconds: float = 20.0) -> dict[str, float]:
     return {name: round((after[name] - before[name]) * 100 / seconds, 2) for name in after}
 
 
-def seed_ids(stack: LocalStack, operation: str, at_least: int, directory: Path) -> Path:
+def seed_ids(
+    stack: LocalStack, users: Path, operation: str, at_least: int, directory: Path
+) -> Path:
     """Creates tasks with wrk until `at_least` ids are saved; returns the file of ids."""
     prefix = directory / operation
     collected = directory / f"{operation}.ids"
     lines: list[str] = []
     while len(lines) < at_least:
-        wrk(stack, operation, 16, 10, save=prefix)
+        wrk(stack.base_url, users, operation, 16, 10, save=prefix)
         for part in directory.glob(f"{operation}.*"):
             if part.suffix != ".ids":
                 lines.extend(part.read_text().split())
@@ -279,19 +322,37 @@ def seed_ids(stack: LocalStack, operation: str, at_least: int, directory: Path) 
 
 def table(runs: list[dict[str, Any]], parts: list[str]) -> str:
     header = (
-        "| operation | conns | ops/s | p50 ms | p99 ms | max ms | errors | "
+        "| operation | users | conns | ops/s | p50 ms | p99 ms | max ms | errors | "
         + " | ".join(f"{name} CPU ms/op" for name in parts)
         + " | all CPU ms/op | commits/op |"
     )
-    rule = "|" + "---|" * (9 + len(parts))
+    rule = "|" + "---|" * (10 + len(parts))
     rows = [
-        f"| {run['operation']} | {run['connections']} | {run['per_second']} | {run['p50_ms']:.1f} | "
+        f"| {run['operation']} | {run['users']} | {run['connections']} | {run['per_second']} | "
+        f"{run['p50_ms']:.1f} | "
         f"{run['p99_ms']:.1f} | {run['max_ms']:.1f} | {run['errors']} | "
         + " | ".join(f"{run['cpu_ms_per_operation'][name]:.2f}" for name in parts)
         + f" | {run['cpu_ms_per_operation_total']:.2f} | {run['postgres_commits_per_operation']} |"
         for run in runs
     ]
     return "\n".join([header, rule, *rows])
+
+
+def ratios(runs: list[dict[str, Any]], floor: list[dict[str, Any]]) -> dict[str, float]:
+    """The stack's throughput over the floor's, one user at 16 connections, per operation."""
+
+    def rate(of: list[dict[str, Any]], operation: str) -> float:
+        [found] = [
+            r["per_second"]
+            for r in of
+            if r["operation"] == operation and r["connections"] == 16 and r["users"] == 1
+        ]
+        return float(found)
+
+    return {
+        operation: round(rate(runs, operation) / rate(floor, f"floor_{operation}"), 2)
+        for operation in ("create", "list")
+    }
 
 
 def publish(results: dict[str, Any], parts: list[str]) -> None:
@@ -306,7 +367,19 @@ def publish(results: dict[str, Any], parts: list[str]) -> None:
             "",
             table(results["runs"], parts),
             "",
-            f"Floors in the same run: gRPC round trip {floors['grpc_round_trip_ms']} ms, "
+            "The floor (`bench/floor.py`) in the same run, 16 connections: "
+            + "; ".join(
+                f"{run['operation'].removeprefix('floor_')} {run['per_second']}/s, p99 "
+                f"{run['p99_ms']:.1f} ms, {run['cpu_ms_per_operation']['floor']:.2f} ms CPU in the "
+                f"app and {run['cpu_ms_per_operation']['postgres']:.2f} ms in PostgreSQL per "
+                "operation"
+                for run in results["floor"]
+            )
+            + ". The stack's throughput as a share of the floor's: "
+            + ", ".join(f"{op} {ratio}" for op, ratio in results["ratio_to_floor"].items())
+            + ".",
+            "",
+            f"Other floors: gRPC round trip {floors['grpc_round_trip_ms']} ms, "
             f"asyncpg insert and commit {floors['insert_commit_ms']} ms, gateway GET /healthz "
             f"{floors['http']['healthz_per_second_at_16']}/s at 16 connections.",
             "",
@@ -358,32 +431,46 @@ def run() -> None:
             "insert_commit_ms": asyncio.run(database_floor(database_url)),
             "http": http_floor(stack),
         }
+        one = stack.users_file([USER], directory / "one.users")
+        many = stack.users_file(
+            [f"load-user-{n:04}" for n in range(MANY_USERS)], directory / "many.users"
+        )
         runs = []
         created = directory / "create"
         for connections in CONNECTIONS:
-            runs.append(measured(stack, parts, "create", connections, save=created))
+            runs.append(measured(stack, parts, "create", connections, one, save=created))
         ids = directory / "created.ids"
         ids.write_text(
             "".join(p.read_text() for p in directory.glob("create.*") if p.suffix != ".ids")
         )
         for connections in CONNECTIONS:
-            runs.append(measured(stack, parts, "update", connections, ids=ids))
+            runs.append(measured(stack, parts, "update", connections, one, ids=ids))
         # Completing a task twice is a no-op, so every completion gets a task of its own.
         best = max(run["per_second"] for run in runs if run["operation"] == "create")
         share = int(best * SECONDS * 1.3)
-        recurring = seed_ids(stack, "create_recurring", share * len(CONNECTIONS), directory)
+        recurring = seed_ids(stack, one, "create_recurring", share * len(CONNECTIONS), directory)
         lines = recurring.read_text().split()
         settle(parts)
         for index, connections in enumerate(CONNECTIONS):
             batch = directory / f"complete-{connections}.ids"
             batch.write_text("\n".join(lines[index * share : (index + 1) * share]) + "\n")
-            run = measured(stack, parts, "complete", connections, ids=batch)
+            run = measured(stack, parts, "complete", connections, one, ids=batch)
             run["ids_exhausted"] = run["requests"] > share
             runs.append(run)
         for operation in ("list", "search"):
             for connections in CONNECTIONS:
-                runs.append(measured(stack, parts, operation, connections))
+                runs.append(measured(stack, parts, operation, connections, one))
+        for operation in ("create", "list", "search"):  # the per-user paths, as 1,000 users
+            runs.append(measured(stack, parts, operation, 16, many))
+        with floor_app(stack) as (floor_url, floor_part):
+            floor_parts = [floor_part, *(part for part in parts if part.name == "postgres")]
+            floor_runs = [
+                measured(stack, floor_parts, operation, 16, one, base_url=floor_url)
+                for operation in ("floor_create", "floor_list")
+            ]
         results["runs"] = runs
+        results["floor"] = floor_runs
+        results["ratio_to_floor"] = ratios(runs, floor_runs)
         results["memory_mb_after"] = {part.name: round(part.memory_mb(), 1) for part in parts}
         results["idle_percent_of_a_core_after"] = idle(parts, 10.0)
     print(table(runs, names))

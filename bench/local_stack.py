@@ -15,6 +15,8 @@ from pathlib import Path
 
 from todo_cli.broker import free_port
 from todo_cli.die_with_parent import tied
+from todo_cli.settings import stack_secrets
+from todo_runtime.tokens import issue_token
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,13 @@ class LocalStack:
     def base_url(self) -> str:
         """The gateway's origin; GraphQL is at /graphql."""
         return f"http://127.0.0.1:{self.env['TODO_GATEWAY_PORT']}"
+
+    def users_file(self, users: list[str], path: Path) -> Path:
+        """`path` with one "<user> <token>" line per user, minted here (a `todo token` process
+        per user would take minutes for a thousand)."""
+        secret = stack_secrets(Path(self.env["TODO_DATA_DIR"]), self.env)["TODO_JWT_SECRET"]
+        path.write_text("".join(f"{user} {issue_token(secret, user, 3600)}\n" for user in users))
+        return path
 
     def token(self, user: str) -> str:
         return subprocess.run(

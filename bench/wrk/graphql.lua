@@ -1,8 +1,12 @@
 -- wrk script for bench/load.py: one GraphQL operation per request, as one signed-in user.
 --
 -- Settings come from the environment (wrk passes no other way into every thread):
---   TODO_BENCH_TOKEN      bearer token
---   TODO_BENCH_OPERATION  create | create_recurring | update | complete | list | search
+--   TODO_BENCH_USERS      file of users, one "<user> <bearer token>" per line: request k of
+--                         thread i is sent as line (k * threads + i) mod n, so every user
+--                         gets an equal share
+--   TODO_BENCH_OPERATION  create | create_recurring | update | complete | list | search, or
+--                         floor_create | floor_list: the same create and list from the floor
+--                         (bench/floor.py: POST /create, POST /list, the user in x-user)
 --   TODO_BENCH_IDS        file of task ids (update, complete): thread i of n takes lines
 --                         i, i+n, i+2n, ... so no two requests complete the same task
 --   TODO_BENCH_SAVE_IDS   file prefix: created ids go to <prefix>.<thread> (create*)
@@ -10,7 +14,7 @@
 -- A response that is not 200, carries GraphQL "errors" or a mutation payload's non-empty
 -- "userErrors" (a refused input is data, not an error: docs/guide.md#mutations) counts as an error.
 
-local token = os.getenv("TODO_BENCH_TOKEN")
+local users_path = os.getenv("TODO_BENCH_USERS")
 local operation = os.getenv("TODO_BENCH_OPERATION")
 local ids_path = os.getenv("TODO_BENCH_IDS")
 local save_prefix = os.getenv("TODO_BENCH_SAVE_IDS")
@@ -46,9 +50,12 @@ function init(args)
   if save_prefix then
     saved = io.open(save_prefix .. "." .. thread_index, "w")
   end
+  users = {}
+  for line in io.lines(users_path) do
+    local user, token = string.match(line, "^(%S+) (%S+)$")
+    users[#users + 1] = { user = user, token = token }
+  end
   wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer " .. token
 end
 
 local function body(query, variables)
@@ -61,6 +68,12 @@ local function next_id()
 end
 
 function request()
+  local caller = users[((sent * thread_count + thread_index) % #users) + 1]
+  local headers = {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. caller.token,
+    ["x-user"] = caller.user,
+  }
   sent = sent + 1
   local word = words[(sent + thread_index) % #words + 1]
   local title = string.format("load %d %d %s", thread_index, sent, word)
@@ -84,10 +97,15 @@ function request()
   elseif operation == "search" then
     payload = body("query($f: TaskFilter) { tasks(first: 20, filter: $f) { edges { node { id title } } } }",
       '{"f":{"search":"' .. word .. '"}}')
+  elseif operation == "floor_create" then
+    return wrk.format(nil, "/create", headers,
+      '{"title":"' .. title .. '","tags":["load"],"dueAt":"2031-01-01T09:00:00+00:00"}')
+  elseif operation == "floor_list" then
+    return wrk.format(nil, "/list", headers, '{"tags":["load"]}')
   else
     error("unknown TODO_BENCH_OPERATION " .. tostring(operation))
   end
-  return wrk.format(nil, "/graphql", nil, payload)
+  return wrk.format(nil, "/graphql", headers, payload)
 end
 
 function response(status, headers, response_body)

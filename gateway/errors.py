@@ -135,9 +135,6 @@ class Problem:
     field: tuple[str, ...] | None
     message: str
 
-    def at(self, field: tuple[str, ...]) -> Problem:
-        return Problem(self.code, field, self.message)
-
 
 # ErrorInfo reasons a form needs told apart; every other refusal is INVALID, NOT_FOUND or
 # CONFLICT by its status, and each names the input field at fault, if one is.

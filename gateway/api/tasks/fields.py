@@ -137,7 +137,12 @@ async def update_task(
 
     payload = await answered(input, UpdateTaskPayload, perform, id_field="id", locate=input.locate)
     if any(error.code is UserErrorCode.STALE_VERSION for error in payload.user_errors):
-        payload.task = await fetch_task(context, input.id)  # what to apply the change to
+        try:
+            payload.task = await fetch_task(context, input.id)  # what to apply the change to
+        except GatewayError as error:
+            if not error.problems:
+                raise
+            # Deleted since: the task stays null, as for any other refusal.
     return payload
 
 

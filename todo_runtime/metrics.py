@@ -39,6 +39,11 @@ GRAPHQL_SECONDS: Final = Histogram(
 GRAPHQL_ERRORS: Final = Counter(
     "todo_graphql_errors", "Errors in GraphQL answers, by extensions.code", ["code"]
 )
+GRAPHQL_USER_ERRORS: Final = Counter(
+    "todo_graphql_user_errors",
+    "Refusals of a mutation's input (its payload's userErrors), by mutation and code",
+    ["mutation", "code"],
+)
 
 # The broker connection (todo_runtime.broker_health), apart from readiness.
 BROKER_UP: Final = Gauge(

@@ -5,7 +5,8 @@ that `clientMutationId` echoed.
 A payload answers at most 20 user errors (as many as a service names,
 `todo_runtime.error_details`), which is why they are free in a query's cost. `answered` runs a
 mutation and answers a refusal of its input (`errors.GatewayError.problems`)
-as `userErrors`, every wrong field at once, bound to its path in the input. Anything else
+as `userErrors`, every wrong field at once, bound to its path in the input (and counted in
+`todo_graphql_user_errors_total`). Anything else
 (UNAUTHENTICATED, RATE_LIMITED, UNAVAILABLE, INTERNAL) stays a top-level error, which nulls this
 payload only: the other mutations of the document keep their results.
 """
@@ -19,6 +20,7 @@ import strawberry
 
 from gateway.arguments import given
 from gateway.errors import GatewayError, Problem, UserError, UserErrorCode
+from todo_runtime import metrics
 
 
 @strawberry.input(description="What every mutation input has.")
@@ -67,6 +69,10 @@ async def answered(
         if not error.problems:
             raise
         answer = payload(user_errors=[_user_error(p, id_field, locate) for p in error.problems])
+        mutation = payload.__name__.removesuffix("Payload")
+        mutation = mutation[:1].lower() + mutation[1:]  # CreateTaskPayload: createTask
+        for user_error in answer.user_errors:
+            metrics.GRAPHQL_USER_ERRORS.labels(mutation, user_error.code.value).inc()
     if given(input.client_mutation_id):
         answer.client_mutation_id = input.client_mutation_id
     return answer

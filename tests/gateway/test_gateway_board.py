@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import jwt
 import pytest
+from graphql import build_schema, parse, validate
 
+from gateway.export_schema import SCHEMA_PATH
 from gateway.transport.board import DIRECTORY, content_security_policy
 from tests.support.gateway.gateway_harness import JWT_SECRET, GatewayClient
+from tests.support.node_tools import NODE, NODE_TIMEOUT_SECONDS
 from todo_cli.main import main
 from todo_cli.up import board_link
 
@@ -71,3 +76,26 @@ def test_todo_token_url_signs_a_browser_in_by_the_fragment(
     assert (
         board_link("http://127.0.0.1:8000/graphql", "x.y.z") == "http://127.0.0.1:8000/#token=x.y.z"
     )
+
+
+def test_every_document_the_board_sends_is_valid_against_the_schema() -> None:
+    """The board's documents (`queries.js`), read by Node as the browser reads the module, each
+    validate against the committed schema: a changed field or input shows here, not first in a
+    browser."""
+    module = (DIRECTORY / "queries.js").as_uri()
+    script = f"import * as q from {json.dumps(module)}; console.log(JSON.stringify(q));"
+    completed = subprocess.run(
+        [str(NODE), "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_SECONDS,
+        check=True,
+    )
+    documents: dict[str, str] = json.loads(completed.stdout)
+    schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert {"LIST", "CREATE", "UPDATE", "COMPLETE", "DELETE", "SNOOZE"} <= set(documents)
+    invalid = {
+        name: [error.message for error in validate(schema, parse(document))]
+        for name, document in documents.items()
+    }
+    assert {name: errors for name, errors in invalid.items() if errors} == {}

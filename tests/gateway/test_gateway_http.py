@@ -8,6 +8,7 @@ import time
 import httpx
 import jwt
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.support.gateway.gateway_harness import (
     JWT_SECRET,
@@ -246,10 +247,14 @@ async def test_a_contradictory_update_is_refused_before_any_call(
             }
         ],
     }
+    labels = {"mutation": "updateTask", "code": "INVALID"}
+    counted = REGISTRY.get_sample_value("todo_graphql_user_errors_total", labels) or 0.0
     empty = await app_client.execute(
         'mutation { updateTask(input: {id: "t"}) { userErrors { field code } } }'
     )
     assert empty["data"]["updateTask"]["userErrors"] == [{"field": ["input"], "code": "INVALID"}]
+    # Counted for operators, by mutation and code.
+    assert REGISTRY.get_sample_value("todo_graphql_user_errors_total", labels) == counted + 1
 
 
 async def test_oversized_bodies_are_refused(app_client: GatewayClient) -> None:

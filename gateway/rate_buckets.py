@@ -39,6 +39,7 @@ MIGRATIONS: Final = MigrationSet("gateway", "gateway")
 _SETTLE: Final = """
 INSERT INTO rate_buckets AS bucket (user_id, level, updated_at)
 SELECT user_id, poured, clock_timestamp() FROM unnest($1::text[], $2::float8[]) AS p(user_id, poured)
+ORDER BY user_id  -- every replica locks its rows in one order: no deadlock between settlements
 ON CONFLICT (user_id) DO UPDATE
     SET level = greatest(0, bucket.level
                             - extract(epoch FROM clock_timestamp() - bucket.updated_at) * $3)

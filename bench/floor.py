@@ -51,13 +51,11 @@ WITH task AS (
 ), change AS (
     INSERT INTO changes (owner_id, sequence, kind, task_id, event_id, snapshot, changed_at)
     SELECT $2, last_sequence, 1, $1, $7, $8, $6 FROM sequence
-    RETURNING sequence
 ), events AS (
     INSERT INTO outbox (topic, key, value)
     VALUES ('task-events', $9, $8), ('task-updates', $9, $8)
-    RETURNING id
 )
-SELECT task.*, (SELECT sequence FROM change), (SELECT count(*) FROM events) FROM task"""
+SELECT * FROM task"""  # data-modifying CTEs run to completion whether or not they are read
 # The stack's own rows (svc_tasks' table): the same 50 the stack's page returns.
 _LIST: Final = """
 SELECT id, title, due_at, priority, tags FROM tasks.tasks

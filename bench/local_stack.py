@@ -31,21 +31,15 @@ class LocalStack:
         """The gateway's origin; GraphQL is at /graphql."""
         return f"http://127.0.0.1:{self.env['TODO_GATEWAY_PORT']}"
 
-    def users_file(self, users: list[str], path: Path) -> Path:
-        """`path` with one "<user> <token>" line per user, minted here (a `todo token` process
-        per user would take minutes for a thousand)."""
-        secret = stack_secrets(Path(self.env["TODO_DATA_DIR"]), self.env)["TODO_JWT_SECRET"]
-        path.write_text("".join(f"{user} {issue_token(secret, user, 3600)}\n" for user in users))
-        return path
-
     def token(self, user: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "todo_cli", "token", user],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        """A token for `user` signed with the stack's secret, as `todo token` mints it."""
+        secret = stack_secrets(Path(self.env["TODO_DATA_DIR"]), self.env)["TODO_JWT_SECRET"]
+        return issue_token(secret, user, 3600)
+
+    def users_file(self, users: list[str], path: Path) -> Path:
+        """`path` with one "<user> <token>" line per user."""
+        path.write_text("".join(f"{user} {self.token(user)}\n" for user in users))
+        return path
 
 
 @contextmanager

@@ -23,6 +23,7 @@ COPY pyproject.toml README.md ./
 COPY todo_contracts ./todo_contracts
 COPY todo_runtime ./todo_runtime
 COPY todo_recurrence ./todo_recurrence
+COPY todo_quickadd ./todo_quickadd
 COPY todo_transparency ./todo_transparency
 COPY todo_cli ./todo_cli
 COPY gateway ./gateway
@@ -37,6 +38,8 @@ RUN /opt/todo/bin/pip install . \
 # Runtime stage: the venv alone on a slim base, no compilers or build tools, as a non-root user.
 FROM ${PYTHON_IMAGE} AS runtime
 ARG VERSION=0.1.0
+# The source's commit: in the image's labels, and in TODO_REVISION for `todo --version` and every
+# component's todo_build_info metric.
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="todo" \
       org.opencontainers.image.description="Event-driven task platform: GraphQL gateway and gRPC services (todo serve NAME)" \
@@ -51,7 +54,8 @@ ENV PATH=/opt/todo/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp \
     TODO_BIND_HOST=0.0.0.0 \
-    TODO_GATEWAY_HOST=0.0.0.0
+    TODO_GATEWAY_HOST=0.0.0.0 \
+    TODO_REVISION=${REVISION}
 USER 10001:10001
 EXPOSE 8000 50051 50052 50053 50054 50055
 ENTRYPOINT ["todo"]

@@ -1,4 +1,5 @@
-"""Developer sessions: tests, unit, lint, proto, assets, up, bench. Each installs what it needs from scratch."""
+"""Developer sessions: tests, unit, faults, lint, proto, assets, chart_readme, up, bench.
+Each installs what it needs from scratch."""
 
 from __future__ import annotations
 
@@ -81,6 +82,14 @@ def assets(session: nox.Session) -> None:
 
 
 @nox.session  # the Python that runs nox (3.11 or newer)
+def chart_readme(session: nox.Session) -> None:
+    """Regenerates the values table of charts/todo/README.md from values.schema.json and
+    values.yaml (commit the result; tests/deploy/test_chart_readme.py checks it is current)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "tests.support.deploy.chart_readme")
+
+
+@nox.session  # the Python that runs nox (3.11 or newer)
 def up(session: nox.Session) -> None:
     """Runs the whole stack: `todo up`."""
     session.install("-e", ".[local]")
@@ -90,5 +99,5 @@ def up(session: nox.Session) -> None:
 @nox.session  # the Python that runs nox (3.11 or newer)
 def bench(session: nox.Session) -> None:
     """Benchmarks; JSON results land in bench/results/."""
-    session.install("-e", ".[dev,local]")
+    session.install("-e", ".[dev,local]", "py-spy==0.4.3")  # py-spy: `bench profile`
     session.run("python", "-m", "bench", *session.posargs)

@@ -7,12 +7,15 @@ import sys
 
 from bench import (
     audit_log,
+    calendar_feed,
     hostile_recurrence,
     list_tasks,
     live_latency,
     load,
     next_instance,
+    profile,
     propagation,
+    quick_add,
     reminder_burst,
 )
 
@@ -22,9 +25,12 @@ BENCHMARKS = {
     "hostile_recurrence": hostile_recurrence,
     "reminder_burst": reminder_burst,
     "audit_log": audit_log,
+    "calendar_feed": calendar_feed,
+    "quick_add": quick_add,
     "propagation": propagation,
     "live_latency": live_latency,
-    "load": load,  # last: it needs wrk, and stops the run where wrk is missing
+    "load": load,  # last two: they need wrk, and stop the run where it is missing
+    "profile": profile,  # and py-spy
 }
 
 # `nox -s bench -- NAME...` runs only those.

@@ -1,22 +1,32 @@
 """ListTasks with 100k tasks for one user: filtered, ordered first and later pages over gRPC.
 
 Seeds rows with one INSERT ... SELECT (the outbox is not involved), then times
-each query shape end to end through svc_tasks and records Postgres' plan.
+each query shape end to end through svc_tasks, and records PostgreSQL's plan
+(`EXPLAIN (ANALYZE, BUFFERS)`) of every statement a shape's pages run, built as
+svc_tasks builds them: the first page, its count, the next page and whether rows
+lie before it. The plans go to bench/results/list_tasks.json and
+docs/performance.md, between its plan markers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from typing import Any
+from dataclasses import replace
+from typing import Any, Final
 
 import asyncpg
 import grpc
 
+from bench.load import DOC
 from bench.support import SECRET, scratch_stack, summary, write_results
+from svc_tasks import listing
+from svc_tasks.servicer import task_query
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.identity import identity_metadata
+from todo_runtime.page_tokens import PageTokens
 
 USER = "bench-user"
 TASKS = 100_000
@@ -139,6 +149,78 @@ def _fields(request: svc.ListTasksRequest) -> dict[str, Any]:
     }
 
 
+BEGIN: Final = "<!-- list plans: begin -->"
+END: Final = "<!-- list plans: end -->"
+
+
+async def plans(conn: asyncpg.Connection[Any]) -> dict[str, dict[str, list[str]]]:
+    """Each shape's statements, labelled, with their plans."""
+    await conn.execute("SET search_path TO tasks, public")  # as the service's pool sets it
+    found: dict[str, dict[str, list[str]]] = {}
+    for name, request in SHAPES.items():
+        query = task_query(request, USER, PageTokens(SECRET, "plans"))
+        first = listing.page_sql(query)
+        statements = {"first page": first, "count": listing.count_sql(query)}
+        rows = await conn.fetch(first[0], *first[1])
+        if len(rows) > query.page_size:
+            last = rows[query.page_size - 1]
+            keys = [last[f"k{index}"] for index in range(len(query.order))]
+            later = replace(query, after=(keys, last["id"]))
+            statements["next page"] = listing.page_sql(later)
+            beyond = listing.beyond_window_sql(later, before=True)
+            if beyond is not None:
+                statements["rows before it"] = beyond
+        found[name] = {
+            label: [
+                row[0] for row in await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *params)
+            ]
+            for label, (sql, params) in statements.items()
+        }
+    await conn.execute("RESET search_path")
+    return found
+
+
+def _execution_ms(plan: list[str]) -> str:
+    match = next((re.search(r"Execution Time: ([\d.]+)", line) for line in plan[::-1]), None)
+    return match.group(1) if match else "?"
+
+
+def _buffers(plan: list[str]) -> str:
+    """The top node's shared buffers (each 8 kB), read from cache and from disk."""
+    for line in plan:
+        match = re.search(r"Buffers: shared (.*)", line)
+        if match:
+            return match.group(1)
+    return "none"
+
+
+def publish(found: dict[str, dict[str, list[str]]]) -> None:
+    lines = [
+        BEGIN,
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {TASKS:,} tasks for "
+        f"the user, {TASKS // 4:,} for another, after `VACUUM ANALYZE`.",
+        "",
+        "| shape | statement | execution ms | shared buffers |",
+        "|---|---|---|---|",
+    ]
+    for name, statements in found.items():
+        for label, plan in statements.items():
+            lines.append(f"| {name} | {label} | {_execution_ms(plan)} | {_buffers(plan)} |")
+    for name, statements in found.items():
+        lines += ["", f"<details><summary>{name}</summary>", ""]
+        for label, plan in statements.items():
+            lines += [f"{label}:", "", "```", *plan, "```", ""]
+        lines.append("</details>")
+    lines.append(END)
+    text = "\n".join(lines)
+    current = DOC.read_text()
+    if BEGIN in current and END in current:
+        head, rest = current.split(BEGIN, 1)
+        DOC.write_text(head + text + rest.split(END, 1)[1])
+    else:
+        print(text)
+
+
 async def main() -> None:
     async with scratch_stack() as stack:
         conn = await asyncpg.connect(stack.database_url)
@@ -164,13 +246,9 @@ async def main() -> None:
                     f"p99={stats['p99_ms']} ms; without totalCount p50={bare['p50_ms']} ms "
                     f"p99={bare['p99_ms']} ms"
                 )
-        plan = await conn.fetch(
-            "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM tasks.tasks WHERE owner_id = $1 AND status = 1 "
-            "ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT 51",
-            USER,
-        )
-        results["explain_open_by_due"] = [row[0] for row in plan]
+        results["plans"] = await plans(conn)
         await conn.close()
+    publish(results["plans"])
     path = write_results("list_tasks", results)
     print(f"results: {path}")
 

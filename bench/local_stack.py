@@ -8,12 +8,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from todo_cli.broker import free_port
+from todo_cli.database import EmbeddedPostgres
 from todo_cli.die_with_parent import tied
 from todo_cli.settings import stack_secrets
 from todo_runtime.tokens import issue_token
@@ -43,9 +44,18 @@ class LocalStack:
 
 
 @contextmanager
-def local_stack(**settings: str) -> Iterator[LocalStack]:
-    """`todo up` on free ports in a scratch data directory; `settings` are more variables."""
+def local_stack(
+    postgres_conf: Mapping[str, str] | None = None, **settings: str
+) -> Iterator[LocalStack]:
+    """`todo up` on free ports in a scratch data directory; `settings` are more variables, and
+    `postgres_conf` lines for the embedded PostgreSQL's postgresql.conf (settings only a
+    restart applies, such as `shared_preload_libraries`)."""
     with tempfile.TemporaryDirectory(prefix="todo-bench-stack-") as data:
+        if postgres_conf:
+            server = EmbeddedPostgres(Path(data) / "data")
+            server.prepare()  # `todo up` starts the cluster it finds
+            with (server.pgdata / "postgresql.conf").open("a") as conf:
+                conf.writelines(f"{name} = '{value}'\n" for name, value in postgres_conf.items())
         env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
         env.pop("DATABASE_URL", None)
         env.pop("KAFKA_BOOTSTRAP_SERVERS", None)

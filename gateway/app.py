@@ -1,11 +1,19 @@
 """The Starlette app: /graphql (GraphiQL, HTTP, graphql-transport-ws) and its assets, the task
-board at / (`transport.board`), /healthz, /readyz."""
+board at / (`transport.board`), calendar feeds at /calendar/{token}.ics (`transport.calendar`),
+/healthz, /readyz.
+
+While tracing is on (`todo_runtime.tracing`), the official ASGI middleware makes a server span per
+request and WebSocket connection, continuing the client's W3C `traceparent`; the GraphQL
+operation's span (Strawberry's extension, `schema`) is its child. Probes and static assets are
+not traced. Off, the middleware is not there at all."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -13,20 +21,33 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Scope
 
 from gateway.api.roots import PUBLIC_FIELDS
 from gateway.config import GatewayConfig
 from gateway.schema import build_schema
 from gateway.services import Services
-from gateway.transport import request_ids
+from gateway.transport import board, calendar, playground, request_ids
 from gateway.transport.auth import TokenVerifier
 from gateway.transport.board import Board
+from gateway.transport.calendar import CalendarFeedEndpoint
 from gateway.transport.endpoint import GatewayGraphQL
 from gateway.transport.request_body import MAX_BODY_BYTES
+from todo_runtime import tracing
 
 log = logging.getLogger(__name__)
 
 RUN_ID_HEADER = "x-todo-run-id"
+# What the tracing middleware leaves alone, as regular expressions on `scheme://host/path` (the
+# form OTEL_PYTHON_ASGI_EXCLUDED_URLS takes): the probes, /metrics should it ever be served here,
+# and the static assets. Anchored at the path, so no other path matches by containing one.
+_ORIGIN: Final = "^[a-z]+://[^/]*"
+UNTRACED: Final = (
+    *(f"{_ORIGIN}{re.escape(path)}$" for path in ("/healthz", "/readyz", "/metrics")),
+    *(f"{_ORIGIN}{re.escape(path)}/" for path in (board.ASSETS_PATH, playground.ASSETS_PATH)),
+    # A calendar feed's path is its secret token: no span may record it.
+    f"{_ORIGIN}{re.escape(calendar.PATH_PREFIX)}",
+)
 
 
 def create_app(config: GatewayConfig) -> Starlette:
@@ -64,7 +85,9 @@ def create_app(config: GatewayConfig) -> Starlette:
         finally:
             await services.close()
 
-    middleware = [Middleware(request_ids.RequestIds)]  # outermost: every response carries the id
+    # The tracing middleware (if on) comes first, so the rest runs in its span; then the ids, so
+    # every response carries one.
+    middleware = [*_tracing(), Middleware(request_ids.RequestIds)]
     if config.allowed_origins:
         middleware.append(
             Middleware(
@@ -81,9 +104,38 @@ def create_app(config: GatewayConfig) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             graphql.playground.assets,
             *Board().routes,
+            CalendarFeedEndpoint(services).route,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
+
+
+def _tracing() -> list[Middleware]:
+    """OpenTelemetry's ASGI middleware while tracing is on, else nothing: no per-request cost."""
+    provider = tracing.provider()
+    if provider is None:
+        return []
+    from opentelemetry.instrumentation.asgi import (  # noqa: PLC0415 - only when on
+        OpenTelemetryMiddleware,
+        get_default_span_details,
+    )
+
+    def span_details(scope: Scope) -> tuple[str, dict[str, Any]]:
+        # A WebSocket has no method, which the default names `HTTP /graphql`.
+        if scope["type"] == "websocket":
+            return f"WEBSOCKET {scope['path']}", {}
+        return get_default_span_details(scope)  # type: ignore[arg-type]  # it only reads it
+
+    return [
+        Middleware(
+            OpenTelemetryMiddleware,
+            excluded_urls=",".join(UNTRACED),
+            default_span_details=span_details,
+            tracer_provider=provider,
+            # No span per ASGI message: one per request (or connection) keeps the trace readable.
+            exclude_spans=["receive", "send"],
+        )
+    ]

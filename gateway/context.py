@@ -49,6 +49,7 @@ class GatewayContext:
     connection_params: dict[str, object] | None = None
     expires_at: float | None = None
     subscription_buffer: int = 100
+    origin: str = ""  # scheme://host[:port] an HTTP request reached the gateway at; "" on WebSocket
 
     def user(self) -> str:
         """The authenticated user id; raises UNAUTHENTICATED otherwise."""

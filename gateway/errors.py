@@ -113,6 +113,24 @@ class UserErrorCode(Enum):
     CONFLICT = strawberry.enum_value(
         "CONFLICT", description="The object changed under the request: read it again and retry."
     )
+    CHANGED_SINCE = strawberry.enum_value(
+        "CHANGED_SINCE",
+        description="A field the change set changed again since (`message` names them), or "
+        "its task was deleted since: undo the later change first.",
+    )
+    TASK_EXISTS = strawberry.enum_value(
+        "TASK_EXISTS",
+        description="The deleted task was restored already and changed since: it exists again.",
+    )
+    NOT_REVERTIBLE = strawberry.enum_value(
+        "NOT_REVERTIBLE",
+        description="The entry records no change of yours to a task (a reminder, a system "
+        "entry): there is nothing to undo.",
+    )
+    TOO_MANY_CALENDAR_FEEDS = strawberry.enum_value(
+        "TOO_MANY_CALENDAR_FEEDS",
+        description="You have as many calendar feeds as you may: revoke one.",
+    )
 
 
 @strawberry.type(
@@ -144,6 +162,9 @@ _REASON_CODES: Final = {
     "TASK_DONE": (UserErrorCode.TASK_DONE, ("input", "notificationId")),
     "TOO_MANY_WEBHOOKS": (UserErrorCode.TOO_MANY_WEBHOOKS, None),
     "DELIVERY_IN_FLIGHT": (UserErrorCode.DELIVERY_IN_FLIGHT, ("input", "deliveryId")),
+    "CHANGED_SINCE": (UserErrorCode.CHANGED_SINCE, ("input", "auditEntryId")),
+    "TASK_EXISTS": (UserErrorCode.TASK_EXISTS, ("input", "auditEntryId")),
+    "NOT_REVERTIBLE": (UserErrorCode.NOT_REVERTIBLE, ("input", "auditEntryId")),
 }
 _PROBLEM_CODES: Final = {
     BAD_USER_INPUT: UserErrorCode.INVALID,
@@ -188,6 +209,12 @@ def bad_input(field: str, message: str) -> GatewayError:
     """BAD_USER_INPUT naming the GraphQL argument or input field at fault."""
     problem = Problem(UserErrorCode.INVALID, field_path(field), message)
     return GatewayError(BAD_USER_INPUT, f"{field}: {message}", field=field, problems=[problem])
+
+
+def not_revertible(field: str, message: str) -> GatewayError:
+    """BAD_USER_INPUT for an audit entry that records no change to undo (`api.undo`)."""
+    problem = Problem(UserErrorCode.NOT_REVERTIBLE, field_path(field), message)
+    return GatewayError(BAD_USER_INPUT, message, field=field, problems=[problem])
 
 
 def unauthenticated(message: str) -> GatewayError:

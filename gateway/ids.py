@@ -28,8 +28,9 @@ WEBHOOK: Final = "Webhook"
 WEBHOOK_DELIVERY: Final = "WebhookDelivery"
 DELIVERY: Final = "Delivery"
 AUDIT_ENTRY: Final = "AuditEntry"
+CALENDAR_FEED: Final = "CalendarFeed"
 # Types that `node(id:)` can fetch whose local ids are UUIDs (an AuditEntry's is its position).
-NODE_TYPES: Final = (TASK, NOTIFICATION, WEBHOOK)
+NODE_TYPES: Final = (TASK, NOTIFICATION, WEBHOOK, CALENDAR_FEED)
 # Types whose local id is a position rather than a UUID.
 _POSITIONED: Final = (AUDIT_ENTRY,)
 _MAX_INDEX_DIGITS: Final = 18

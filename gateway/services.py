@@ -1,5 +1,5 @@
 """What every request shares for the life of the process: the gRPC channels to the services and
-the rate limiter's database (`rate_buckets`). The per-request side is `context`."""
+the gateway's database (`rate_buckets`, `calendar_feeds`). The per-request side is `context`."""
 
 from __future__ import annotations
 
@@ -115,6 +115,12 @@ class Services:
         pool, self._pool, self.rate_limiter = self._pool, None, None
         if pool is not None:
             await pool.close()
+
+    @property
+    def database(self) -> asyncpg.Pool[Any] | None:
+        """The gateway's own database (rate buckets, calendar feeds); None without one, or until
+        it was reached."""
+        return self._pool
 
     @property
     def tasks(self) -> TaskServiceAsyncStub:

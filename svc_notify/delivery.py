@@ -18,6 +18,10 @@ by what it led to: `delivered`; `gave_up` (the schedule ran out); `endpoint_gone
 address) and `retry_scheduled` (any other failure), both tried again; or
 `superseded` (its lease ran out or its endpoint was deleted meanwhile, so the
 delivery moved on without it).
+
+With tracing on, each attempt is a `webhook delivery` span (delivery id, endpoint, webhook-id
+and attempt number as attributes) in the trace of the event that scheduled the reminder (the
+delivery keeps its context); it encloses the POST (`sender`) and the attempt's record.
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import asyncpg
+from opentelemetry.trace import StatusCode
 
 from svc_notify import retries
 from svc_notify.sender import Outcome, Sender
 from svc_notify.webhook_settings import WebhookSettings
-from todo_runtime import metrics
+from todo_runtime import metrics, tracing
 from todo_runtime.backoff import Backoff
 from todo_runtime.due_work import run_due_work
 from todo_runtime.failures import describe, is_transient
@@ -58,7 +63,7 @@ SET attempts = d.attempts + 1,
 FROM due, webhook_endpoints e
 WHERE d.id = due.id AND e.id = d.endpoint_id
 RETURNING d.id, d.endpoint_id, d.message_id, d.payload, d.attempts AS attempt,
-          d.attempts - d.retry_base AS attempts_in_round, e.url, e.secret"""
+          d.attempts - d.retry_base AS attempts_in_round, e.url, e.secret, d.trace_context"""
 _NEXT: Final = """
 SELECT extract(epoch FROM d.next_attempt_at - clock_timestamp())
 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
@@ -79,6 +84,7 @@ class Claimed:
     attempts_in_round: int
     url: str
     secret: str
+    trace_context: dict[str, str] | None  # of the event that scheduled the reminder
 
 
 class DeliveryWorker:
@@ -138,16 +144,32 @@ class DeliveryWorker:
         return [Claimed(**dict(row)) for row in rows]
 
     async def _attempt(self, sender: Sender, delivery: Claimed) -> None:
-        attempted_at = datetime.now(UTC)
-        try:
-            outcome = await sender.send(
-                delivery.url, delivery.secret, delivery.message_id, delivery.payload
-            )
-        except Exception as error:  # a bug, not the target: still an attempt, so retries end
-            log.exception("webhooks: attempt of delivery %s crashed", delivery.id)
-            outcome = Outcome(0, f"internal error: {describe(error)}", 0)
+        with tracing.continuing(
+            delivery.trace_context,
+            "webhook delivery",
+            {
+                "todo.webhook.delivery_id": str(delivery.id),
+                "todo.webhook.endpoint_id": str(delivery.endpoint_id),
+                "todo.webhook.message_id": delivery.message_id,
+                "todo.webhook.attempt": delivery.attempt,
+            },
+        ) as span:
+            attempted_at = datetime.now(UTC)
+            try:
+                outcome = await sender.send(
+                    delivery.url, delivery.secret, delivery.message_id, delivery.payload
+                )
+            except Exception as error:  # a bug, not the target: still an attempt, so retries end
+                log.exception("webhooks: attempt of delivery %s crashed", delivery.id)
+                outcome = Outcome(0, f"internal error: {describe(error)}", 0)
+            if not outcome.delivered:
+                span.set_status(StatusCode.ERROR, outcome.error)
+            await self._keep(delivery, attempted_at, outcome)
+
+    async def _keep(self, delivery: Claimed, attempted_at: datetime, outcome: Outcome) -> None:
+        """Records the attempt, through a database outage (the run loop logs it)."""
         backoff = Backoff(0.2, 5.0)
-        while True:  # the result is kept through a database outage (the run loop logs it)
+        while True:
             try:
                 counted = await self._record(delivery, attempted_at, outcome)
                 metrics.WEBHOOK_DELIVERIES.labels(counted).inc()  # committed

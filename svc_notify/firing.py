@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 SOURCE: Final = "/svc_notify"
 LATE_AFTER: Final = timedelta(seconds=1)  # the target: docs/architecture.md#domain-rules
 _CLAIM: Final = """
-SELECT r.id, r.owner_id, r.task_id, r.reminder_id, r.fire_at, r.correlation_id, s.snapshot,
-       clock_timestamp() AS now
+SELECT r.id, r.owner_id, r.task_id, r.reminder_id, r.fire_at, r.correlation_id, r.trace_context,
+       s.snapshot, clock_timestamp() AS now
 FROM reminders r JOIN task_states s USING (task_id)
 WHERE r.state = 'scheduled' AND r.fire_at <= clock_timestamp()
 ORDER BY r.fire_at
@@ -59,6 +59,7 @@ class Fired:
     task: task_pb2.Task
     delay: timedelta  # from its time to its firing (PostgreSQL's clock)
     correlation_id: str | None  # of the request that scheduled it
+    trace_context: dict[str, str] | None  # of the event that scheduled it (tracing.trace_context)
 
 
 class Scheduler:
@@ -126,7 +127,13 @@ def _fire(row: asyncpg.Record) -> Fired:
     if task.HasField("due_time"):
         event.due_time.CopyFrom(task.due_time)
     return Fired(
-        row["id"], notification_id, event, task, row["now"] - row["fire_at"], row["correlation_id"]
+        row["id"],
+        notification_id,
+        event,
+        task,
+        row["now"] - row["fire_at"],
+        row["correlation_id"],
+        row["trace_context"],
     )
 
 
@@ -183,13 +190,16 @@ async def _record(conn: Connection, fired: list[Fired], now: datetime) -> None:
         ],
     )
     await conn.execute(
-        """INSERT INTO webhook_deliveries (id, endpoint_id, owner_id, message_id, event_id, payload)
+        """INSERT INTO webhook_deliveries (id, endpoint_id, owner_id, message_id, event_id, payload,
+                                        trace_context)
            SELECT gen_random_uuid(), e.id, e.owner_id, 'msg_' || md5(e.id::text || ev.event_id),
-                  ev.event_id, ev.payload::jsonb
-           FROM unnest($1::text[], $2::text[], $3::text[]) AS ev (owner_id, event_id, payload)
+                  ev.event_id, ev.payload::jsonb, ev.trace_context::jsonb
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+                AS ev (owner_id, event_id, payload, trace_context)
            JOIN webhook_endpoints e ON e.owner_id = ev.owner_id AND e.enabled
            ON CONFLICT (endpoint_id, event_id) DO NOTHING""",
         [f.event.user_id for f in fired],
         [f.event.event_id for f in fired],
         [json.dumps(reminder_payload(f.event)) for f in fired],
+        [None if f.trace_context is None else json.dumps(f.trace_context) for f in fired],
     )

@@ -10,6 +10,10 @@ never happens. So that a connection verified for one name never carries a
 request for another, connections are not kept alive; no proxy from the
 environment is used and redirects are not followed (each would send the
 request somewhere unchecked).
+
+With tracing on, each request is a client span of the official httpx instrumentation and carries
+`traceparent`, so the receiver can continue the trace; the span shows the URL without its path and
+query, which may hold the receiver's secret (Slack's and Discord's webhook URLs do).
 """
 
 from __future__ import annotations
@@ -20,17 +24,23 @@ import ssl
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 from standardwebhooks import Webhook
 
 from svc_notify import retries, targets
 from svc_notify.webhook_settings import WebhookSettings
+from todo_runtime import tracing
 from todo_runtime.failures import describe
+
+if TYPE_CHECKING:
+    from opentelemetry.instrumentation.httpx import RequestInfo
+    from opentelemetry.trace import Span
 
 _USER_AGENT: Final = "todo-webhooks/1"
 _RETRY_AFTER_STATUSES: Final = frozenset({429, 503})
+_URL_ATTRIBUTES: Final = ("url.full", "http.url")  # the current and the older HTTP conventions
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class Sender:
             limits=httpx.Limits(max_keepalive_connections=0),
             headers={"user-agent": _USER_AGENT},
         )
+        tracing.http_client(self._client, request_hook=_without_path)
 
     async def __aenter__(self) -> Sender:
         return self
@@ -153,3 +164,14 @@ class Sender:
             except httpx.ConnectError:
                 continue
         return await post_to(last)
+
+
+async def _without_path(span: Span, request: RequestInfo) -> None:
+    """Replaces the URL the instrumentation recorded with one whose path and query are redacted."""
+    recorded = getattr(span, "attributes", None) or {}  # what the SDK's span has set so far
+    if not isinstance(request.url, httpx.URL):
+        return
+    redacted = str(request.url.copy_with(path="/REDACTED", query=None))
+    for name in _URL_ATTRIBUTES:
+        if name in recorded:
+            span.set_attribute(name, redacted)

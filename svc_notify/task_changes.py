@@ -13,7 +13,7 @@ import uuid
 
 from svc_notify import schedule
 from todo_contracts.events.v1 import task_events_pb2
-from todo_runtime import metrics, request_context
+from todo_runtime import metrics, request_context, tracing
 from todo_runtime.after_commit import after_commit
 from todo_runtime.db import Connection
 from todo_runtime.failures import PermanentError
@@ -63,8 +63,9 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
     ids = [w.reminder_id for w in wanted]
     times = [w.fire_at for w in wanted]
     status = await conn.execute(
-        """INSERT INTO reminders (owner_id, task_id, reminder_id, fire_at, correlation_id)
-           SELECT $1, $2, reminder_id, fire_at, $5
+        """INSERT INTO reminders (owner_id, task_id, reminder_id, fire_at, correlation_id,
+                                 trace_context)
+           SELECT $1, $2, reminder_id, fire_at, $5, $6
            FROM unnest($3::text[], $4::timestamptz[]) AS wanted (reminder_id, fire_at)
            ORDER BY fire_at
            ON CONFLICT (task_id, reminder_id, fire_at) DO NOTHING""",
@@ -73,6 +74,7 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
         ids,
         times,
         request_context.correlation_id(),  # the firing carries it on
+        tracing.trace_context(),  # and its webhook deliveries continue this trace
     )
     added = int(status.split()[-1])  # "INSERT 0 <rows>": those not scheduled already
     if added:

@@ -7,6 +7,7 @@ from typing import Any, Final, cast
 
 import grpc
 
+from svc_recur.quick_add import quick_add_preview
 from todo_contracts.recur.v1 import recurrence_service_pb2 as pb
 from todo_contracts.recur.v1 import recurrence_service_pb2_grpc
 from todo_contracts.tasks.v1 import task_pb2
@@ -82,4 +83,11 @@ class RecurrenceServicer(recurrence_service_pb2_grpc.RecurrenceServiceServicer):
     ) -> pb.ParseRecurrenceResponse:
         return await self._offload.run(
             current_user_or(ANONYMOUS), preview, request, datetime.now(UTC)
+        )
+
+    async def ParseQuickAdd(
+        self, request: pb.ParseQuickAddRequest, context: Context
+    ) -> pb.ParseQuickAddResponse:
+        return await self._offload.run(
+            current_user_or(ANONYMOUS), quick_add_preview, request, datetime.now(UTC)
         )

@@ -1,4 +1,6 @@
-"""The outbox events one task change produces: a TaskEvent and a TaskUpdate."""
+"""The outbox events one task change produces: a TaskEvent and a TaskUpdate. Both carry the
+owner's change sequence, which the statement that writes them allocates and sets
+(`todo_runtime.outbox.sequenced_insert`)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,6 @@ def change_events(
     *,
     kind: task_pb2.ChangeKind,
     event_id: uuid.UUID,
-    sequence: int,
     actor: str,
     at: datetime,
     task: task_pb2.Task,
@@ -42,14 +43,12 @@ def change_events(
         actor=actor,
         event_time=timestamp(at),
         task=task,
-        sequence=sequence,
     )
     if previous is not None:
         event.previous_task.CopyFrom(previous)
     update_id = update_event_id(event_id)
     update = task_events_pb2.TaskUpdate(
         event_id=str(update_id),
-        sequence=sequence,
         kind=kind,
         user_id=task.owner_id,
         task=task,
@@ -65,6 +64,7 @@ def change_events(
             type=f"todo.task.{name}",
             subject=task.id,
             time=at,
+            sequence_field="sequence",
         ),
         OutgoingEvent(
             topic=topics.TASK_UPDATES,
@@ -75,5 +75,6 @@ def change_events(
             type=f"todo.task_update.{name}",
             subject=task.id,
             time=at,
+            sequence_field="sequence",
         ),
     ]

@@ -6,6 +6,7 @@ instant out of range); whether they are acceptable is for the domain to say.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
@@ -16,7 +17,7 @@ from svc_tasks.domain.lifecycle import UPDATABLE, TaskInput, TaskState
 from svc_tasks.domain.recurrence import BASES, BASIS_NUMBERS, RecurrenceValue, RequestedRecurrence
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import validation
-from todo_runtime.timestamps import timestamp
+from todo_runtime.timestamps import from_timestamp, timestamp
 
 
 def bound_lists(task: task_pb2.Task) -> None:
@@ -106,6 +107,38 @@ def state_from_row(row: Mapping[str, Any]) -> TaskState:
         status=row["status"],
         completed_at=row["completed_at"],
         version=row["version"],
+    )
+
+
+def state_from_pb(task: task_pb2.Task) -> TaskState:
+    """A task as the change log keeps it (a snapshot), as the rules read it."""
+    recurrence = None
+    if task.HasField("recurrence"):
+        value = task.recurrence
+        recurrence = RecurrenceValue(
+            rule=value.rule, text=value.text, basis=BASES[value.basis], final=value.final
+        )
+    reminders = [
+        Reminder(minutes_before=r.minutes_before)
+        if r.WhichOneof("when") == "minutes_before"
+        else Reminder(at=from_timestamp(r.remind_time))
+        for r in task.reminders
+    ]
+    return TaskState(
+        id=uuid.UUID(task.id),
+        title=task.title,
+        description=task.description,
+        priority=task.priority,
+        tags=tuple(task.tags),
+        due_at=from_timestamp(task.due_time) if task.HasField("due_time") else None,
+        time_zone=task.time_zone,
+        recurrence=recurrence,
+        reminders=tuple(reminders),
+        series_id=uuid.UUID(task.series_id) if task.series_id else None,
+        series_index=task.series_index or None,
+        status=task.status,
+        completed_at=from_timestamp(task.complete_time) if task.HasField("complete_time") else None,
+        version=task.version,
     )
 
 

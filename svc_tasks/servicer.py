@@ -8,6 +8,7 @@ and mapped to statuses by the shared interceptor.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,11 +17,11 @@ from typing import Any, ParamSpec, TypeVar
 import grpc
 
 from svc_tasks import listing, messages
-from svc_tasks.domain import fields, lifecycle
-from svc_tasks.store import TaskStore
+from svc_tasks.domain import fields, lifecycle, revert
+from svc_tasks.store import LockedTask, LoggedChange, TaskStore
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime import object_ids, validation
-from todo_runtime.errors import InvalidArgument
+from todo_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from todo_runtime.identity import current_user
 from todo_runtime.offload import Offload
 from todo_runtime.page_tokens import PageTokens
@@ -31,9 +32,10 @@ Context = grpc.aio.ServicerContext[Any, Any]
 CHANGES_DEFAULT_PAGE, CHANGES_MAX_PAGE = 100, 1000
 
 
-def _task_query(
+def task_query(
     request: tasks_service_pb2.ListTasksRequest, owner_id: str, tokens: PageTokens
 ) -> listing.TaskQuery:
+    """The request as a validated query (the benchmark's plans are built from it too)."""
     flt = request.filter
     # Lists are bounded before any item is looked at (filter.tags by fields.tags).
     validation.bounded(flt.priorities, "filter.priorities", validation.PRIORITIES_MAX)
@@ -137,7 +139,7 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
     async def ListTasks(
         self, request: tasks_service_pb2.ListTasksRequest, context: Context
     ) -> tasks_service_pb2.ListTasksResponse:
-        query = _task_query(request, current_user(), self._list_tokens)
+        query = task_query(request, current_user(), self._list_tokens)
         page = await self._store.page(
             query, count=not request.skip_total_size, latest=request.read_latest_sequence
         )
@@ -211,3 +213,80 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
         return tasks_service_pb2.ListChangesResponse(
             changes=changes, next_page_token=token, latest_sequence=latest
         )
+
+    async def RevertChange(
+        self, request: tasks_service_pb2.RevertChangeRequest, context: Context
+    ) -> tasks_service_pb2.RevertChangeResponse:
+        owner = current_user()
+        try:
+            event_id = uuid.UUID(request.event_id)
+        except ValueError:
+            raise InvalidArgument("event_id", "must be a change's event id (a UUID)") from None
+        logged = await self._store.logged(owner, event_id)
+        if logged.kind == task_pb2.CHANGE_KIND_CREATED:
+            return await self._uncreate(owner, logged)
+        if logged.kind == task_pb2.CHANGE_KIND_DELETED:
+            return await self._restore(owner, logged)
+        if logged.before is None:  # every change but a creation follows one of the same task
+            raise FailedPrecondition("this change cannot be undone", reason="NOT_REVERTIBLE")
+        before, after = messages.state_from_pb(logged.before), messages.state_from_pb(logged.after)
+        response = tasks_service_pb2.RevertChangeResponse()
+        try:
+            async with self._store.locked(owner, logged.task_id) as locked:
+                change = revert.revert(locked.state, before, after)
+                response.task.CopyFrom(await locked.write(change, actor=owner))
+                if change is not None:
+                    response.kind = change.kind
+                if logged.kind == task_pb2.CHANGE_KIND_COMPLETED and change is not None:
+                    await _undo_next_instance(locked, owner, response)
+        except NotFound:
+            raise FailedPrecondition(
+                f"task {logged.task_id} was deleted since; restore it from its delete first",
+                reason="CHANGED_SINCE",
+            ) from None
+        return response
+
+    async def _uncreate(
+        self, owner: str, logged: LoggedChange
+    ) -> tasks_service_pb2.RevertChangeResponse:
+        """Undoes a creation: deletes the task while it is as created; gone already, nothing."""
+        response = tasks_service_pb2.RevertChangeResponse()
+        created = messages.state_from_pb(logged.after)
+        try:
+            async with self._store.locked(owner, logged.task_id) as locked:
+                revert.check_uncreate(locked.state, created)
+                await locked.delete(actor=owner)
+        except NotFound:
+            return response  # deleted already (by this revert retried, or by hand)
+        response.kind = task_pb2.CHANGE_KIND_DELETED
+        return response
+
+    async def _restore(
+        self, owner: str, logged: LoggedChange
+    ) -> tasks_service_pb2.RevertChangeResponse:
+        """Undoes a delete: the task again, same id and series, as a creation."""
+        deleted = messages.state_from_pb(logged.after)
+        existing = await self._store.find(owner, logged.task_id)
+        state = revert.restored(existing, deleted)
+        task, wrote = await self._store.restore(owner, logged.after, state, actor=owner)
+        if not wrote:  # restored by a concurrent call between the read and the insert
+            revert.restored(messages.state_from_pb(task), deleted)
+        return tasks_service_pb2.RevertChangeResponse(
+            task=task,
+            kind=task_pb2.CHANGE_KIND_CREATED if wrote else task_pb2.CHANGE_KIND_UNSPECIFIED,
+        )
+
+
+async def _undo_next_instance(
+    locked: LockedTask, owner: str, response: tasks_service_pb2.RevertChangeResponse
+) -> None:
+    """After a completion is undone: the next instance it made goes too, in the same
+    transaction, unless it was changed since (then it stays, and the answer says so)."""
+    following = await locked.successor()
+    if following is None:
+        return
+    if revert.removes_next_instance(following.state):
+        await following.delete(actor=owner)
+        response.removed_next_instance_id = str(following.state.id)
+    else:
+        response.kept_next_instance.CopyFrom(following.task())

@@ -1,8 +1,10 @@
 """Task persistence, SQL only. Every change writes the task row, a change-log entry with
-the user's next sequence number and the outbox events in ONE transaction, so
-the database and the event stream can never disagree. Whether a change is
-allowed and what it is, the domain decides (`svc_tasks.domain`); the store
-writes what it is given.
+the user's next sequence number and the outbox events in ONE statement (`_RECORD`), so
+the database and the event stream can never disagree. One statement is one round trip and,
+for a create, the whole transaction: the owner's sequence row (and the search-word counts
+the task's trigger keeps) stay locked only while it runs and commits, so one user's writes
+queue behind each other for that long and no longer. Whether a change is allowed and what
+it is, the domain decides (`svc_tasks.domain`); the store writes what it is given.
 """
 
 from __future__ import annotations
@@ -17,21 +19,37 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from svc_tasks import listing
-from svc_tasks.domain.lifecycle import Change, NewTask
+from svc_tasks.domain.lifecycle import Change, NewTask, TaskState
 from svc_tasks.events import change_events
 from svc_tasks.messages import columns, state_from_row, task_from_row
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
+from todo_runtime import outbox
 from todo_runtime.errors import NotFound
-from todo_runtime.outbox import enqueue
-from todo_runtime.timestamps import timestamp
+from todo_runtime.timestamps import from_timestamp, timestamp
 
 Row = Mapping[str, Any]
 Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
 
-_NEXT_SEQUENCE = """
-INSERT INTO user_sequences (owner_id, last_sequence) VALUES ($1, 1)
-ON CONFLICT (owner_id) DO UPDATE SET last_sequence = user_sequences.last_sequence + 1
-RETURNING last_sequence"""
+# `written` is the CTE that writes the task, with a row when it did; then the owner's next
+# sequence, the change-log entry, and the events, each carrying that sequence. Parameters:
+# $1 owner, $2 kind, $3 task id, $4 event id, $5 snapshot, $6 time, $7..$11 the events
+# (`outbox.columns`), and `written`'s own from $12. Answers the sequence (NULL: not written).
+_RECORD = """
+WITH written AS ({written}),
+sequenced AS (
+    INSERT INTO user_sequences AS known (owner_id, last_sequence) SELECT $1, 1 FROM written
+    ON CONFLICT (owner_id) DO UPDATE SET last_sequence = known.last_sequence + 1
+    RETURNING last_sequence
+),
+logged AS (
+    INSERT INTO changes (owner_id, sequence, kind, task_id, event_id, snapshot, changed_at)
+    SELECT $1, last_sequence, $2, $3, $4, $5, $6 FROM sequenced
+    RETURNING sequence
+),
+published AS ({published})
+SELECT sequence FROM logged"""
+_PUBLISHED = outbox.sequenced_insert(source="logged", sequence="logged.sequence", first=7)
+_WRITTEN_FROM = 12
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,17 @@ class Page:
     has_previous: bool
     total: int
     latest_sequence: int = 0
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    """One change of the log: its kind, the task before it (None: it created the task) and
+    after it (for a delete, the task as it was, with `delete_time`)."""
+
+    kind: task_pb2.ChangeKind
+    task_id: uuid.UUID
+    before: task_pb2.Task | None
+    after: task_pb2.Task
 
 
 def _not_found(task_id: uuid.UUID) -> NotFound:
@@ -67,24 +96,42 @@ class TaskStore:
             "created_at": now,
             "updated_at": now,
         }
-        placeholders = ", ".join(f"${index}" for index in range(1, len(values) + 1))
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                f"INSERT INTO tasks ({', '.join(values)}) VALUES ({placeholders}) "  # noqa: S608 - column names come from code
-                "ON CONFLICT DO NOTHING RETURNING *",
-                *values.values(),
+        placeholders = ", ".join(
+            f"${index}" for index in range(_WRITTEN_FROM, _WRITTEN_FROM + len(values))
+        )
+        number = {column: f"${index}" for index, column in enumerate(values, start=_WRITTEN_FROM)}
+        # An occurrence whose previous instance is open (its completion was undone, see
+        # `revert`) is not made: the previous row is share-locked, so a revert that reopens it
+        # and looks for this one runs wholly before or after this insert, never beside it.
+        predecessor_open = (
+            "SELECT 1 FROM (SELECT status FROM tasks WHERE owner_id = $1 "  # noqa: S608 - fixed text
+            f"AND series_id = {number['series_id']} AND series_index = {number['series_index']} - 1 "
+            "FOR SHARE) AS previous WHERE status = 1"
+        )
+        task = task_from_row(values)
+        async with self._pool.acquire() as conn:
+            recorded = await _record(
+                conn,
+                new.kind,
+                task,
+                previous=None,
+                actor=actor,
+                now=now,
+                written=f"INSERT INTO tasks ({', '.join(values)}) SELECT {placeholders} "
+                f"WHERE NOT EXISTS ({predecessor_open}) ON CONFLICT DO NOTHING RETURNING 1",
+                parameters=list(values.values()),
             )
-            if row is None:
-                earlier = await conn.fetchrow(
-                    """SELECT * FROM tasks WHERE owner_id = $1
-                       AND ((request_id = $2) OR (series_id = $3 AND series_index = $4))""",
-                    owner_id,
-                    new.request_id,
-                    new.task.series_id,
-                    new.task.series_index,
-                )
-                return None if earlier is None else task_from_row(earlier)
-            return await _record(conn, new.kind, row, previous=None, actor=actor, now=now)
+            if recorded:
+                return task
+            earlier = await conn.fetchrow(
+                """SELECT * FROM tasks WHERE owner_id = $1
+                   AND ((request_id = $2) OR (series_id = $3 AND series_index = $4))""",
+                owner_id,
+                new.request_id,
+                new.task.series_id,
+                new.task.series_index,
+            )
+            return None if earlier is None else task_from_row(earlier)
 
     async def get(self, owner_id: str, task_id: uuid.UUID) -> task_pb2.Task:
         row = await self._pool.fetchrow(
@@ -151,22 +198,84 @@ class TaskStore:
             yield LockedTask(conn, row, now)
 
     async def delete(self, owner_id: str, task_id: uuid.UUID, actor: str) -> None:
-        now = datetime.now(UTC)
-        async with self._pool.acquire() as conn, conn.transaction():
+        """Deletes the task (`LockedTask.delete`)."""
+        async with self.locked(owner_id, task_id) as locked:
+            await locked.delete(actor)
+
+    async def logged(self, owner_id: str, event_id: uuid.UUID) -> LoggedChange:
+        """The owner's change that sent event `event_id`, with the task before it (its previous
+        change's snapshot). The log only grows: no lock is needed to read it. NotFound when the
+        owner made no such change."""
+        async with self._pool.acquire() as conn:
             row = await conn.fetchrow(
-                "DELETE FROM tasks WHERE owner_id = $1 AND id = $2 RETURNING *", owner_id, task_id
+                "SELECT sequence, kind, task_id, snapshot FROM changes "
+                "WHERE owner_id = $1 AND event_id = $2",
+                owner_id,
+                event_id,
             )
             if row is None:
-                raise _not_found(task_id)
-            await _record(
-                conn,
-                task_pb2.CHANGE_KIND_DELETED,
-                row,
-                previous=None,
-                actor=actor,
-                now=now,
-                deleted=True,
+                raise NotFound(f"change {event_id} not found", reason="CHANGE_NOT_FOUND")
+            previous = await conn.fetchval(
+                """SELECT snapshot FROM changes WHERE owner_id = $1 AND task_id = $2
+                   AND sequence < $3 ORDER BY sequence DESC LIMIT 1""",
+                owner_id,
+                row["task_id"],
+                row["sequence"],
             )
+        return LoggedChange(
+            kind=row["kind"],
+            task_id=row["task_id"],
+            after=task_pb2.Task.FromString(row["snapshot"]),
+            before=None if previous is None else task_pb2.Task.FromString(previous),
+        )
+
+    async def restore(
+        self, owner_id: str, deleted: task_pb2.Task, state: TaskState | None, actor: str
+    ) -> tuple[task_pb2.Task, bool]:
+        """Inserts `state` (the deleted task at its next version; None: only read the task that
+        holds its id) as a CREATED change whose previous task is `deleted`, keeping its creation
+        time. The task under that id now, and whether this wrote it (False: one holds the id)."""
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn:
+            if state is not None:
+                values = {
+                    **columns(state),
+                    "owner_id": owner_id,
+                    "created_at": from_timestamp(deleted.create_time),
+                    "updated_at": now,
+                }
+                placeholders = ", ".join(
+                    f"${index}" for index in range(_WRITTEN_FROM, _WRITTEN_FROM + len(values))
+                )
+                task = task_from_row(values)
+                recorded = await _record(
+                    conn,
+                    task_pb2.CHANGE_KIND_CREATED,
+                    task,
+                    previous=deleted,
+                    actor=actor,
+                    now=now,
+                    written=f"INSERT INTO tasks ({', '.join(values)}) VALUES ({placeholders}) "  # noqa: S608 - column names come from code
+                    "ON CONFLICT DO NOTHING RETURNING 1",
+                    parameters=list(values.values()),
+                )
+                if recorded:
+                    return task, True
+            row = await conn.fetchrow(
+                "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2",
+                owner_id,
+                uuid.UUID(deleted.id),
+            )
+        if row is None:  # `state` None means the caller saw it; only a delete since removes it
+            raise _not_found(uuid.UUID(deleted.id))
+        return task_from_row(row), False
+
+    async def find(self, owner_id: str, task_id: uuid.UUID) -> TaskState | None:
+        """The owner's task as the rules read it, or None."""
+        row = await self._pool.fetchrow(
+            "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id
+        )
+        return None if row is None else state_from_row(row)
 
     async def list_changes(
         self, owner_id: str, after_sequence: int, limit: int
@@ -208,6 +317,43 @@ class LockedTask:
         self._now = now
         self.state = state_from_row(row)
 
+    async def successor(self) -> LockedTask | None:
+        """The next instance of this task's series (index + 1), read and locked in this
+        transaction (after this task's row, the order every write takes them in); None when
+        the task is in no series or that instance does not exist."""
+        if self._row["series_id"] is None:
+            return None
+        row = await self._conn.fetchrow(
+            """SELECT * FROM tasks WHERE owner_id = $1 AND series_id = $2 AND series_index = $3
+               FOR UPDATE""",
+            self._row["owner_id"],
+            self._row["series_id"],
+            self._row["series_index"] + 1,
+        )
+        return None if row is None else LockedTask(self._conn, row, self._now)
+
+    def task(self) -> task_pb2.Task:
+        """The task as it was read."""
+        return task_from_row(self._row)
+
+    async def delete(self, actor: str) -> None:
+        """Deletes the task in the statement that records the change: its row is already locked,
+        so every write takes its locks in the same order (the task's row, the owner's sequence,
+        then the search-word counts, whose trigger runs as the statement ends) and two writers
+        never wait for each other in a circle."""
+        task = task_from_row(self._row)
+        task.delete_time.CopyFrom(timestamp(self._now))
+        await _record(
+            self._conn,
+            task_pb2.CHANGE_KIND_DELETED,
+            task,
+            previous=task_from_row(self._row),
+            actor=actor,
+            now=self._now,
+            written="DELETE FROM tasks WHERE owner_id = $1 AND id = $3 RETURNING 1",
+            parameters=[],
+        )
+
     async def write(self, change: Change | None, actor: str) -> task_pb2.Task:
         """Writes the columns `change` changes with its change-log entry and events, and returns
         the task as it then is; `None` writes nothing and returns the task as it was."""
@@ -220,62 +366,52 @@ class LockedTask:
             if self._row[column] != value
         }
         assignments = ", ".join(
-            f"{column} = ${index}" for index, column in enumerate(changed, start=3)
+            f"{column} = ${index}" for index, column in enumerate(changed, start=_WRITTEN_FROM)
         )
-        owner_id, task_id = self._row["owner_id"], self._row["id"]
-        row = await self._conn.fetchrow(
-            f"UPDATE tasks SET {assignments}, updated_at = ${len(changed) + 3} "  # noqa: S608 - column names come from code
-            "WHERE owner_id = $1 AND id = $2 RETURNING *",
-            owner_id,
-            task_id,
-            *changed.values(),
-            self._now,
+        task = task_from_row({**dict(self._row.items()), **changed, "updated_at": self._now})
+        recorded = await _record(
+            self._conn,
+            change.kind,
+            task,
+            previous=current,
+            actor=actor,
+            now=self._now,
+            written=f"UPDATE tasks SET {assignments}, updated_at = $6 "  # noqa: S608 - column names come from code
+            "WHERE owner_id = $1 AND id = $3 RETURNING 1",
+            parameters=list(changed.values()),
         )
-        if row is None:  # the row is locked by this transaction: it cannot vanish
-            raise RuntimeError(f"task {task_id} disappeared under its row lock")
-        return await _record(
-            self._conn, change.kind, row, previous=current, actor=actor, now=self._now
-        )
+        if not recorded:  # the row is locked by this transaction: it cannot vanish
+            raise RuntimeError(f"task {task.id} disappeared under its row lock")
+        return task
 
 
 async def _record(
     conn: Connection,
     kind: task_pb2.ChangeKind,
-    row: Row,
+    task: task_pb2.Task,
     *,
     previous: task_pb2.Task | None,
     actor: str,
     now: datetime,
-    deleted: bool = False,
-) -> task_pb2.Task:
-    """Appends the change to the owner's log and its events to the outbox."""
-    task = task_from_row(row)
-    if deleted:
-        task.delete_time.CopyFrom(timestamp(now))
-        previous = task_from_row(row)
-    sequence = await conn.fetchval(_NEXT_SEQUENCE, task.owner_id)
+    written: str,
+    parameters: list[Any],
+) -> bool:
+    """Runs `written` (SQL that writes `task`, with `parameters` numbered from
+    `_WRITTEN_FROM`) and, when it wrote, appends the change to the owner's log and its events
+    to the outbox, all in one statement. Whether it wrote."""
     event_id = uuid.uuid4()
-    await conn.execute(
-        """INSERT INTO changes (owner_id, sequence, kind, task_id, event_id, snapshot, changed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+    events = change_events(
+        kind=kind, event_id=event_id, actor=actor, at=now, task=task, previous=previous
+    )
+    sequence = await conn.fetchval(
+        _RECORD.format(written=written, published=_PUBLISHED),
         task.owner_id,
-        sequence,
         kind,
-        row["id"],
+        uuid.UUID(task.id),
         event_id,
         task.SerializeToString(),
         now,
+        *outbox.columns(events),
+        *parameters,
     )
-    await enqueue(
-        conn,
-        change_events(
-            kind=kind,
-            event_id=event_id,
-            sequence=sequence,
-            actor=actor,
-            at=now,
-            task=task,
-            previous=previous,
-        ),
-    )
-    return task
+    return sequence is not None

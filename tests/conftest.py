@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from svc_recur.service import SERVICE as RECUR
@@ -26,8 +24,8 @@ from tests.support.infra import (
     TEST_SECRET,
     PostgresProxy,
     RunningTasks,
+    scratch_database,
     service_config,
-    url_for_database,
 )
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import EmbeddedPostgres
@@ -89,18 +87,8 @@ def postgres_admin_url() -> Iterator[str]:
 @pytest.fixture
 async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
     """A fresh, empty database for one test."""
-    name = f"todo_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        await admin.close()
-    yield url_for_database(postgres_admin_url, name)
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(postgres_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

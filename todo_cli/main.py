@@ -1,24 +1,24 @@
 """The `todo` command: `up`, `serve`, `token`, `audit verify`, and the operator's `migrate`,
-`topics`, `replay` and `dlq replay`."""
+`topics`, `replay`, `dlq replay` and `check` (its flags and help: `todo_cli.parser`)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import runpy
 import sys
+from collections import ChainMap
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 
-from todo_cli import audit_verify, components, operations
-from todo_cli.database import EmbeddedPostgres
+from todo_cli import audit_verify, check, components, operations, parser
 from todo_cli.local_extra import LocalExtraMissing
 from todo_cli.settings import data_dir, stack_secrets
-from todo_cli.up import DEFAULT_BROKER_PORT, StackError, board_link, say, up
+from todo_cli.stack_state import BROKER_ENV, DATABASE_ENV, NoServer, server_setting
+from todo_cli.up import StackError, board_link, say, up
 from todo_runtime import topics
 from todo_runtime.config import ConfigError, Env
 from todo_runtime.dead_letters import ReplayError, replay_dead_letters
@@ -59,24 +59,26 @@ def token(user: str, ttl: int, grpc_headers: bool, url: bool) -> int:
 
 
 def _database_url() -> str:
-    """DATABASE_URL, else the local stack's embedded server (which must be running)."""
-    return os.environ.get("DATABASE_URL") or EmbeddedPostgres(data_dir()).url()
+    """DATABASE_URL, else the running local stack's embedded PostgreSQL (NoServer if neither)."""
+    return server_setting(DATABASE_ENV, data_dir(create=False), os.environ)
 
 
 def _kafka() -> KafkaConfig:
-    """KAFKA_BOOTSTRAP_SERVERS, else the local stack's embedded broker."""
-    env = dict(os.environ)
-    env.setdefault(
-        "KAFKA_BOOTSTRAP_SERVERS",
-        f"127.0.0.1:{Env(env).integer('TODO_BROKER_PORT', DEFAULT_BROKER_PORT)}",
-    )
-    return KafkaConfig.from_env(Env(env))
+    """KAFKA_BOOTSTRAP_SERVERS, else the running local stack's embedded broker (NoServer if
+    neither); the Kafka security settings from the environment."""
+    servers = server_setting(BROKER_ENV, data_dir(create=False), os.environ)
+    return KafkaConfig.from_env(Env(ChainMap({BROKER_ENV: servers}, os.environ)))
 
 
 def run_migrations() -> int:
     """`todo migrate`: the chart's migration Job (post-install and pre-upgrade)."""
     try:
-        applied = asyncio.run(operations.migrate_all(_database_url()))
+        url = _database_url()
+    except NoServer as error:
+        say(f"todo migrate: {error}")
+        return 2
+    try:
+        applied = asyncio.run(operations.migrate_all(url))
     except (OSError, asyncpg.PostgresError) as error:
         say(f"todo migrate: {error}")
         return 1
@@ -88,16 +90,24 @@ def run_migrations() -> int:
 def run_topic_creation() -> int:
     """`todo topics`: the chart's topic-creation Job."""
     try:
-        names = operations.create_topics(_kafka())
-    except (ConfigError, topics.TopicError) as error:
+        kafka = _kafka()
+    except NoServer as error:
+        say(f"todo topics: {error}")
+        return 2
+    except ConfigError as error:
+        say(f"todo topics: {error}")
+        return 1
+    try:
+        names = operations.create_topics(kafka)
+    except topics.TopicError as error:
         say(f"todo topics: {error}")
         return 1
     say("topics present: " + ", ".join(names))
     return 0
 
 
-async def _replay(since: datetime) -> dict[str, int]:
-    conn = await asyncpg.connect(_database_url())
+async def _replay(url: str, since: datetime) -> dict[str, int]:
+    conn = await asyncpg.connect(url)
     counts: dict[str, int] = {}
     try:
         for service in components.SERVICES:
@@ -123,7 +133,12 @@ def replay(since: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
-        counts = asyncio.run(_replay(moment))
+        url = _database_url()
+    except NoServer as error:
+        say(f"todo replay: {error}")
+        return 2
+    try:
+        counts = asyncio.run(_replay(url, moment))
     except (OSError, asyncpg.PostgresError) as error:
         say(f"todo replay: cannot reach the database: {error}")
         return 1
@@ -135,7 +150,14 @@ def replay(since: str) -> int:
 def dlq_replay(topic: str | None) -> int:
     """Sends the dead letters of `topic` (default: every consumed topic) back to their topic."""
     wanted = [topic] if topic else sorted({t for s in components.SERVICES for t in s.consumes})
-    kafka = _kafka()
+    try:
+        kafka = _kafka()
+    except NoServer as error:
+        say(f"todo dlq replay: {error}")
+        return 2
+    except ConfigError as error:
+        say(f"todo dlq replay: {error}")
+        return 1
     try:
         for name in wanted:
             say(f"{name}: {replay_dead_letters(kafka, name)} dead letters replayed")
@@ -185,74 +207,21 @@ def verify_audit(url: str | None, token: str | None, user: str | None, key: str 
     return 0 if outcome.failure is None else 1
 
 
+def run_check(timeout: float, skip: frozenset[str]) -> int:
+    """`todo check`: one line per check; 0 when every check passed, else 1 (the chart's helm
+    test reads nothing but the status and the lines)."""
+    try:
+        outcomes = asyncio.run(check.run_checks(Env(), timeout, skip))
+    except ConfigError as error:
+        say(f"todo check: {error}")
+        return 1
+    for outcome in outcomes:
+        say(outcome.line())
+    return 0 if all(outcome.problem is None for outcome in outcomes) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="todo", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    up_parser = commands.add_parser("up", help="run the whole stack on this machine")
-    up_parser.add_argument(
-        "--without",
-        action="append",
-        default=[],
-        choices=sorted(components.BY_NAME),
-        help="leave this component out (run it yourself with `todo serve`); repeatable",
-    )
-    serve_parser = commands.add_parser("serve", help="run one component (as a container does)")
-    serve_parser.add_argument("component", choices=sorted(components.BY_NAME))
-    token_parser = commands.add_parser("token", help="print a development JWT for USER")
-    token_parser.add_argument("user")
-    token_parser.add_argument(
-        "--ttl", type=int, default=24 * 3600, help="lifetime in seconds (default one day)"
-    )
-    token_parser.add_argument(
-        "--url",
-        action="store_true",
-        help="print a link to the task board that signs a browser in as USER",
-    )
-    token_parser.add_argument(
-        "--grpc",
-        action="store_true",
-        help="print grpcurl -H flags for calling a service directly (valid 5 minutes)",
-    )
-    commands.add_parser(
-        "migrate", help="apply every component's database migrations (DATABASE_URL), then exit"
-    )
-    commands.add_parser(
-        "topics", help="create every topic (KAFKA_BOOTSTRAP_SERVERS) that is missing, then exit"
-    )
-    replay_parser = commands.add_parser(
-        "replay", help="publish again every retained event created since a time"
-    )
-    replay_parser.add_argument(
-        "--since", required=True, help="ISO 8601 time, e.g. 2026-11-30T08:00Z"
-    )
-    dlq_parser = commands.add_parser("dlq", help="dead-letter topics")
-    dlq_commands = dlq_parser.add_subparsers(dest="dlq_command", required=True)
-    dlq_replay_parser = dlq_commands.add_parser(
-        "replay", help="send dead letters back to their topic"
-    )
-    dlq_replay_parser.add_argument(
-        "--topic", choices=sorted(set(topics.ALL_TOPICS)), help="default: every consumed topic"
-    )
-    audit_parser = commands.add_parser("audit", help="your task history's audit log")
-    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
-    verify_parser = audit_commands.add_parser(
-        "verify",
-        help="check your entries against the signed log, trusting no server (exit 1 if not ok)",
-    )
-    verify_parser.add_argument("--url", help="the GraphQL endpoint (default: the local gateway)")
-    verify_parser.add_argument(
-        "--token", help=f"your bearer token (default: ${audit_verify.TOKEN_ENV})"
-    )
-    verify_parser.add_argument(
-        "--user", help="on the local stack: sign a token for USER instead of giving one"
-    )
-    verify_parser.add_argument(
-        "--public-key",
-        metavar="FILE",
-        help=f"the log's public key to trust (default: ${audit_verify.PUBLIC_KEY_ENV}, else "
-        f"{audit_verify.PUBLIC_KEY_FILE} in the data directory, which `todo up` writes)",
-    )
-    args = parser.parse_args(argv)
+    args = parser.build().parse_args(argv)
     commands_run: dict[str, Callable[[], int]] = {
         "audit": lambda: verify_audit(args.url, args.token, args.user, args.public_key),
         "up": lambda: run_up(frozenset(args.without)),
@@ -262,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "replay": lambda: replay(args.since),
         "dlq": lambda: dlq_replay(args.topic),
         "token": lambda: token(args.user, args.ttl, args.grpc, args.url),
+        "check": lambda: run_check(args.timeout, frozenset(args.skip)),
     }
     return commands_run[args.command]()
 

@@ -35,3 +35,17 @@ def describe_taken(taken: list[PortClaim]) -> str:
     """One sentence naming each taken port, its owner and the variable that moves it."""
     parts = [f"{c.port} ({c.owner}; move it with {c.setting})" for c in taken]
     return "ports already in use: " + ", ".join(parts) + ". Is another `todo up` running?"
+
+
+def clashing(claims: list[PortClaim]) -> str | None:
+    """One sentence naming the first port two claims share (so `todo up` would bind it twice),
+    or None."""
+    seen: dict[int, PortClaim] = {}
+    for claim in claims:
+        first = seen.setdefault(claim.port, claim)
+        if first is not claim:
+            return (
+                f"port {claim.port} is wanted by {first.owner} ({first.setting}) and by "
+                f"{claim.owner} ({claim.setting}); move one of them"
+            )
+    return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Final
 
 import platformdirs
 
@@ -16,10 +17,21 @@ from todo_transparency.checkpoints import SigningKey, public_key_text
 AUDIT_PUBLIC_KEY_FILE = "audit-public-key"
 
 
-def data_dir() -> Path:
-    """`TODO_DATA_DIR`, else the user's data directory (e.g. ~/.local/share/todo)."""
-    path = Path(os.environ.get("TODO_DATA_DIR") or platformdirs.user_data_dir("todo"))
-    path.mkdir(parents=True, exist_ok=True)
+DATA_DIR_ENV: Final = "TODO_DATA_DIR"
+# The secrets `todo up` generates once when they are not in the environment, and how.
+SECRET_VARIABLES: Final[dict[str, Callable[[], str]]] = {
+    "TODO_JWT_SECRET": lambda: secrets.token_urlsafe(32),
+    "TODO_INTERNAL_SECRET": lambda: secrets.token_urlsafe(32),
+    "TODO_AUDIT_SIGNING_KEY": SigningKey.generate_text,
+}
+
+
+def data_dir(*, create: bool = True) -> Path:
+    """`TODO_DATA_DIR`, else the user's data directory (e.g. ~/.local/share/todo); made unless
+    `create` is False (a command that only looks for a running stack leaves no directory)."""
+    path = Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("todo"))
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -34,15 +46,8 @@ def stack_secrets(directory: Path, environ: Mapping[str, str] | None = None) -> 
     path = directory / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     values = {
-        "TODO_JWT_SECRET": environ.get("TODO_JWT_SECRET")
-        or stored.get("TODO_JWT_SECRET")
-        or secrets.token_urlsafe(32),
-        "TODO_INTERNAL_SECRET": environ.get("TODO_INTERNAL_SECRET")
-        or stored.get("TODO_INTERNAL_SECRET")
-        or secrets.token_urlsafe(32),
-        "TODO_AUDIT_SIGNING_KEY": environ.get("TODO_AUDIT_SIGNING_KEY")
-        or stored.get("TODO_AUDIT_SIGNING_KEY")
-        or SigningKey.generate_text(),
+        name: environ.get(name) or stored.get(name) or generate()
+        for name, generate in SECRET_VARIABLES.items()
     }
     if values != stored:
         path.write_text(json.dumps(values))

@@ -5,8 +5,11 @@ unless KAFKA_BOOTSTRAP_SERVERS; every part inherits the Kafka security settings
 meant for a broker of yours), then every component. The embedded servers come
 from the `local` extra. Each part that dies is
 restarted with backoff; the services ride out the gap (database watch, outbox,
-topic epochs). Output is one line per part as it becomes ready, then one ready
-line. Ctrl-C or SIGTERM stops the parts in reverse order.
+topic epochs). Output is one line per part as it becomes ready (with its
+metrics address when TODO_METRICS_PORT is set: each component gets a port of
+its own from there), then one ready line. While it runs, `stack.json` in the
+data directory names the embedded servers for the operator commands
+(`todo_cli.stack_state`). Ctrl-C or SIGTERM stops the parts in reverse order.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Any, Final
 from todo_cli import components
 from todo_cli.broker import EmbeddedBroker
 from todo_cli.database import EmbeddedPostgres
-from todo_cli.ports import PortClaim, describe_taken, taken_ports
+from todo_cli.ports import PortClaim, clashing, describe_taken, taken_ports
 from todo_cli.settings import data_dir, stack_secrets, write_audit_public_key
+from todo_cli.stack_state import StackState, remove_state, write_state
 from todo_cli.supervisor import ProcessSpec, Supervised
-from todo_runtime.config import RUN_ID_ENV, Env
+from todo_runtime import metrics
+from todo_runtime.config import RUN_ID_ENV, ConfigError, Env
 from todo_runtime.endpoints import LOCALHOST
 from todo_runtime.kafka_settings import SECURITY_VARIABLES, KafkaSecurity
 from todo_runtime.logs import FORMAT_ENV, configure_logging
@@ -40,6 +45,8 @@ log = logging.getLogger(__name__)
 
 READY_TIMEOUT: Final = 90.0
 DEFAULT_BROKER_PORT: Final = 9092
+BROKER_PORT_ENV: Final = "TODO_BROKER_PORT"
+BIND_HOST_ENV: Final = "TODO_BIND_HOST"
 DEV_USER: Final = "dev"
 DEV_TOKEN_SECONDS: Final = 24 * 3600  # as `todo token`'s default
 SERVERS: Final = frozenset({"postgres", "broker"})  # the parts the components depend on
@@ -61,6 +68,7 @@ class Stack:
     run_id: str
     parts: list[Supervised]
     database: EmbeddedPostgres | None
+    record: StackState  # what `stack.json` says while it runs (`todo_cli.stack_state`)
 
 
 def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = frozenset()) -> Stack:
@@ -82,6 +90,7 @@ def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = fro
     parts: list[Supervised] = []
     claims: list[PortClaim] = []
     database = None
+    embedded_broker = None
     if not env.get("DATABASE_URL"):
         database = EmbeddedPostgres(directory)
         env["DATABASE_URL"] = database.url()
@@ -106,11 +115,9 @@ def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = fro
         KafkaSecurity.from_env(settings)  # a broker of yours: its security settings must work
     else:
         refuse_security_without_broker(env)
-        broker = EmbeddedBroker(
-            LOCALHOST, settings.integer("TODO_BROKER_PORT", DEFAULT_BROKER_PORT)
-        )
-        env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
-        claims.append(PortClaim("broker", broker.host, broker.port, "TODO_BROKER_PORT"))
+        broker = EmbeddedBroker(LOCALHOST, settings.integer(BROKER_PORT_ENV, DEFAULT_BROKER_PORT))
+        env["KAFKA_BOOTSTRAP_SERVERS"] = embedded_broker = broker.bootstrap_servers
+        claims.append(PortClaim("broker", broker.host, broker.port, BROKER_PORT_ENV))
 
         async def broker_ready(_pid: int) -> bool:
             return broker.accepts_connections()
@@ -127,12 +134,21 @@ def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = fro
                 )
             )
         )
-    host = settings.text("TODO_BIND_HOST", LOCALHOST)
+    host = settings.text(BIND_HOST_ENV, LOCALHOST)
+    metrics_ports = metrics_port_plan(settings)
     for component in components.COMPONENTS:
         if component.name in without:
             continue
         endpoint = component.endpoint
         claims.append(PortClaim(component.name, host, endpoint.port(settings), endpoint.port_env))
+        part_env, address = env, components.address(component, settings)
+        metrics_port = metrics_ports.get(component.name)
+        if metrics_port is not None:
+            part_env = {**env, metrics.PORT_ENV: str(metrics_port)}
+            address += f"  metrics http://{LOCALHOST}:{metrics_port}/metrics"
+            claims.append(
+                PortClaim(f"{component.name} metrics", host, metrics_port, metrics.PORT_ENV)
+            )
 
         async def component_ready(_pid: int, component: Component = component) -> bool:
             return await components.ready(component, settings, run_id)
@@ -144,15 +160,39 @@ def plan(directory: Path, environ: dict[str, str], without: frozenset[str] = fro
                     [sys.executable, "-m", component.module],
                     logs / f"{component.name}.log",
                     component_ready,
-                    env=env,
-                    address=components.address(component, settings),
+                    env=part_env,
+                    address=address,
                 )
             )
         )
+    clash = clashing(claims)
+    if clash is not None:
+        raise StackError(clash)
     taken = taken_ports(claims)
     if taken:
         raise StackError(describe_taken(taken))
-    return Stack(env, run_id, parts, database)
+    record = StackState(
+        pid=os.getpid(),
+        database_url=database.url() if database is not None else None,
+        bootstrap_servers=embedded_broker,
+    )
+    return Stack(env, run_id, parts, database, record)
+
+
+def metrics_port_plan(settings: Env) -> dict[str, int]:
+    """Each component's metrics port under `todo up`: `TODO_METRICS_PORT` is the first, and each
+    component in start order takes the next (one port would be bound by every process); none
+    when it is unset. A component left out keeps its number free, so the others never move."""
+    base = settings.integer(metrics.PORT_ENV, 0)
+    if not base:
+        return {}
+    last = base + len(components.COMPONENTS) - 1
+    if not 0 < base <= last <= 65535:
+        raise ConfigError(
+            f"environment variable {metrics.PORT_ENV} must leave room for "
+            f"{len(components.COMPONENTS)} ports up to 65535 under `todo up`, got {base}"
+        )
+    return {component.name: base + index for index, component in enumerate(components.COMPONENTS)}
 
 
 async def run(stack: Stack, directory: Path) -> None:
@@ -171,6 +211,8 @@ async def run(stack: Stack, directory: Path) -> None:
                 stop, part.wait_ready(READY_TIMEOUT)
             ):
                 return
+        # The operator commands may use this stack's servers from now on.
+        write_state(directory, stack.record)
         for part in stack.parts:
             part_ready = await _until(stop, part.wait_ready(READY_TIMEOUT))
             if stop.done():
@@ -195,6 +237,7 @@ async def run(stack: Stack, directory: Path) -> None:
             say(f"task board: {board_link(gateway, token)} (signs the browser in as {DEV_USER})")
         await stop
     finally:
+        remove_state(directory, stack.record.pid)
         stop.cancel()
         # The components together (each stops within STOP_TIMEOUT, whatever is unreachable),
         # then the servers they used, in reverse order.

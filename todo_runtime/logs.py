@@ -3,7 +3,8 @@
 `TODO_LOG_LEVEL` sets the level. `TODO_LOG_FORMAT` is `json` (the default: one object per line,
 what a cluster's log collector parses from `todo serve` in a container) or `text` (what `todo up`
 writes, for people to read). Every line carries the correlation id of the request it was written
-for and, in a consumer, the event it is about (`request_context`).
+for and, in a consumer, the event it is about (`request_context`); while tracing is on, also the
+ids of the span it was written in (`trace_id`, `span_id`: `tracing.span_ids`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Final
 
-from todo_runtime import request_context
+from todo_runtime import request_context, tracing
 from todo_runtime.config import ConfigError, Env
 
 log = logging.getLogger(__name__)
@@ -23,21 +24,25 @@ log = logging.getLogger(__name__)
 FORMAT_ENV: Final = "TODO_LOG_FORMAT"
 BAD_SETTINGS_EXIT: Final = 2  # the exit status of a process stopped by a setting
 FORMATS: Final = ("json", "text")
-_CONTEXT_FIELDS: Final = ("correlation_id", "event_id", "topic")
+_CONTEXT_FIELDS: Final = ("correlation_id", "event_id", "topic", "trace_id", "span_id")
 
 
 class ContextFilter(logging.Filter):
-    """Puts the request's correlation id and the event being handled on every record."""
+    """Puts the request's correlation id, the event being handled and, while tracing is on, the
+    current span's ids on every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = request_context.correlation_id()
         record.event_id, record.topic = request_context.current_event() or (None, None)
+        ids = tracing.span_ids()  # None at once while tracing is off
+        if ids is not None:
+            record.trace_id, record.span_id = ids
         return True
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, component, logger, message, the request's
-    correlation id and event when set, and the exception's traceback when there is one."""
+    correlation id, event and span when set, and the exception's traceback when there is one."""
 
     def __init__(self, component: str) -> None:
         super().__init__()
@@ -63,13 +68,19 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`time level component logger [correlation id event id]: message`, then any traceback."""
+    """`time level component logger [correlation id event id trace_id=… span_id=…]: message`,
+    then any traceback; each part in brackets only when set."""
 
     def __init__(self, component: str) -> None:
         super().__init__(f"%(asctime)s %(levelname)s {component} %(name)s%(context)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
         ids = [getattr(record, field, None) for field in ("correlation_id", "event_id")]
+        ids += [
+            f"{field}={value}"
+            for field in ("trace_id", "span_id")
+            if (value := getattr(record, field, None))
+        ]
         shown = " ".join(value for value in ids if value)
         record.context = f" [{shown}]" if shown else ""
         return super().format(record)

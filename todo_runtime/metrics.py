@@ -1,7 +1,8 @@
 """Prometheus metrics every component shares, and the endpoint that serves them.
 
 A process serves its metrics on `TODO_METRICS_PORT` (unset: not served) at
-`/metrics`, on the component's bind host. Labels are bounded by the contracts
+`/metrics`, on the component's bind host, with `todo_build_info` saying which
+build it runs (`TODO_REVISION`, set when the image is built). Labels are bounded by the contracts
 and the code (RPC method names, status codes, topics and partitions, schemas,
 GraphQL root fields and error codes, outcomes), never by what a client sends.
 docs/operations.md#metrics lists them all.
@@ -9,7 +10,9 @@ docs/operations.md#metrics lists them all.
 
 from __future__ import annotations
 
+import json
 import logging
+from importlib import metadata
 from typing import Final
 from wsgiref.simple_server import WSGIServer
 
@@ -20,6 +23,15 @@ from todo_runtime.config import Env
 log = logging.getLogger(__name__)
 
 PORT_ENV: Final = "TODO_METRICS_PORT"
+REVISION_ENV: Final = "TODO_REVISION"  # the image's `ARG REVISION` (the source's commit)
+DISTRIBUTION: Final = "todo-platform"
+UNKNOWN: Final = "unknown"
+
+BUILD_INFO: Final = Gauge(
+    "todo_build_info",
+    "Always 1: the version and source revision this process runs",
+    ["version", "revision"],
+)
 
 RPC_REQUESTS: Final = Counter(
     "todo_grpc_requests", "gRPC calls answered, by method and status code", ["method", "code"]
@@ -101,12 +113,44 @@ LIVE_SUBSCRIPTIONS: Final = Gauge(
 LIVE_STREAMS: Final = Gauge("todo_live_streams", "LiveService.Subscribe streams open")
 
 
+def version() -> str:
+    """The installed package's version (`unknown` when run from a tree that is not installed)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return UNKNOWN
+
+
+def revision(env: Env) -> str:
+    """The source revision: `TODO_REVISION` (the image sets it), else the commit pip recorded
+    when it installed from a VCS URL, else `unknown`."""
+    given = env.text(REVISION_ENV, "")
+    if given:
+        return given
+    try:
+        recorded = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return UNKNOWN
+    if not recorded:
+        return UNKNOWN
+    commit = json.loads(recorded).get("vcs_info", {}).get("commit_id")
+    return str(commit) if commit else UNKNOWN
+
+
+def record_build_info(env: Env) -> None:
+    """Sets `todo_build_info{version, revision}` to 1 (once per process: the labels never
+    change while it runs)."""
+    BUILD_INFO.clear()
+    BUILD_INFO.labels(version=version(), revision=revision(env)).set(1)
+
+
 def serve_metrics(env: Env, host: str) -> WSGIServer | None:
-    """Serves /metrics on `TODO_METRICS_PORT` (in a thread of its own, for the process's life);
-    None when the setting is unset."""
+    """Serves /metrics on `TODO_METRICS_PORT` (in a thread of its own, for the process's life),
+    with `todo_build_info`; None when the setting is unset."""
     port = env.integer(PORT_ENV, 0)
     if not port:
         return None
+    record_build_info(env)
     server, _ = start_http_server(port, addr=host)
     log.info("metrics at http://%s:%d/metrics", host, port)
     return server

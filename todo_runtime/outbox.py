@@ -1,7 +1,9 @@
 """Transactional outbox: events are rows written with the state change they announce.
 
 `enqueue` writes events in the caller's transaction, so an event exists if and
-only if its state change committed; `outbox_relay` publishes them. Kept apart
+only if its state change committed; `sequenced_insert` writes them in the very
+statement that makes the change, with the sequence number that statement
+allocates set in each message; `outbox_relay` publishes them. Kept apart
 from the relay because this is all a writer needs: services that change state
 import only this. `requeue_since` and `delete_sent` are the operator's replay
 and the retention sweep's side of the same table.
@@ -38,6 +40,17 @@ _INSERT: Final = """
     FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[])
         WITH ORDINALITY AS batch (topic, key, value, headers, position)
     ORDER BY position"""
+# `sequenced_insert`: each message gets `sequence` in its field numbered by the fifth array
+# (NULL: none), appended by the runtime's migration 0003's `protobuf_varint_field`.
+_SEQUENCED_INSERT: Final = """
+    INSERT INTO outbox (topic, key, value, headers)
+    SELECT batch.topic, batch.key,
+           batch.value || coalesce(protobuf_varint_field(batch.field, {sequence}), ''),
+           batch.headers::jsonb
+    FROM {source}, unnest({topics}::text[], {keys}::bytea[], {values}::bytea[],
+                          {headers}::text[], {fields}::integer[])
+        WITH ORDINALITY AS batch (topic, key, value, headers, field, position)
+    ORDER BY batch.position"""
 
 
 class OutboxError(RuntimeError):
@@ -58,6 +71,8 @@ class OutgoingEvent:
     time: datetime
     # The request it is sent for, when not the current one (see `request_context.outgoing`).
     correlation_id: str | None = None
+    # The message's field (an int64, left unset) that `sequenced_insert` sets.
+    sequence_field: str | None = None
 
 
 async def enqueue(conn: Connection, events: Sequence[OutgoingEvent]) -> None:
@@ -66,6 +81,24 @@ async def enqueue(conn: Connection, events: Sequence[OutgoingEvent]) -> None:
         return
     if not conn.is_in_transaction():
         raise OutboxError("enqueue must run inside the transaction that makes the state change")
+    await conn.execute(_INSERT, *columns(events)[:4])
+
+
+def sequenced_insert(*, source: str, sequence: str, first: int) -> str:
+    """An `INSERT INTO outbox` to run as a data-modifying CTE of the statement that makes the
+    state change, so both commit or neither does without a transaction block. It inserts one
+    row per event for each row of `source` (a CTE of that statement: no row, no events), and
+    sets `sequence` (an SQL expression over `source`) in each event's `sequence_field`. Its
+    parameters are `columns(events)`, numbered from `first`. Rows are numbered after `source`
+    is read, so a writer that locks its sequence there keeps per-key order."""
+    names = ("topics", "keys", "values", "headers", "fields")
+    numbers = {name: f"${first + offset}" for offset, name in enumerate(names)}
+    return _SEQUENCED_INSERT.format(source=source, sequence=sequence, **numbers)
+
+
+def columns(events: Sequence[OutgoingEvent]) -> list[list[str] | list[bytes] | list[int | None]]:
+    """The parameters of `events`' rows: topics, keys, values, headers and (for
+    `sequenced_insert`) the number of each message's sequence field."""
     headers = []
     propagation = request_context.outgoing()  # the request's id and trace go with its events
     for event in events:
@@ -82,13 +115,19 @@ async def enqueue(conn: Connection, events: Sequence[OutgoingEvent]) -> None:
         if event.correlation_id is not None:
             carried = request_context.outgoing(event.correlation_id)
         headers.append(json.dumps(text + [[name, value] for name, value in carried]))
-    await conn.execute(
-        _INSERT,
+    return [
         [event.topic for event in events],
         [event.key.encode() for event in events],
         [event.message.SerializeToString() for event in events],
         headers,
-    )
+        [_field_number(event) for event in events],
+    ]
+
+
+def _field_number(event: OutgoingEvent) -> int | None:
+    if event.sequence_field is None:
+        return None
+    return int(event.message.DESCRIPTOR.fields_by_name[event.sequence_field].number)
 
 
 async def requeue_since(conn: Connection, since: datetime) -> int:

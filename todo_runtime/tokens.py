@@ -17,10 +17,19 @@ from todo_runtime.validation import user_id_problem
 MIN_HMAC_KEY_BYTES: Final = 32
 
 
-def issue_token(secret: str, user_id: str, ttl_seconds: int, algorithm: str = "HS256") -> str:
+def issue_token(
+    secret: str,
+    user_id: str,
+    ttl_seconds: int,
+    algorithm: str = "HS256",
+    *,
+    audience: str | None = None,
+    issuer: str | None = None,
+) -> str:
     """A signed token for `user_id`, valid for `ttl_seconds`.
 
     secret: the HS256 key (at least 32 bytes) or, for RS256, a PEM private key.
+    audience, issuer: the `aud` and `iss` claims, for a gateway that requires them.
     """
     problem = user_id_problem(user_id)
     if problem is not None:
@@ -30,6 +39,9 @@ def issue_token(secret: str, user_id: str, ttl_seconds: int, algorithm: str = "H
     if algorithm == "HS256" and len(secret.encode()) < MIN_HMAC_KEY_BYTES:
         raise ValueError(f"an HS256 secret must be at least {MIN_HMAC_KEY_BYTES} bytes")
     now = int(time.time())
-    return jwt.encode(
-        {"sub": user_id, "iat": now, "exp": now + ttl_seconds}, secret, algorithm=algorithm
-    )
+    claims: dict[str, str | int] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
+    if audience:
+        claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
+    return jwt.encode(claims, secret, algorithm=algorithm)

@@ -3,32 +3,41 @@
 With `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` set, `start_tracing`
 exports spans there over OTLP/gRPC (the exporter reads the other standard `OTEL_EXPORTER_OTLP_*`
 settings itself) and turns the official instrumentations on: the gRPC aio client and server
-interceptors (`grpc_client`, `grpc_server`), asyncpg, confluent-kafka's producer (`producer`), and
-Strawberry's extension in the gateway. W3C `traceparent` travels in gRPC metadata and Kafka
-headers; outbox rows keep their request's (`request_context`).
+interceptors (`grpc_client`, `grpc_server`), asyncpg, confluent-kafka's producer (`producer`),
+httpx clients (`http_client`: svc_notify's webhook deliveries), and in the gateway the ASGI
+middleware and Strawberry's extension. W3C `traceparent` travels in HTTP, gRPC metadata and Kafka
+headers; outbox rows keep their request's (`request_context`), and a reminder keeps the context of
+the event that scheduled it for the webhook deliveries it causes when it fires (`trace_context`,
+`continuing`). Log lines carry the current span's ids (`span_ids`).
 
 Consumers continue the publisher's trace by hand (`request_context.handling`): confluent-kafka's
 consumer instrumentation starts its span in the fetching thread when a fetch returns, linked to
 (not a child of) the records' contexts, and ends it at the next fetch, so it neither encloses one
 event's handling, which runs on the event loop, nor continues the publisher's trace.
 
-Unset, nothing is installed: the interceptor lists are empty, the producer is librdkafka's own,
-and no span is ever made.
+Unset, nothing is installed: the interceptor lists are empty, the producer and the HTTP client are
+the libraries' own, and no span is ever made.
 """
 
 from __future__ import annotations
 
 # The SDK and the instrumentations are imported where they are used, only once tracing is on.
 # ruff: noqa: PLC0415
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from confluent_kafka import Producer
 from grpc.aio import ClientInterceptor, ServerInterceptor
+from opentelemetry import propagate, trace
+from opentelemetry.util.types import AttributeValue
 
 from todo_runtime import request_context
 from todo_runtime.config import Env
 
 if TYPE_CHECKING:
+    import httpx
+    from opentelemetry.instrumentation.httpx import AsyncRequestHook
     from opentelemetry.sdk.trace import TracerProvider
 
 ENDPOINT_ENVS: Final = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
@@ -131,3 +140,52 @@ def _traced() -> Any:  # a filters.Condition, for client and server calls alike
     return filters.negate(
         filters.any_of(filters.health_check(), filters.service_prefix("grpc.reflection."))
     )
+
+
+def http_client(client: httpx.AsyncClient, request_hook: AsyncRequestHook | None = None) -> None:
+    """Instruments `client` when tracing is on: a client span per request, `traceparent` in its
+    headers; `request_hook(span, request)` runs as each span starts."""
+    if _provider is None:
+        return
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(
+        client, tracer_provider=_provider, request_hook=request_hook
+    )
+
+
+def span_ids() -> tuple[str, str] | None:
+    """(trace id, span id) of the current span in W3C hex, for log lines; None while tracing is off
+    or outside any span."""
+    if _provider is None:
+        return None
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return trace.format_trace_id(context.trace_id), trace.format_span_id(context.span_id)
+
+
+def trace_context() -> dict[str, str] | None:
+    """The current trace context as W3C headers, for a row whose work is done later (a reminder's
+    webhook deliveries); None while tracing is off or outside any span."""
+    if _provider is None:
+        return None
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier or None
+
+
+@contextlib.contextmanager
+def continuing(
+    carrier: Mapping[str, str] | None, name: str, attributes: Mapping[str, AttributeValue]
+) -> Iterator[trace.Span]:
+    """Runs the block in a span `name`, a child of the context `trace_context` kept in `carrier`
+    (the root of a trace of its own when there is none); a non-recording span while tracing is
+    off."""
+    if _provider is None:
+        yield trace.INVALID_SPAN
+        return
+    with _provider.get_tracer(__name__).start_as_current_span(
+        name, context=propagate.extract(carrier or {}), attributes=attributes
+    ) as span:
+        yield span

@@ -10,6 +10,11 @@ import strawberry
 
 from gateway import ids
 from gateway.api.audit import AuditQueries, fetch_audit_entry
+from gateway.api.calendar_feeds import (
+    CalendarFeedMutations,
+    CalendarFeedQueries,
+    fetch_calendar_feed,
+)
 from gateway.api.node import Node
 from gateway.api.notifications import (
     NotificationMutations,
@@ -17,8 +22,10 @@ from gateway.api.notifications import (
     NotificationSubscriptions,
     fetch_notification,
 )
+from gateway.api.quick_add import QuickAddMutations, QuickAddQueries
 from gateway.api.recurrence import PUBLIC_FIELDS, RecurrenceQueries
 from gateway.api.tasks.fields import TaskMutations, TaskQueries, TaskSubscriptions, fetch_task
+from gateway.api.undo import UndoMutations
 from gateway.api.webhooks import WebhookMutations, WebhookQueries, fetch_webhook
 from gateway.context import GatewayContext, Info
 from gateway.errors import GatewayError
@@ -33,6 +40,8 @@ async def fetch_node(context: GatewayContext, global_id: str) -> Node:
         return await fetch_webhook(context, global_id)
     if kind == ids.AUDIT_ENTRY:
         return await fetch_audit_entry(context, global_id)
+    if kind == ids.CALENDAR_FEED:
+        return await fetch_calendar_feed(context, global_id)
     return await fetch_task(context, global_id)  # NOT_FOUND for anything else
 
 
@@ -88,12 +97,21 @@ class Query(
     WebhookQueries,
     AuditQueries,
     RecurrenceQueries,
+    CalendarFeedQueries,
+    QuickAddQueries,
 ):
     pass
 
 
 @strawberry.type(description="Writes. Every field needs `Authorization: Bearer <jwt>`.")
-class Mutation(TaskMutations, NotificationMutations, WebhookMutations):
+class Mutation(
+    TaskMutations,
+    NotificationMutations,
+    WebhookMutations,
+    UndoMutations,
+    CalendarFeedMutations,
+    QuickAddMutations,
+):
     pass
 
 

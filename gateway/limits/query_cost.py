@@ -40,12 +40,13 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from gateway.calendar_feeds import MAX_FEEDS_PER_USER
 from gateway.paging import DEFAULT_PAGE_SIZE
 
 MUTATION_COST: Final = 10
 # Lists with no size argument, at the most the schema lets them hold.
 # `changes`: an AuditEntry's diff has at most one change per task field svc_audit compares (14).
-LIST_BOUNDS: Final = {"reminders": 10, "changes": 14}
+LIST_BOUNDS: Final = {"reminders": 10, "changes": 14, "calendarFeeds": MAX_FEEDS_PER_USER}
 UNKNOWN_LIST_BOUND: Final = 100
 # A mutation's refusal (at most 20 user errors, `api.payloads`) is in its fixed price.
 FREE_FIELDS: Final = frozenset({"userErrors"})

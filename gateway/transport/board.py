@@ -2,8 +2,9 @@
 
 Plain HTML, CSS and ES modules from gateway/web/, with no build step and nothing from another
 origin. The files keep their names from one release to the next, so browsers revalidate them
-(`no-cache`, with the ETag StaticFiles sets) instead of keeping a stale copy. The page's CSP
-allows only this origin, and WebSockets to this host for the subscriptions.
+(`no-cache`, with the ETag StaticFiles sets) instead of keeping a stale copy; they are gzipped for
+a browser that accepts it (`static_files.Compressed`). The page's CSP allows only this origin, and
+WebSockets to this host for the subscriptions.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Scope
 
-from gateway.transport.static_files import PageFiles, same_origin_policy
+from gateway.transport.static_files import Compressed, PageFiles, same_origin_policy
 
 DIRECTORY = Path(__file__).parents[1] / "web"
 ASSETS_PATH = "/web"
@@ -40,7 +41,10 @@ class Board:
         self._page = (directory / "index.html").read_bytes()
         self.routes = [
             Route("/", self.page, methods=["GET", "HEAD"]),
-            Mount(ASSETS_PATH, app=PageFiles(directory=directory, headers=_asset_headers)),
+            Mount(
+                ASSETS_PATH,
+                app=Compressed(PageFiles(directory=directory, headers=_asset_headers)),
+            ),
         ]
 
     async def page(self, request: Request) -> Response:

@@ -2,7 +2,8 @@
 
 The page and its assets are built by `python -m gateway.playground_assets` into
 static/playground/ and committed, so running the gateway needs no npm. Every asset's name
-carries a hash of its content, so browsers may keep it for a year; the page is never cached.
+carries a hash of its content, so browsers may keep it for a year; the page is never cached. The
+assets are gzipped for a browser that accepts it (`static_files.Compressed`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.types import Scope
 
-from gateway.transport.static_files import PageFiles, same_origin_policy
+from gateway.transport.static_files import Compressed, PageFiles, same_origin_policy
 
 DIRECTORY = Path(__file__).parents[1] / "static" / "playground"
 # Under /graphql, so a proxy that forwards only /graphql forwards the playground too. The page
@@ -44,7 +45,7 @@ class Playground:
     def __init__(self, directory: Path = DIRECTORY) -> None:
         self._page = (directory / "index.html").read_bytes()
         self.assets = Mount(
-            ASSETS_PATH, app=PageFiles(directory=directory / "assets", headers=_hashed)
+            ASSETS_PATH, app=Compressed(PageFiles(directory=directory / "assets", headers=_hashed))
         )
 
     def page(self, request: Request) -> Response:

@@ -4,10 +4,12 @@ import { byId, debounce, h } from "./dom.js";
 import { FieldErrors } from "./field_errors.js";
 import { mutate, request, UserInputError } from "./graphql.js";
 import { Notifications } from "./notifications.js";
+import { wireQuickAdd } from "./quick_add.js";
 import { COMPLETE, CREATE, DELETE, LIST, PREVIEW, REMINDERS, REOPEN, TASK_UPDATES } from "./queries.js";
 import { forgetToken, saveToken, takeToken, userOf } from "./session.js";
 import { comparator, matches, renderTask } from "./tasks_view.js";
 import { LiveConnection } from "./transport_ws.js";
+import { Undo } from "./undo.js";
 import { browserZone, formatIn, zonedToIso, zoneNames } from "./zones.js";
 
 const PAGE_SIZE = 20;
@@ -124,12 +126,13 @@ async function load(more) {
 
 async function act(name, task) {
   try {
-    if (name === "complete") place(task.id, (await mutation(COMPLETE, { id: task.id })).task);
-    else if (name === "reopen") place(task.id, (await mutation(REOPEN, { id: task.id })).task);
+    if (name === "complete") changed("Completed", (await mutation(COMPLETE, { id: task.id })).task);
+    else if (name === "reopen") changed("Reopened", (await mutation(REOPEN, { id: task.id })).task);
     else if (name === "delete") {
       await mutation(DELETE, { id: task.id });
       seen.set(task.id, null);
       place(task.id, null);
+      undo.offer(`Deleted “${task.title}”.`, task.id, null);
     } else if (name === "edit") editDialog.open(task);
     else if (name === "history") await historyDialog.open(task);
   } catch (error) {
@@ -137,8 +140,22 @@ async function act(name, task) {
   }
 }
 
-const editDialog = new EditDialog(call, mutation, (task) => place(task.id, task));
-const historyDialog = new HistoryDialog(call);
+// A change made here: shown, and offered for undoing for a few seconds (undo.js).
+function changed(what, task) {
+  place(task.id, task);
+  undo.offer(`${what} “${task.title}”.`, task.id, task);
+}
+
+// A task an undo brings back (or, null, takes away): it may be one a delete marked as gone.
+function undone(id, task) {
+  seen.delete(id);
+  if (task === null) seen.set(id, null);
+  place(id, task);
+}
+
+const undo = new Undo(call, mutation, undone, fail);
+const editDialog = new EditDialog(call, mutation, (task) => changed("Saved", task));
+const historyDialog = new HistoryDialog(call, (entry) => undo.revert(entry.id).catch(fail));
 const notifications = new Notifications(call, mutation, fail);
 
 // Where the create form holds each CreateTaskInput field whose name differs from its input's.
@@ -282,6 +299,7 @@ function wire() {
       input = createInput(create);
       const { task } = await mutation(CREATE, input);
       place(task.id, newer(task));
+      undo.offer(`Added “${task.title}”.`, task.id, task);
       const zone = create.elements.timeZone.value;
       create.reset();
       create.elements.timeZone.value = zone;
@@ -292,6 +310,16 @@ function wire() {
       if (error instanceof UserInputError) createErrors.show(error.userErrors, input);
       else fail(error);
     }
+  });
+  wireQuickAdd({
+    call,
+    mutation,
+    zone: () => create.elements.timeZone.value || browserZone(),
+    created: (task) => {
+      place(task.id, newer(task));
+      undo.offer(`Added “${task.title}”.`, task.id, task);
+    },
+    fail,
   });
   const schedulePreview = debounce(preview, 300);
   for (const name of ["recurrence", "timeZone", "due"]) create.elements[name].addEventListener("input", schedulePreview);

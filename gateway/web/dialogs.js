@@ -5,6 +5,7 @@ import { byId, h } from "./dom.js";
 import { FieldErrors } from "./field_errors.js";
 import { UserInputError } from "./graphql.js";
 import { HISTORY, TASK_BY_ID, UPDATE } from "./queries.js";
+import { revertButton } from "./undo.js";
 import { formatIn, isoToZoned, zonedToIso } from "./zones.js";
 
 const EVENT_NAMES = {
@@ -168,8 +169,10 @@ function change(item) {
 }
 
 export class HistoryDialog {
-  constructor(call) {
+  // `onRevert(entry)` undoes an entry's change (undo.js); the timeline then shows it again.
+  constructor(call, onRevert = null) {
     this.call = call;
+    this.onRevert = onRevert;
     this.dialog = byId("history-dialog");
     this.list = byId("history");
     byId("history-close").addEventListener("click", () => this.dialog.close());
@@ -192,6 +195,7 @@ export class HistoryDialog {
                 h("time", { datetime: entry.at }, formatIn(entry.at, task.timeZone)),
                 h("span", { class: "what" }, ` ${EVENT_NAMES[entry.type] ?? entry.type} by ${entry.actor}`),
                 entry.changes.length ? h("ul", { class: "changes" }, entry.changes.map(change)) : null,
+                this.onRevert ? revertButton(entry, async (chosen) => { await this.onRevert(chosen); await this.open(task); }) : null,
               ),
         ),
       );

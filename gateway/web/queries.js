@@ -15,6 +15,11 @@ export const TASK_BY_ID = `query Task($id: ID!) { task(id: $id) { ${TASK} } }`;
 export const PREVIEW = `query Preview($text: String!, $timeZone: String, $dueAt: DateTime) {
   parseRecurrence(text: $text, timeZone: $timeZone, count: 5, dueAt: $dueAt) { rule text basis occurrences }
 }`;
+const QUICK_ADD_PREVIEW = `title dueAt tags priority recurrence { rule text basis }
+  remindMinutesBefore remindAt spans { start end text field }`;
+export const PARSE_QUICK_ADD = `query QuickAddPreview($text: String!, $timeZone: String!) {
+  parseQuickAdd(text: $text, timeZone: $timeZone) { ${QUICK_ADD_PREVIEW} }
+}`;
 // Mutations follow the Relay convention: one `input`, a payload with the changed object, the
 // `userErrors` that refused the input (each with its path into the input) and clientMutationId.
 const USER_ERRORS = "userErrors { field message code }";
@@ -35,6 +40,15 @@ export const DELETE = `mutation Delete($input: DeleteTaskInput!) { deleteTask(in
 export const HISTORY = `query History($taskId: ID!) {
   auditLog(taskId: $taskId, first: 200) { edges { node { id type actor at changes { field before after } } } }
 }`;
+// Undo (undo.js): a task's newest entries, to find the one a change just made, and the undo.
+export const LATEST_ENTRIES = `query LatestEntries($taskId: ID!) {
+  auditLog(taskId: $taskId, first: 5, newestFirst: true) { edges { node { id type actor at } } }
+}`;
+export const REVERT = `mutation Revert($input: RevertChangeInput!) {
+  revertChange(input: $input) {
+    task { ${TASK} } reverted deletedTaskId removedNextInstanceId keptNextInstance { ${TASK} } ${USER_ERRORS}
+  }
+}`;
 const NOTIFICATION = "id taskId title dueAt firedAt readAt snoozedUntil";
 export const NOTIFICATIONS = `query Notifications { notifications(first: 50) { edges { node { ${NOTIFICATION} } } } }`;
 export const MARK_READ = `mutation MarkRead($input: MarkNotificationReadInput!) {
@@ -48,4 +62,7 @@ export const TASK_UPDATES = `subscription Updates($since: String) {
 }`;
 export const REMINDERS = `subscription Reminders {
   reminders { notificationId dueAt firedAt task { id title timeZone } }
+}`;
+export const QUICK_ADD = `mutation QuickAdd($input: QuickAddTaskInput!) {
+  quickAddTask(input: $input) { task { ${TASK} } parsed { ${QUICK_ADD_PREVIEW} } ${USER_ERRORS} }
 }`;

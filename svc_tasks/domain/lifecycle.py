@@ -185,7 +185,8 @@ def create_answer(found: T | None) -> T:
     """
     if found is None:
         raise Conflict(
-            "a task with this request_id or series occurrence existed and was deleted",
+            "a task with this request_id or series occurrence existed and was deleted (or the "
+            "series' previous instance is open again: its completion was undone)",
             reason="TASK_DELETED",
         )
     return found

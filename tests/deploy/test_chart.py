@@ -15,6 +15,8 @@ from helm_python.errors import HelmRenderError, HelmValuesError
 
 from tests.support.deploy.charts import (
     CHART,
+    GRPC_SERVICES,
+    KUBERNETES,
     REQUIRED,
     SECURED,
     Values,
@@ -28,9 +30,6 @@ from tests.support.deploy.charts import (
     with_required,
 )
 from todo_cli import components
-
-KUBERNETES: Final = "1.30.0"
-GRPC_SERVICES: Final = sorted(name for name in components.BY_NAME if name != "gateway")
 
 VALUE_SETS: Final[dict[str, Values]] = {
     "defaults": REQUIRED,
@@ -129,6 +128,7 @@ def test_every_pod_runs_as_non_root_on_a_read_only_root_with_no_capabilities() -
     manifests = render(SECURED)
     pods = [d["spec"]["template"]["spec"] for d in of_kind(manifests, "Deployment").values()]
     pods += [j["spec"]["template"]["spec"] for j in of_kind(manifests, "Job").values()]
+    pods += [p["spec"] for p in of_kind(manifests, "Pod").values()]  # `helm test`'s
     assert pods
     for pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True
@@ -153,7 +153,8 @@ def test_only_callers_reach_a_service_grpc_port() -> None:
     }
     scrape = {"ports": [{"port": 9090, "protocol": "TCP"}]}  # Prometheus, from anywhere
     for name in GRPC_SERVICES:
-        rule, metrics = policies[name]["spec"]["ingress"]
+        # The `helm test` pod's own rule is checked in test_chart_lifecycle.py.
+        rule, _helm_test, metrics = policies[name]["spec"]["ingress"]
         allowed = {
             peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
             for peer in rule["from"]

@@ -93,6 +93,15 @@ async def test_audience_and_issuer_are_enforced_when_configured() -> None:
             await verifier.user_id(f"Bearer {_sign(claims)}")
 
 
+async def test_a_token_issued_with_the_audience_and_issuer_passes_their_check() -> None:
+    """What `todo check` mints for a gateway that requires both claims."""
+    verifier = TokenVerifier(make_config(jwt_audience="todo", jwt_issuer="https://idp.example"))
+    token = issue_token(JWT_SECRET, "alice", 60, audience="todo", issuer="https://idp.example")
+    assert await verifier.user_id(f"Bearer {token}") == "alice"
+    with pytest.raises(AuthError, match="invalid token"):
+        await verifier.user_id(f"Bearer {issue_token(JWT_SECRET, 'alice', 60)}")
+
+
 @pytest.fixture
 def jwks_server() -> Iterator[tuple[str, dict[str, object]]]:
     """An HTTP server on a free port answering with the JWKS document the test fills in."""

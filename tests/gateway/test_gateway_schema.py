@@ -79,6 +79,8 @@ type WebhookDeliveryEdge { cursor: String! node: WebhookDelivery! }
 type WebhookDeliveryConnection {
   edges: [WebhookDeliveryEdge!]! pageInfo: PageInfo! totalCount: Int!
 }
+enum CalendarFeedKind { VTODO VEVENT }
+type CalendarFeed implements Node { id: ID! kind: CalendarFeedKind! name: String! createdAt: DateTime! }
 type Query {
   tasks(
     filter: TaskFilter, orderBy: [TaskOrder!], first: Int, after: String, last: Int, before: String
@@ -88,12 +90,14 @@ type Query {
   task(id: ID!): Task
   notifications(unreadOnly: Boolean = false, first: Int = 50, after: String): NotificationConnection!
   parseRecurrence(text: String!, timeZone: String, count: Int = 5): RecurrencePreview!
+  parseQuickAdd(text: String!, timeZone: String!): QuickAddPreview!
   webhooks: [Webhook!]!
   webhookDeliveries(webhookId: ID!, first: Int = 50, after: String): WebhookDeliveryConnection!
+  calendarFeeds: [CalendarFeed!]!
 }
 enum UserErrorCode {
   INVALID NOT_FOUND STALE_VERSION TASK_DELETED TASK_DONE TOO_MANY_WEBHOOKS DELIVERY_IN_FLIGHT
-  CONFLICT
+  CONFLICT CHANGED_SINCE TASK_EXISTS NOT_REVERTIBLE TOO_MANY_CALENDAR_FEEDS
 }
 type UserError { field: [String!] message: String! code: UserErrorCode! }
 input CompleteTaskInput { clientMutationId: String id: ID! }
@@ -105,6 +109,19 @@ input CreateWebhookInput { clientMutationId: String url: String! }
 input SetWebhookEnabledInput { clientMutationId: String id: ID! enabled: Boolean! }
 input DeleteWebhookInput { clientMutationId: String id: ID! }
 input RedeliverWebhookInput { clientMutationId: String deliveryId: ID! }
+input CreateCalendarFeedInput { clientMutationId: String kind: CalendarFeedKind! name: String }
+input RevokeCalendarFeedInput { clientMutationId: String id: ID! }
+type CreateCalendarFeedPayload {
+  clientMutationId: String userErrors: [UserError!]! calendarFeed: CalendarFeed url: String
+}
+type RevokeCalendarFeedPayload {
+  clientMutationId: String userErrors: [UserError!]! revokedCalendarFeedId: ID
+}
+input RevertChangeInput { clientMutationId: String auditEntryId: ID! }
+type RevertChangePayload {
+  clientMutationId: String userErrors: [UserError!]! task: Task reverted: Boolean!
+  deletedTaskId: ID removedNextInstanceId: ID keptNextInstance: Task
+}
 type CreateTaskPayload { clientMutationId: String userErrors: [UserError!]! task: Task }
 type UpdateTaskPayload { clientMutationId: String userErrors: [UserError!]! task: Task }
 type CompleteTaskPayload { clientMutationId: String userErrors: [UserError!]! task: Task }
@@ -121,6 +138,16 @@ type CreateWebhookPayload {
 }
 type SetWebhookEnabledPayload { clientMutationId: String userErrors: [UserError!]! webhook: Webhook }
 type DeleteWebhookPayload { clientMutationId: String userErrors: [UserError!]! deletedWebhookId: ID }
+enum QuickAddField { TITLE DUE RECURRENCE TAG PRIORITY REMINDER }
+type QuickAddSpan { start: Int! end: Int! text: String! field: QuickAddField! }
+type QuickAddPreview {
+  title: String! dueAt: DateTime timeZone: String! recurrence: Recurrence tags: [String!]!
+  priority: Priority! remindMinutesBefore: [Int!]! remindAt: [DateTime!]! spans: [QuickAddSpan!]!
+}
+input QuickAddTaskInput { clientMutationId: String text: String! timeZone: String! requestId: String }
+type QuickAddTaskPayload {
+  clientMutationId: String userErrors: [UserError!]! task: Task parsed: QuickAddPreview
+}
 type RedeliverWebhookPayload { clientMutationId: String userErrors: [UserError!]! deliveryId: ID }
 type Mutation {
   createTask(input: CreateTaskInput!): CreateTaskPayload
@@ -134,6 +161,10 @@ type Mutation {
   setWebhookEnabled(input: SetWebhookEnabledInput!): SetWebhookEnabledPayload
   deleteWebhook(input: DeleteWebhookInput!): DeleteWebhookPayload
   redeliverWebhook(input: RedeliverWebhookInput!): RedeliverWebhookPayload
+  createCalendarFeed(input: CreateCalendarFeedInput!): CreateCalendarFeedPayload
+  revokeCalendarFeed(input: RevokeCalendarFeedInput!): RevokeCalendarFeedPayload
+  revertChange(input: RevertChangeInput!): RevertChangePayload
+  quickAddTask(input: QuickAddTaskInput!): QuickAddTaskPayload
 }
 """
 

@@ -29,13 +29,10 @@ import logging
 import os
 import time
 import tracemalloc
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import psutil
 import pytest
 from hypothesis import HealthCheck, settings
@@ -71,7 +68,13 @@ from tests.support.gateway.gateway_harness import (
 )
 from tests.support.gateway.live_stack import LiveStack
 from tests.support.gateway.ws_client import CHANGE_CURSOR, MALFORMED, PROTOCOL, sized_ping
-from tests.support.infra import TEST_SECRET, RunningTasks, eventually, service_config
+from tests.support.infra import (
+    TEST_SECRET,
+    RunningTasks,
+    eventually,
+    scratch_database,
+    service_config,
+)
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_runtime import endpoints
 from todo_runtime.runner import start_service
@@ -204,30 +207,11 @@ class Gateway:
     stack: LiveStack
 
 
-@contextlib.asynccontextmanager
-async def _database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh database on the session's server, dropped afterwards."""
-    name = f"todo_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        await admin.close()
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 @pytest.fixture(scope="module")
 async def gateway(postgres_admin_url: str) -> AsyncIterator[Gateway]:
     """One gateway for the module, with small limits, in front of svc_tasks and svc_live."""
     async with contextlib.AsyncExitStack() as stack:
-        database = await stack.enter_async_context(_database(postgres_admin_url))
+        database = await stack.enter_async_context(scratch_database(postgres_admin_url))
         broker = EmbeddedBroker(port=free_port())
         broker.start()
         stack.callback(broker.stop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -24,7 +25,14 @@ from todo_runtime.cloudevents import read_headers
 from todo_runtime.config import DatabaseConfig
 from todo_runtime.db import create_pool
 from todo_runtime.kafka_settings import KafkaConfig
-from todo_runtime.outbox import OutboxError, OutgoingEvent, enqueue, requeue_since
+from todo_runtime.outbox import (
+    OutboxError,
+    OutgoingEvent,
+    columns,
+    enqueue,
+    requeue_since,
+    sequenced_insert,
+)
 from todo_runtime.outbox_relay import OutboxRelay
 from todo_runtime.producer import DeliveryError, EventProducer
 from todo_runtime.topics import TASK_EVENTS, ensure_topics
@@ -162,6 +170,32 @@ async def test_enqueue_refuses_to_run_outside_a_transaction(pool: asyncpg.Pool[A
     async with pool.acquire() as conn:
         with pytest.raises(OutboxError, match="transaction"):
             await enqueue(conn, [event("ann", 1)])
+    assert await backlog(pool) == 0
+
+
+@pytest.mark.parametrize("sequence", [1, 127, 128, 300, 16_383, 16_384, 2**31, 2**63 - 1])
+async def test_a_sequenced_insert_sets_the_sequence_its_own_statement_allocates(
+    pool: asyncpg.Pool[Any], sequence: int
+) -> None:
+    sent = [dataclasses.replace(event("ann", 0), sequence_field="sequence"), event("bob", 5)]
+    statement = f"""WITH counted AS (SELECT $6::bigint AS n),
+        published AS ({sequenced_insert(source="counted", sequence="counted.n", first=1)})
+        SELECT 1"""
+    await pool.execute(statement, *columns(sent), sequence)  # one statement: no transaction block
+
+    values = [row["value"] for row in await pool.fetch("SELECT value FROM outbox ORDER BY id")]
+    parsed = [task_events_pb2.TaskEvent.FromString(value) for value in values]
+    assert [message.sequence for message in parsed] == [sequence, 5]  # the second has no field
+    assert [message.event_id for message in parsed] == [item.event_id for item in sent]
+
+
+async def test_a_sequenced_insert_without_a_source_row_writes_no_event(
+    pool: asyncpg.Pool[Any],
+) -> None:
+    statement = f"""WITH counted AS (SELECT 1 AS n WHERE false),
+        published AS ({sequenced_insert(source="counted", sequence="counted.n", first=1)})
+        SELECT 1"""
+    await pool.execute(statement, *columns([event("ann", 1)]))
     assert await backlog(pool) == 0
 
 

@@ -62,6 +62,14 @@ export function hint(code: UserErrorCode): string {
       return 'It is being sent right now: try again shortly.';
     case 'CONFLICT':
       return 'It changed meanwhile: try again.';
+    case 'CHANGED_SINCE':
+      return 'It was changed again since: undo that change first.';
+    case 'TASK_EXISTS':
+      return 'It was restored already.';
+    case 'NOT_REVERTIBLE':
+      return 'There is nothing to undo.';
+    case 'TOO_MANY_CALENDAR_FEEDS':
+      return 'Revoke a calendar feed first.';
     default: {
       const unknown: never = code;
       return unknown;

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 
 from svc_audit.service import SERVICE as AUDIT
@@ -21,7 +20,12 @@ from svc_recur.service import SERVICE as RECUR
 from svc_tasks.service import SERVICE as TASKS
 from tests.support.gateway.gateway_harness import CREATE, make_config, serving, token_for
 from tests.support.gateway.ws_client import client
-from tests.support.infra import TEST_SECRET, eventually, service_config, url_for_database
+from tests.support.infra import (
+    TEST_SECRET,
+    eventually,
+    scratch_database,
+    service_config,
+)
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_runtime import endpoints
 from todo_runtime.runner import start_service
@@ -58,28 +62,10 @@ class BoardStack:
 
 
 @contextlib.asynccontextmanager
-async def _database(admin_url: str) -> AsyncIterator[str]:
-    name = f"todo_board_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        await admin.close()
-    try:
-        yield url_for_database(admin_url, name)
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-@contextlib.asynccontextmanager
 async def board_stack(admin_url: str) -> AsyncIterator[BoardStack]:
     """svc_tasks, svc_recur, svc_notify, svc_audit, svc_live and the gateway, all real."""
     async with contextlib.AsyncExitStack() as stack:
-        database = await stack.enter_async_context(_database(admin_url))
+        database = await stack.enter_async_context(scratch_database(admin_url, "todo_board"))
         broker = EmbeddedBroker(port=free_port())
         await asyncio.to_thread(broker.start)
         stack.callback(broker.stop)

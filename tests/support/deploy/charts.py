@@ -9,6 +9,8 @@ from typing import Any, Final
 import yaml
 from helm_python import chart as helm
 
+from todo_cli import components
+
 CHART: Final = Path(__file__).resolve().parents[3] / "charts" / "todo"
 Manifest = dict[str, Any]
 Values = dict[str, Any]
@@ -23,6 +25,8 @@ def ci_values(name: str) -> Values:
 
 REQUIRED: Final = ci_values("default")  # the least an install needs
 SECURED: Final = ci_values("secured")  # TLS and SASL everywhere, every secret the operator's own
+KUBERNETES: Final = "1.30.0"  # the version manifests are validated against
+GRPC_SERVICES: Final = sorted(name for name in components.BY_NAME if name != "gateway")
 
 
 def merged(base: Values, override: Values) -> Values:

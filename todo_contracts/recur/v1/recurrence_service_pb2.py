@@ -26,17 +26,25 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from todo_contracts.tasks.v1 import task_pb2 as todo_dot_tasks_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&todo/recur/v1/recurrence_service.proto\x12\rtodo.recur.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18todo/tasks/v1/task.proto\"x\n\x16ParseRecurrenceRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x17ParseRecurrenceResponse\x12-\n\nrecurrence\x18\x01 \x01(\x0b\x32\x19.todo.tasks.v1.Recurrence\x12/\n\x0boccurrences\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp2u\n\x11RecurrenceService\x12`\n\x0fParseRecurrence\x12%.todo.recur.v1.ParseRecurrenceRequest\x1a&.todo.recur.v1.ParseRecurrenceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&todo/recur/v1/recurrence_service.proto\x12\rtodo.recur.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18todo/tasks/v1/task.proto\"x\n\x16ParseRecurrenceRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x17ParseRecurrenceResponse\x12-\n\nrecurrence\x18\x01 \x01(\x0b\x32\x19.todo.tasks.v1.Recurrence\x12/\n\x0boccurrences\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x14ParseQuickAddRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\"W\n\x0cQuickAddSpan\x12\r\n\x05start\x18\x01 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x05\x12+\n\x05\x66ield\x18\x03 \x01(\x0e\x32\x1c.todo.recur.v1.QuickAddField\"\x95\x01\n\x15ParseQuickAddResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12-\n\nrecurrence\x18\x02 \x01(\x0b\x32\x19.todo.tasks.v1.Recurrence\x12*\n\x05spans\x18\x03 \x03(\x0b\x32\x1b.todo.recur.v1.QuickAddSpan*\xd9\x01\n\rQuickAddField\x12\x1f\n\x1bQUICK_ADD_FIELD_UNSPECIFIED\x10\x00\x12\x19\n\x15QUICK_ADD_FIELD_TITLE\x10\x01\x12\x17\n\x13QUICK_ADD_FIELD_DUE\x10\x02\x12\x1e\n\x1aQUICK_ADD_FIELD_RECURRENCE\x10\x03\x12\x17\n\x13QUICK_ADD_FIELD_TAG\x10\x04\x12\x1c\n\x18QUICK_ADD_FIELD_PRIORITY\x10\x05\x12\x1c\n\x18QUICK_ADD_FIELD_REMINDER\x10\x06\x32\xd1\x01\n\x11RecurrenceService\x12`\n\x0fParseRecurrence\x12%.todo.recur.v1.ParseRecurrenceRequest\x1a&.todo.recur.v1.ParseRecurrenceResponse\x12Z\n\rParseQuickAdd\x12#.todo.recur.v1.ParseQuickAddRequest\x1a$.todo.recur.v1.ParseQuickAddResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'todo.recur.v1.recurrence_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_QUICKADDFIELD']._serialized_start=678
+  _globals['_QUICKADDFIELD']._serialized_end=895
   _globals['_PARSERECURRENCEREQUEST']._serialized_start=116
   _globals['_PARSERECURRENCEREQUEST']._serialized_end=236
   _globals['_PARSERECURRENCERESPONSE']._serialized_start=238
   _globals['_PARSERECURRENCERESPONSE']._serialized_end=359
-  _globals['_RECURRENCESERVICE']._serialized_start=361
-  _globals['_RECURRENCESERVICE']._serialized_end=478
+  _globals['_PARSEQUICKADDREQUEST']._serialized_start=361
+  _globals['_PARSEQUICKADDREQUEST']._serialized_end=434
+  _globals['_QUICKADDSPAN']._serialized_start=436
+  _globals['_QUICKADDSPAN']._serialized_end=523
+  _globals['_PARSEQUICKADDRESPONSE']._serialized_start=526
+  _globals['_PARSEQUICKADDRESPONSE']._serialized_end=675
+  _globals['_RECURRENCESERVICE']._serialized_start=898
+  _globals['_RECURRENCESERVICE']._serialized_end=1107
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,11 @@ class RecurrenceServiceStub:
                 request_serializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseRecurrenceRequest.SerializeToString,
                 response_deserializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseRecurrenceResponse.FromString,
                 _registered_method=True)
+        self.ParseQuickAdd = channel.unary_unary(
+                '/todo.recur.v1.RecurrenceService/ParseQuickAdd',
+                request_serializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseQuickAddRequest.SerializeToString,
+                response_deserializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseQuickAddResponse.FromString,
+                _registered_method=True)
 
 
 class RecurrenceServiceServicer:
@@ -54,6 +59,18 @@ class RecurrenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ParseQuickAdd(self, request, context):
+        """Reads one line of text ("Pay rent every month on the 1st at 9am #home !high
+        remind 1 day before") as a task: title, due time, recurrence, tags,
+        priority and reminders, with the words that became each. Unknown words
+        stay in the title: it never fails for the words used. INVALID_ARGUMENT
+        (naming the field) for a text over 1000 characters, an unknown zone or
+        language, or a recurrence too costly to expand.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecurrenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -61,6 +78,11 @@ def add_RecurrenceServiceServicer_to_server(servicer, server):
                     servicer.ParseRecurrence,
                     request_deserializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseRecurrenceRequest.FromString,
                     response_serializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseRecurrenceResponse.SerializeToString,
+            ),
+            'ParseQuickAdd': grpc.unary_unary_rpc_method_handler(
+                    servicer.ParseQuickAdd,
+                    request_deserializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseQuickAddRequest.FromString,
+                    response_serializer=todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseQuickAddResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -91,6 +113,33 @@ class RecurrenceService:
             '/todo.recur.v1.RecurrenceService/ParseRecurrence',
             todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseRecurrenceRequest.SerializeToString,
             todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseRecurrenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ParseQuickAdd(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.recur.v1.RecurrenceService/ParseQuickAdd',
+            todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseQuickAddRequest.SerializeToString,
+            todo_dot_recur_dot_v1_dot_recurrence__service__pb2.ParseQuickAddResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,14 @@ class RecurrenceServiceStub:
     """Normalizes a rule and previews its next occurrences. INVALID_ARGUMENT
     with a description of what was not understood when the text is not a rule.
     """
+    ParseQuickAdd: _grpc.UnaryUnaryMultiCallable[_recurrence_service_pb2.ParseQuickAddRequest, _recurrence_service_pb2.ParseQuickAddResponse]
+    """Reads one line of text ("Pay rent every month on the 1st at 9am #home !high
+    remind 1 day before") as a task: title, due time, recurrence, tags,
+    priority and reminders, with the words that became each. Unknown words
+    stay in the title: it never fails for the words used. INVALID_ARGUMENT
+    (naming the field) for a text over 1000 characters, an unknown zone or
+    language, or a recurrence too costly to expand.
+    """
 
 @_typing.type_check_only
 class RecurrenceServiceAsyncStub(RecurrenceServiceStub):
@@ -46,6 +54,14 @@ class RecurrenceServiceAsyncStub(RecurrenceServiceStub):
     ParseRecurrence: _aio.UnaryUnaryMultiCallable[_recurrence_service_pb2.ParseRecurrenceRequest, _recurrence_service_pb2.ParseRecurrenceResponse]  # type: ignore[assignment]
     """Normalizes a rule and previews its next occurrences. INVALID_ARGUMENT
     with a description of what was not understood when the text is not a rule.
+    """
+    ParseQuickAdd: _aio.UnaryUnaryMultiCallable[_recurrence_service_pb2.ParseQuickAddRequest, _recurrence_service_pb2.ParseQuickAddResponse]  # type: ignore[assignment]
+    """Reads one line of text ("Pay rent every month on the 1st at 9am #home !high
+    remind 1 day before") as a task: title, due time, recurrence, tags,
+    priority and reminders, with the words that became each. Unknown words
+    stay in the title: it never fails for the words used. INVALID_ARGUMENT
+    (naming the field) for a text over 1000 characters, an unknown zone or
+    language, or a recurrence too costly to expand.
     """
 
 class RecurrenceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -59,6 +75,20 @@ class RecurrenceServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_recurrence_service_pb2.ParseRecurrenceResponse, _abc.Awaitable[_recurrence_service_pb2.ParseRecurrenceResponse]]:
         """Normalizes a rule and previews its next occurrences. INVALID_ARGUMENT
         with a description of what was not understood when the text is not a rule.
+        """
+
+    @_abc_1.abstractmethod
+    def ParseQuickAdd(
+        self,
+        request: _recurrence_service_pb2.ParseQuickAddRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recurrence_service_pb2.ParseQuickAddResponse, _abc.Awaitable[_recurrence_service_pb2.ParseQuickAddResponse]]:
+        """Reads one line of text ("Pay rent every month on the 1st at 9am #home !high
+        remind 1 day before") as a task: title, due time, recurrence, tags,
+        priority and reminders, with the words that became each. Unknown words
+        stay in the title: it never fails for the words used. INVALID_ARGUMENT
+        (naming the field) for a text over 1000 characters, an unknown zone or
+        language, or a recurrence too costly to expand.
         """
 
 def add_RecurrenceServiceServicer_to_server(servicer: RecurrenceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -209,3 +209,21 @@ class ListChangesResponse(_message.Message):
     next_page_token: str
     latest_sequence: int
     def __init__(self, changes: _Optional[_Iterable[_Union[TaskChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., latest_sequence: _Optional[int] = ...) -> None: ...
+
+class RevertChangeRequest(_message.Message):
+    __slots__ = ("event_id",)
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    def __init__(self, event_id: _Optional[str] = ...) -> None: ...
+
+class RevertChangeResponse(_message.Message):
+    __slots__ = ("task", "kind", "kept_next_instance", "removed_next_instance_id")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    KEPT_NEXT_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_NEXT_INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    task: _task_pb2.Task
+    kind: _task_pb2.ChangeKind
+    kept_next_instance: _task_pb2.Task
+    removed_next_instance_id: str
+    def __init__(self, task: _Optional[_Union[_task_pb2.Task, _Mapping]] = ..., kind: _Optional[_Union[_task_pb2.ChangeKind, str]] = ..., kept_next_instance: _Optional[_Union[_task_pb2.Task, _Mapping]] = ..., removed_next_instance_id: _Optional[str] = ...) -> None: ...

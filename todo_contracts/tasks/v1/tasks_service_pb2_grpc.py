@@ -77,6 +77,11 @@ class TaskServiceStub:
                 request_serializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.ListChangesRequest.SerializeToString,
                 response_deserializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.ListChangesResponse.FromString,
                 _registered_method=True)
+        self.RevertChange = channel.unary_unary(
+                '/todo.tasks.v1.TaskService/RevertChange',
+                request_serializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.RevertChangeRequest.SerializeToString,
+                response_deserializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.RevertChangeResponse.FromString,
+                _registered_method=True)
 
 
 class TaskServiceServicer:
@@ -143,6 +148,19 @@ class TaskServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevertChange(self, request, context):
+        """Undoes one of the caller's changes as a new change (itself logged,
+        evented and revertible): the fields it changed get their values from
+        before it. NOT_FOUND when the change is not the caller's.
+        FAILED_PRECONDITION with reason CHANGED_SINCE (the fields named) when one
+        of those fields changed since, TASK_EXISTS when a deleted task exists
+        again. Repeating a revert changes nothing (the fields already hold their
+        values from before).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -185,6 +203,11 @@ def add_TaskServiceServicer_to_server(servicer, server):
                     servicer.ListChanges,
                     request_deserializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.ListChangesRequest.FromString,
                     response_serializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.ListChangesResponse.SerializeToString,
+            ),
+            'RevertChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevertChange,
+                    request_deserializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.RevertChangeRequest.FromString,
+                    response_serializer=todo_dot_tasks_dot_v1_dot_tasks__service__pb2.RevertChangeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -406,6 +429,33 @@ class TaskService:
             '/todo.tasks.v1.TaskService/ListChanges',
             todo_dot_tasks_dot_v1_dot_tasks__service__pb2.ListChangesRequest.SerializeToString,
             todo_dot_tasks_dot_v1_dot_tasks__service__pb2.ListChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevertChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/todo.tasks.v1.TaskService/RevertChange',
+            todo_dot_tasks_dot_v1_dot_tasks__service__pb2.RevertChangeRequest.SerializeToString,
+            todo_dot_tasks_dot_v1_dot_tasks__service__pb2.RevertChangeResponse.FromString,
             options,
             channel_credentials,
             insecure,

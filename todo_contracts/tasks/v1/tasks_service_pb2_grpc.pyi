@@ -56,6 +56,15 @@ class TaskServiceStub:
     """Deletes a task. NOT_FOUND when it does not exist."""
     ListChanges: _grpc.UnaryUnaryMultiCallable[_tasks_service_pb2.ListChangesRequest, _tasks_service_pb2.ListChangesResponse]
     """The caller's change log after a sequence number, oldest first."""
+    RevertChange: _grpc.UnaryUnaryMultiCallable[_tasks_service_pb2.RevertChangeRequest, _tasks_service_pb2.RevertChangeResponse]
+    """Undoes one of the caller's changes as a new change (itself logged,
+    evented and revertible): the fields it changed get their values from
+    before it. NOT_FOUND when the change is not the caller's.
+    FAILED_PRECONDITION with reason CHANGED_SINCE (the fields named) when one
+    of those fields changed since, TASK_EXISTS when a deleted task exists
+    again. Repeating a revert changes nothing (the fields already hold their
+    values from before).
+    """
 
 @_typing.type_check_only
 class TaskServiceAsyncStub(TaskServiceStub):
@@ -85,6 +94,15 @@ class TaskServiceAsyncStub(TaskServiceStub):
     """Deletes a task. NOT_FOUND when it does not exist."""
     ListChanges: _aio.UnaryUnaryMultiCallable[_tasks_service_pb2.ListChangesRequest, _tasks_service_pb2.ListChangesResponse]  # type: ignore[assignment]
     """The caller's change log after a sequence number, oldest first."""
+    RevertChange: _aio.UnaryUnaryMultiCallable[_tasks_service_pb2.RevertChangeRequest, _tasks_service_pb2.RevertChangeResponse]  # type: ignore[assignment]
+    """Undoes one of the caller's changes as a new change (itself logged,
+    evented and revertible): the fields it changed get their values from
+    before it. NOT_FOUND when the change is not the caller's.
+    FAILED_PRECONDITION with reason CHANGED_SINCE (the fields named) when one
+    of those fields changed since, TASK_EXISTS when a deleted task exists
+    again. Repeating a revert changes nothing (the fields already hold their
+    values from before).
+    """
 
 class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
     """Tasks of the calling user. Every call is scoped to the user named in the
@@ -159,5 +177,20 @@ class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_tasks_service_pb2.ListChangesResponse, _abc.Awaitable[_tasks_service_pb2.ListChangesResponse]]:
         """The caller's change log after a sequence number, oldest first."""
+
+    @_abc_1.abstractmethod
+    def RevertChange(
+        self,
+        request: _tasks_service_pb2.RevertChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tasks_service_pb2.RevertChangeResponse, _abc.Awaitable[_tasks_service_pb2.RevertChangeResponse]]:
+        """Undoes one of the caller's changes as a new change (itself logged,
+        evented and revertible): the fields it changed get their values from
+        before it. NOT_FOUND when the change is not the caller's.
+        FAILED_PRECONDITION with reason CHANGED_SINCE (the fields named) when one
+        of those fields changed since, TASK_EXISTS when a deleted task exists
+        again. Repeating a revert changes nothing (the fields already hold their
+        values from before).
+        """
 
 def add_TaskServiceServicer_to_server(servicer: TaskServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -144,6 +144,16 @@ def test_every_part_serves_its_metrics_and_operators_find_the_running_stack(
         )
         assert migrated.returncode == 0, migrated.stdout + migrated.stderr
         assert "0 migration(s) applied" in migrated.stdout  # the services migrated already
+        checked = subprocess.run(  # signs with the running stack's own secret
+            [sys.executable, "-m", "todo_cli", "check"],
+            env=operator,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert len(checked.stdout.splitlines()) == len(components.COMPONENTS)
     finally:
         assert stack.stop() == 0
     assert not (data / STATE_FILE).exists()

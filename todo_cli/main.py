@@ -17,7 +17,13 @@ import asyncpg
 from todo_cli import audit_verify, check, components, operations, parser
 from todo_cli.local_extra import LocalExtraMissing
 from todo_cli.settings import data_dir, stack_secrets
-from todo_cli.stack_state import BROKER_ENV, DATABASE_ENV, NoServer, server_setting
+from todo_cli.stack_state import (
+    BROKER_ENV,
+    DATABASE_ENV,
+    NoServer,
+    running_stack,
+    server_setting,
+)
 from todo_cli.up import StackError, board_link, say, up
 from todo_runtime import topics
 from todo_runtime.config import ConfigError, Env
@@ -209,9 +215,15 @@ def verify_audit(url: str | None, token: str | None, user: str | None, key: str 
 
 def run_check(timeout: float, skip: frozenset[str]) -> int:
     """`todo check`: one line per check; 0 when every check passed, else 1 (the chart's helm
-    test reads nothing but the status and the lines)."""
+    test reads nothing but the status and the lines). Given neither a token nor the JWT secret,
+    it signs as a running local stack (`todo up`) does, with that stack's own secret."""
+    env = dict(os.environ)
+    if not env.get(check.CHECK_TOKEN_ENV) and not env.get(check.JWT_SECRET_ENV):
+        directory = data_dir()
+        if running_stack(directory) is not None:
+            env[check.JWT_SECRET_ENV] = stack_secrets(directory)[check.JWT_SECRET_ENV]
     try:
-        outcomes = asyncio.run(check.run_checks(Env(), timeout, skip))
+        outcomes = asyncio.run(check.run_checks(Env(env), timeout, skip))
     except ConfigError as error:
         say(f"todo check: {error}")
         return 1

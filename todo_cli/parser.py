@@ -339,8 +339,10 @@ def build() -> argparse.ArgumentParser:
             (check.CHECK_TOKEN_ENV, "the bearer token to send as it is (RS256 deployments)"),
             (
                 check.JWT_SECRET_ENV,
-                f"unset {check.CHECK_TOKEN_ENV}: mint an HS256 token for user {check.CHECK_USER}",
+                f"unset {check.CHECK_TOKEN_ENV}: mint an HS256 token for user {check.CHECK_USER} "
+                "(neither set: with a running `todo up`'s own secret)",
             ),
+            *_data_dir(),
             (check.AUDIENCE_ENV, "the minted token's audience (`aud`), as the gateway requires"),
             (check.ISSUER_ENV, "the minted token's issuer (`iss`), as the gateway requires"),
             *_gateway_url(f"default 127.0.0.1:{endpoints.GATEWAY.default_port}"),

@@ -6,10 +6,13 @@ finish, then runs the lifespan shutdown that closes the gRPC channels.
 
 from __future__ import annotations
 
+import logging
+
 import uvicorn
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig
+from gateway.transport.calendar import RedactedFeedTokens
 from gateway.transport.server_options import server_options
 from todo_runtime.config import Env
 from todo_runtime.logs import configure_logging, stop_on_bad_settings
@@ -25,6 +28,8 @@ def main() -> None:
         start_tracing("gateway", env)  # before the app: its schema and channels look for it
         serve_metrics(env, config.host)
         app = create_app(config)
+    # The access log names every path; a calendar feed's path is its secret.
+    logging.getLogger("uvicorn.access").addFilter(RedactedFeedTokens())
     uvicorn.run(
         app,
         host=config.host,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Final
 
 from starlette.concurrency import run_in_threadpool
@@ -49,6 +50,27 @@ _ORDER: Final = tasks_service_pb2.TaskOrder(
     field=tasks_service_pb2.TASK_ORDER_FIELD_DUE_TIME,
     direction=tasks_service_pb2.ORDER_DIRECTION_ASCENDING,
 )
+
+
+_TOKEN_IN_PATH: Final = re.compile(rf"{re.escape(PATH_PREFIX)}[^/?\s]+")
+
+
+class RedactedFeedTokens(logging.Filter):
+    """Replaces a feed's token in the server's access log lines (the path is the credential):
+    `GET /calendar/REDACTED.ics`. For the logger `uvicorn.access`, whose records carry the path
+    among their arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, str) and PATH_PREFIX in arg for arg in record.args
+        ):
+            record.args = tuple(
+                _TOKEN_IN_PATH.sub(f"{PATH_PREFIX}REDACTED.ics", arg)
+                if isinstance(arg, str)
+                else arg
+                for arg in record.args
+            )
+        return True
 
 
 class CalendarFeedEndpoint:

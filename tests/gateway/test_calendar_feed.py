@@ -3,6 +3,7 @@ with icalendar, against the real svc_tasks and the gateway's own PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -15,7 +16,7 @@ from icalendar import Calendar, Component
 from starlette.applications import Starlette
 
 from gateway import ids
-from gateway.transport.calendar import CalendarFeedEndpoint, _matches
+from gateway.transport.calendar import CalendarFeedEndpoint, RedactedFeedTokens, _matches
 from tests.support.gateway.gateway_harness import (
     COMPLETE,
     UPDATE,
@@ -364,3 +365,20 @@ async def test_the_feed_pages_through_tasks_up_to_its_cap(client: GatewayClient)
 )
 def test_if_none_match_is_compared_weakly(header: str | None, matches: bool) -> None:
     assert _matches(header, '"abc"') is matches
+
+
+def test_the_access_log_never_shows_a_feed_token() -> None:
+    """uvicorn's access line, as the gateway's filter leaves it (the path is the credential)."""
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/calendar/s3cr3t-T0ken_x.ics?x=1", "1.1", 200),
+        None,
+    )
+    assert RedactedFeedTokens().filter(record)
+    line = record.getMessage()
+    assert "s3cr3t" not in line
+    assert line == '127.0.0.1:5000 - "GET /calendar/REDACTED.ics?x=1 HTTP/1.1" 200'

@@ -107,6 +107,7 @@ class PostgresProxy:
         self._server: asyncio.Server | None = None
         self._port = 0
         self._open: set[asyncio.StreamWriter] = set()
+        self._links: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -118,34 +119,51 @@ class PostgresProxy:
         self._port = self._server.sockets[0].getsockname()[1]
 
     async def cut(self) -> None:
+        """Refuses new connections and drops every open one; returns once each is closed, its
+        sockets included, so none outlives the test (or leaks a ResourceWarning)."""
         assert self._server is not None
         self._server.close()
-        await self._server.wait_closed()
         for writer in self._open:
             writer.transport.abort()
+        if self._links:
+            await asyncio.wait(self._links, timeout=10)
+        await self._server.wait_closed()
+        await asyncio.sleep(0)  # the aborted transports close their sockets on the next turn
 
     async def _forward(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
+        link = asyncio.current_task()
+        assert link is not None
+        self._links.add(link)
+        server_out: asyncio.StreamWriter | None = None
         try:
             if self._socket is not None:
                 server_in, server_out = await asyncio.open_unix_connection(self._socket)
             else:
                 server_in, server_out = await asyncio.open_connection(*self._target)
-        except OSError:  # the server is down (a test stopped it): the client is dropped, closed
-            client_out.transport.abort()
+            if self._server is None or not self._server.is_serving():
+                return  # cut while this connection was being made
+            self._open |= {client_out, server_out}
+
+            async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+                try:
+                    with contextlib.suppress(ConnectionError):
+                        while data := await source.read(65536):
+                            sink.write(data)
+                            await sink.drain()
+                finally:
+                    sink.transport.abort()
+
+            await asyncio.gather(pipe(client_in, server_out), pipe(server_in, client_out))
+        except OSError:  # the server is down (a test stopped it): the client is dropped
             return
-        self._open |= {client_out, server_out}
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            sink.transport.abort()
-
-        await asyncio.gather(pipe(client_in, server_out), pipe(server_in, client_out))
-        self._open -= {client_out, server_out}
+        finally:
+            for writer in (client_out, server_out):
+                if writer is not None:
+                    writer.transport.abort()
+                    self._open.discard(writer)
+            self._links.discard(link)
 
 
 def url_for_database(url: str, database: str) -> str:

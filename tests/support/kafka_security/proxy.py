@@ -89,8 +89,9 @@ class KafkaSecurityProxy:
         if self._ssl_context is not None:
             try:
                 await client.writer.start_tls(self._ssl_context)
-            except OSError:
-                return  # handshake refused (untrusted certificate, plaintext client); closed
+            except OSError:  # handshake refused (untrusted certificate, plaintext client)
+                client.writer.transport.abort()  # the socket too, not left for the collector
+                return
         streams = [client]
         try:
             upstream = _Stream(*await asyncio.open_connection(*self._upstream))

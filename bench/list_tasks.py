@@ -19,8 +19,7 @@ from typing import Any, Final
 import asyncpg
 import grpc
 
-from bench.load import DOC
-from bench.support import SECRET, scratch_stack, summary, write_results
+from bench.support import SECRET, rewrite_section, scratch_stack, summary, write_results
 from svc_tasks import listing
 from svc_tasks.servicer import task_query
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2_grpc
@@ -212,13 +211,7 @@ def publish(found: dict[str, dict[str, list[str]]]) -> None:
             lines += [f"{label}:", "", "```", *plan, "```", ""]
         lines.append("</details>")
     lines.append(END)
-    text = "\n".join(lines)
-    current = DOC.read_text()
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        DOC.write_text(head + text + rest.split(END, 1)[1])
-    else:
-        print(text)
+    rewrite_section("\n".join(lines), BEGIN, END)
 
 
 async def main() -> None:

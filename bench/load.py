@@ -51,12 +51,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench import floor
 from bench.local_stack import LocalStack, local_stack
-from bench.support import write_results
+from bench.support import rewrite_section, write_results
 from todo_cli.broker import free_port
 from todo_cli.database import EmbeddedPostgres
 
 SCRIPT: Final = Path(__file__).with_name("wrk") / "graphql.lua"
-DOC: Final = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 BEGIN, END = "<!-- load table: begin -->", "<!-- load table: end -->"
 CONNECTIONS: Final = (1, 16, 64)
 SECONDS: Final = int(os.environ.get("TODO_BENCH_SECONDS", "10"))
@@ -403,14 +402,7 @@ def publish(results: dict[str, Any], parts: list[str]) -> None:
             END,
         ]
     )
-    if DOC.exists():
-        current = DOC.read_text()
-        if BEGIN in current and END in current:
-            head, rest = current.split(BEGIN, 1)
-            _, tail = rest.split(END, 1)
-            DOC.write_text(head + text + tail)
-            return
-    print(f"{DOC} has no markers; the table is:\n{text}")
+    rewrite_section(text, BEGIN, END)
 
 
 async def main() -> None:

@@ -25,9 +25,9 @@ from typing import Any, Final
 
 import asyncpg
 
-from bench.load import DOC, SECONDS, USER, find_parts, settle, wrk
+from bench.load import SECONDS, USER, find_parts, settle, wrk
 from bench.local_stack import local_stack
-from bench.support import write_results
+from bench.support import rewrite_section, write_results
 from todo_cli.database import EmbeddedPostgres
 
 BEGIN, END = "<!-- profile table: begin -->", "<!-- profile table: end -->"
@@ -222,14 +222,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def publish(results: dict[str, Any]) -> None:
-    text = table(results)
-    current = DOC.read_text()
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        DOC.write_text(head + text + tail)
-    else:
-        print(text)
+    rewrite_section(table(results), BEGIN, END)
 
 
 async def main() -> None:

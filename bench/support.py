@@ -30,6 +30,7 @@ from todo_runtime.runner import start_service
 from todo_runtime.service import ServiceConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PERFORMANCE_DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 SECRET = "bench-internal-secret-0123456789"
 
 
@@ -139,6 +140,17 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     }
     path.write_text(json.dumps(payload, indent=2))
     return path
+
+
+def rewrite_section(text: str, begin: str, end: str, doc: Path = PERFORMANCE_DOC) -> None:
+    """Puts `text` (which starts with `begin` and ends with `end`) where those markers stand in
+    `doc`; prints it when `doc` has no such markers."""
+    current = doc.read_text() if doc.exists() else ""
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        doc.write_text(head + text + rest.split(end, 1)[1])
+    else:
+        print(f"{doc} has no markers {begin}; the section is:\n{text}")
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:

@@ -7,25 +7,29 @@ generous deadlines, never fixed sleeps.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import statistics
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
-from playwright.async_api import Browser, Locator, Page, WebSocketRoute, expect
+from playwright.async_api import Browser, Locator, WebSocketRoute, expect
 
 from gateway.transport.board import content_security_policy
+from tests.support.browser.board_pages import (
+    LIVE_MS,
+    create_task,
+    signed_in,
+    task_row,
+    task_rows,
+)
 from tests.support.browser.board_stack import BoardStack
-from tests.support.browser.pages import Watch, watched_page
+from tests.support.browser.pages import watched_page
 from tests.support.gateway.gateway_harness import (
     COMPLETE,
-    CREATE,
     DELETE,
     JWT_SECRET,
     UPDATE,
@@ -34,46 +38,14 @@ from tests.support.gateway.gateway_harness import (
 )
 from tests.support.infra import eventually
 
-LIVE_MS = 30_000  # deadline for anything that travels through the broker
 AUDIT_COUNT = "query($taskId: ID!) { auditLog(taskId: $taskId) { totalCount } }"
 # Every run saves one (CI keeps it); docs/guide.md#the-task-board shows a copy taken once, docs/board.png, so a
 # test run leaves the working tree clean.
 SCREENSHOT = Path(__file__).parents[2] / "build" / "screenshots" / "board.png"
 
 
-def _tasks(page: Page) -> Locator:
-    return page.locator("#tasks li.task")
-
-
-def _task(page: Page, title: str) -> Locator:
-    return _tasks(page).filter(
-        has=page.locator(".title", has_text=re.compile(f"^{re.escape(title)}$"))
-    )
-
-
 def _in(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
-
-
-@contextlib.asynccontextmanager
-async def _board(
-    browser: Browser, stack: BoardStack, user: str
-) -> AsyncIterator[tuple[Page, Watch]]:
-    """A page signed in as `user` through the sign-in link, live; clean when the test ends."""
-    async with watched_page(browser) as (page, watch):
-        await page.goto(stack.sign_in_link(user))
-        await expect(page.locator("#connection")).to_have_text("live", timeout=LIVE_MS)
-        yield page, watch
-        assert await page.evaluate("window.cspViolations") == []
-    assert watch.aborted == []
-    assert watch.problems == []
-
-
-async def _create(stack: BoardStack, user: str, title: str, **fields: Any) -> dict[str, Any]:
-    data = await stack.graphql(user, CREATE, {"input": {"title": title, **fields}})
-    assert data["createTask"]["userErrors"] == [], data
-    task: dict[str, Any] = data["createTask"]["task"]
-    return task
 
 
 async def _update(stack: BoardStack, user: str, input: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +74,7 @@ async def test_the_sign_in_link_keeps_the_token_out_of_every_url(
     browser: Browser, stack: BoardStack
 ) -> None:
     user = new_user()
-    async with _board(browser, stack, user) as (page, watch):
+    async with signed_in(browser, stack, user) as (page, watch):
         await expect(page.locator("#who")).to_have_text(f"signed in as {user}")
         assert page.url == f"{stack.origin}/"  # the fragment is gone from the address bar
         token = await page.evaluate("window.sessionStorage.getItem('todo.board.token')")
@@ -116,10 +88,10 @@ async def test_the_sign_in_link_keeps_the_token_out_of_every_url(
         await page.locator("#create-form").get_by_label("Title").focus()
         await page.keyboard.type("Typed, not clicked")
         await page.keyboard.press("Enter")
-        await expect(_task(page, "Typed, not clicked")).to_have_count(1)
+        await expect(task_row(page, "Typed, not clicked")).to_have_count(1)
         await page.get_by_role("button", name="Complete Typed, not clicked").focus()
         await page.keyboard.press("Enter")
-        await expect(_task(page, "Typed, not clicked")).to_have_class("task done")
+        await expect(task_row(page, "Typed, not clicked")).to_have_class("task done")
     assert watch.requested, "the page made requests"
     assert [url for url in watch.requested if token in url] == []
 
@@ -134,7 +106,7 @@ async def test_the_sign_in_link_keeps_the_token_out_of_every_url(
         await page.get_by_label("Token").fill(token_for(user))
         await page.get_by_role("button", name="Sign in").click()
         await expect(page.locator("#errors")).to_be_hidden()
-        await expect(_task(page, "Typed, not clicked")).to_have_count(1)
+        await expect(task_row(page, "Typed, not clicked")).to_have_count(1)
         await expect(page.locator("#connection")).to_have_text("live", timeout=LIVE_MS)
     # The bad token was answered 401 with a Bearer challenge, as a refused token is; nothing else.
     assert sorted(watch.problems) == [
@@ -146,7 +118,7 @@ async def test_the_sign_in_link_keeps_the_token_out_of_every_url(
 
 async def test_create_with_a_recurrence_preview(browser: Browser, stack: BoardStack) -> None:
     user = new_user()
-    async with _board(browser, stack, user) as (page, _):
+    async with signed_in(browser, stack, user) as (page, _):
         form = page.locator("#create-form")
         preview = page.locator("#recurrence-preview")
         await form.get_by_label("Time zone").fill("Europe/Berlin")
@@ -170,7 +142,7 @@ async def test_create_with_a_recurrence_preview(browser: Browser, stack: BoardSt
         await form.get_by_label("Due").fill("2031-03-03T09:00")
         await form.get_by_role("button", name="Add task").click()
 
-        task = _task(page, "Stand-up")
+        task = task_row(page, "Stand-up")
         await expect(task).to_have_count(1)
         await expect(task).to_contain_text("repeats")
         await expect(task).to_contain_text("high")
@@ -194,7 +166,7 @@ async def test_create_with_a_recurrence_preview(browser: Browser, stack: BoardSt
         await form.get_by_role("button", name="Add task").click()
         await _field_error(form.get_by_label("Time zone"), re.compile("unknown IANA time zone"))
         await expect(page.locator("#errors")).to_be_hidden()
-        await expect(_task(page, "Nowhere")).to_have_count(0)
+        await expect(task_row(page, "Nowhere")).to_have_count(0)
         # With a due time the browser cannot read it in that zone either: said so, by the input.
         await form.get_by_label("Due").fill("2031-03-03T09:00")
         await form.get_by_role("button", name="Add task").click()
@@ -210,7 +182,7 @@ async def test_every_field_the_server_refuses_is_shown_next_to_its_input(
     service refuses at once: three messages, each bound to its own input; nothing created."""
     user = new_user()
     long_tag = "x" * 51
-    async with _board(browser, stack, user) as (page, _):
+    async with signed_in(browser, stack, user) as (page, _):
         form = page.locator("#create-form")
         title, zone, tags = (form.get_by_label(name) for name in ("Title", "Time zone", "Tags"))
         await title.fill("   ")
@@ -230,7 +202,7 @@ async def test_every_field_the_server_refuses_is_shown_next_to_its_input(
         await expect(title).to_be_focused()  # the first input at fault
         await expect(page.locator("#create-errors")).to_be_hidden()
         await expect(page.locator("#errors")).to_be_hidden()
-        await expect(_tasks(page)).to_have_count(0)
+        await expect(task_rows(page)).to_have_count(0)
         listed = await stack.graphql(user, "{ tasks { totalCount } }", {})
         assert listed["tasks"]["totalCount"] == 0
 
@@ -239,28 +211,28 @@ async def test_every_field_the_server_refuses_is_shown_next_to_its_input(
         await zone.fill("Europe/Berlin")
         await tags.fill("home, work")
         await form.get_by_role("button", name="Add task").click()
-        await expect(_task(page, "Fixed")).to_have_count(1)
+        await expect(task_row(page, "Fixed")).to_have_count(1)
         await expect(form.locator(".field-error")).to_have_count(0)
         await expect(form.locator("[aria-invalid], [aria-describedby]")).to_have_count(0)
 
 
 async def test_filter_search_sort_and_load_more(browser: Browser, stack: BoardStack) -> None:
     user = new_user()
-    await _create(stack, user, "Pay the invoice", priority="URGENT", dueAt=_in(-26 * 3600))
-    await _create(
+    await create_task(stack, user, "Pay the invoice", priority="URGENT", dueAt=_in(-26 * 3600))
+    await create_task(
         stack, user, "Buy milk", priority="LOW", tags=["groceries", "errands"], dueAt=_in(7 * 86400)
     )
-    dentist = await _create(stack, user, "Call the dentist")
+    dentist = await create_task(stack, user, "Call the dentist")
     await stack.graphql(user, COMPLETE, {"id": dentist["id"]})
     for number in range(22):
-        await _create(stack, user, f"Filler {number:02}")
+        await create_task(stack, user, f"Filler {number:02}")
 
-    async with _board(browser, stack, user) as (page, _):
+    async with signed_in(browser, stack, user) as (page, _):
         filters = page.locator("#filter-form")
         await expect(page.locator("#total")).to_have_text("(25)")
-        await expect(_tasks(page)).to_have_count(20)
+        await expect(task_rows(page)).to_have_count(20)
         await page.get_by_role("button", name="Load more").click()
-        await expect(_tasks(page)).to_have_count(25)
+        await expect(task_rows(page)).to_have_count(25)
         await expect(page.get_by_role("button", name="Load more")).to_be_hidden()
 
         await filters.get_by_label("Search").fill("invoce")  # a typo
@@ -289,9 +261,9 @@ async def test_filter_search_sort_and_load_more(browser: Browser, stack: BoardSt
         await expect(page.locator("#tasks .title")).to_have_text(["Pay the invoice"])
         await filters.get_by_label("Due before").fill("")
         await filters.get_by_label("Sort").select_option("TITLE:ASC")
-        await expect(_tasks(page).first).to_contain_text("Buy milk")
+        await expect(task_rows(page).first).to_contain_text("Buy milk")
         await filters.get_by_label("Sort").select_option("DUE_AT:ASC")
-        await expect(_tasks(page).first).to_contain_text("Pay the invoice")
+        await expect(task_rows(page).first).to_contain_text("Pay the invoice")
         await expect(page.locator("#total")).to_have_text("(25)")
 
 
@@ -299,17 +271,19 @@ async def test_completing_a_recurring_task_shows_the_next_instance(
     browser: Browser, stack: BoardStack
 ) -> None:
     user = new_user()
-    await _create(
+    await create_task(
         stack, user, "Water the plants", recurrence="every day at 9am", dueAt="2030-06-01T09:00:00Z"
     )
-    async with _board(browser, stack, user) as (page, _):
+    async with signed_in(browser, stack, user) as (page, _):
         await page.get_by_role("button", name="Complete Water the plants").click()
         # The next instance comes from svc_recur through the broker and the live subscription.
-        await expect(_task(page, "Water the plants")).to_have_count(2, timeout=LIVE_MS)
-        await expect(_task(page, "Water the plants").and_(page.locator(".done"))).to_have_count(1)
-        await expect(_task(page, "Water the plants").filter(has_text="Jun 2, 2030")).to_have_count(
+        await expect(task_row(page, "Water the plants")).to_have_count(2, timeout=LIVE_MS)
+        await expect(task_row(page, "Water the plants").and_(page.locator(".done"))).to_have_count(
             1
         )
+        await expect(
+            task_row(page, "Water the plants").filter(has_text="Jun 2, 2030")
+        ).to_have_count(1)
 
 
 async def test_a_change_in_one_tab_appears_in_the_other(
@@ -318,8 +292,8 @@ async def test_a_change_in_one_tab_appears_in_the_other(
     user = new_user()
     seconds: list[float] = []
     async with (
-        _board(browser, stack, user) as (first, _),
-        _board(browser, stack, user) as (
+        signed_in(browser, stack, user) as (first, _),
+        signed_in(browser, stack, user) as (
             second,
             _,
         ),
@@ -339,13 +313,13 @@ async def test_a_change_in_one_tab_appears_in_the_other(
             seconds.append(time.monotonic() - started)
         # And back: completing in the second shows in the first.
         await second.get_by_role("button", name="Complete From the first tab 0").click()
-        await expect(_task(first, "From the first tab 0")).to_have_class(
+        await expect(task_row(first, "From the first tab 0")).to_have_class(
             "task done", timeout=LIVE_MS
         )
         await second.get_by_role("button", name="Delete From the first tab 1").click()
-        await expect(_task(first, "From the first tab 1")).to_have_count(0, timeout=LIVE_MS)
-        await expect(_tasks(first)).to_have_count(4)
-        await expect(_tasks(second)).to_have_count(4)
+        await expect(task_row(first, "From the first tab 1")).to_have_count(0, timeout=LIVE_MS)
+        await expect(task_rows(first)).to_have_count(4)
+        await expect(task_rows(second)).to_have_count(4)
     print(  # the measured time, for the record (run with -s to see it)
         f"\ncross-tab latency (click in one tab -> shown in the other), {len(seconds)} creates: "
         f"median {statistics.median(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
@@ -356,23 +330,23 @@ async def test_a_change_in_one_tab_appears_in_the_other(
 async def test_two_users_never_see_each_others_tasks(browser: Browser, stack: BoardStack) -> None:
     alice, bob = new_user(), new_user()
     async with (
-        _board(browser, stack, alice) as (alices, _),
-        _board(browser, stack, bob) as (
+        signed_in(browser, stack, alice) as (alices, _),
+        signed_in(browser, stack, bob) as (
             bobs,
             _,
         ),
     ):
-        await _create(stack, alice, "Alice's secret")
-        await expect(_task(alices, "Alice's secret")).to_have_count(1, timeout=LIVE_MS)
-        await _create(stack, bob, "Bob's secret")
-        await expect(_task(bobs, "Bob's secret")).to_have_count(1, timeout=LIVE_MS)
+        await create_task(stack, alice, "Alice's secret")
+        await expect(task_row(alices, "Alice's secret")).to_have_count(1, timeout=LIVE_MS)
+        await create_task(stack, bob, "Bob's secret")
+        await expect(task_row(bobs, "Bob's secret")).to_have_count(1, timeout=LIVE_MS)
         # Each saw its own change after the other's was made: the other's never came.
-        await _create(stack, alice, "Alice again")
-        await expect(_task(alices, "Alice again")).to_have_count(1, timeout=LIVE_MS)
+        await create_task(stack, alice, "Alice again")
+        await expect(task_row(alices, "Alice again")).to_have_count(1, timeout=LIVE_MS)
         await expect(bobs.locator("#tasks")).not_to_contain_text("Alice")
         await expect(alices.locator("#tasks")).not_to_contain_text("Bob")
         await bobs.reload()
-        await expect(_task(bobs, "Bob's secret")).to_have_count(1)
+        await expect(task_row(bobs, "Bob's secret")).to_have_count(1)
         await expect(bobs.locator("#tasks")).not_to_contain_text("Alice")
         await bobs.locator("#filter-form").get_by_label("Search").fill("secret")
         await expect(bobs.locator("#tasks .title")).to_have_text(["Bob's secret"])
@@ -424,22 +398,22 @@ async def test_a_dropped_connection_resumes_with_nothing_missed_or_doubled(
     browser: Browser, stack: BoardStack
 ) -> None:
     user = new_user()
-    kept = await _create(stack, user, "Before the drop")
-    changed = await _create(stack, user, "Renamed while offline")
-    gone = await _create(stack, user, "Deleted while offline")
+    kept = await create_task(stack, user, "Before the drop")
+    changed = await create_task(stack, user, "Renamed while offline")
+    gone = await create_task(stack, user, "Deleted while offline")
     network = Network()
     async with watched_page(browser) as (page, watch):
         await page.route_web_socket(re.compile(r"/graphql$"), network.connect)
         await page.goto(stack.sign_in_link(user))
         await expect(page.locator("#connection")).to_have_text("live", timeout=LIVE_MS)
-        await _create(stack, user, "Live before the drop")
-        await expect(_task(page, "Live before the drop")).to_have_count(1, timeout=LIVE_MS)
+        await create_task(stack, user, "Live before the drop")
+        await expect(task_row(page, "Live before the drop")).to_have_count(1, timeout=LIVE_MS)
 
         await network.drop()
         await expect(page.locator("#connection")).to_have_text("reconnecting…")
         offline = [f"Made offline {number}" for number in range(3)]
         for title in offline:
-            await _create(stack, user, title)
+            await create_task(stack, user, title)
         await _update(
             stack, user, {"id": changed["id"], "title": "Renamed, offline", "expectedVersion": 1}
         )
@@ -450,11 +424,11 @@ async def test_a_dropped_connection_resumes_with_nothing_missed_or_doubled(
         network.down = False
         await expect(page.locator("#connection")).to_have_text("live", timeout=LIVE_MS)
         for title in offline:
-            await expect(_task(page, title)).to_have_count(1, timeout=LIVE_MS)
-        await expect(_task(page, "Renamed, offline")).to_have_count(1, timeout=LIVE_MS)
-        await expect(_task(page, "Deleted while offline")).to_have_count(0, timeout=LIVE_MS)
-        await expect(_task(page, "Before the drop")).to_have_class("task done", timeout=LIVE_MS)
-        await expect(_tasks(page)).to_have_count(6)
+            await expect(task_row(page, title)).to_have_count(1, timeout=LIVE_MS)
+        await expect(task_row(page, "Renamed, offline")).to_have_count(1, timeout=LIVE_MS)
+        await expect(task_row(page, "Deleted while offline")).to_have_count(0, timeout=LIVE_MS)
+        await expect(task_row(page, "Before the drop")).to_have_class("task done", timeout=LIVE_MS)
+        await expect(task_rows(page)).to_have_count(6)
         await expect(page.locator("#total")).to_have_text("(6)")
 
         updates = network.task_updates()
@@ -471,8 +445,8 @@ async def test_a_reminder_arrives_as_a_notice_and_in_the_list(
     browser: Browser, stack: BoardStack
 ) -> None:
     user = new_user()
-    async with _board(browser, stack, user) as (page, _):
-        await _create(stack, user, "Take the cake out", dueAt=_in(2), remindMinutesBefore=[0])
+    async with signed_in(browser, stack, user) as (page, _):
+        await create_task(stack, user, "Take the cake out", dueAt=_in(2), remindMinutesBefore=[0])
         notice = page.locator("#notices .notice")
         await expect(notice).to_contain_text("Reminder: Take the cake out", timeout=LIVE_MS)
         item = page.locator("#notifications li.notification")
@@ -494,8 +468,8 @@ async def test_a_version_conflict_shows_the_current_task_and_history(
     browser: Browser, stack: BoardStack
 ) -> None:
     user = new_user()
-    task = await _create(stack, user, "Draft the plan", dueAt=_in(7 * 86400))
-    async with _board(browser, stack, user) as (page, _):
+    task = await create_task(stack, user, "Draft the plan", dueAt=_in(7 * 86400))
+    async with signed_in(browser, stack, user) as (page, _):
         await page.get_by_role("button", name="Edit Draft the plan").click()
         dialog = page.locator("#edit-dialog")
         await expect(dialog).to_be_visible()
@@ -528,9 +502,9 @@ async def test_a_version_conflict_shows_the_current_task_and_history(
         await dialog.get_by_label("Remind minutes before").fill("15")
         await dialog.get_by_role("button", name="Save").click()
         await expect(dialog).to_be_hidden()
-        await expect(_task(page, "My plan")).to_have_count(1)
-        await expect(_task(page, "My plan")).to_contain_text("reminders: 15 min before")
-        await expect(_task(page, "Their plan")).to_have_count(0)
+        await expect(task_row(page, "My plan")).to_have_count(1)
+        await expect(task_row(page, "My plan")).to_contain_text("reminders: 15 min before")
+        await expect(task_row(page, "Their plan")).to_have_count(0)
 
         # The audit log is written from the events a moment later: open it once all are in.
         async def recorded() -> bool:
@@ -560,13 +534,13 @@ async def test_a_version_conflict_shows_the_current_task_and_history(
         await expect(dialog.get_by_label("Title")).to_have_value("Theirs")
         await dialog.get_by_role("button", name="Save").click()
         await expect(dialog).to_be_hidden()
-        await expect(_task(page, "Theirs")).to_have_count(1, timeout=LIVE_MS)
+        await expect(task_row(page, "Theirs")).to_have_count(1, timeout=LIVE_MS)
 
 
 async def test_the_board_on_a_desktop_and_a_phone(browser: Browser, stack: BoardStack) -> None:
     """Saves a screenshot of the board (SCREENSHOT), then checks nothing overflows a phone."""
     user = "dev"  # as signed in by the link `todo up` prints
-    await _create(
+    await create_task(
         stack,
         user,
         "Stand-up",
@@ -577,13 +551,13 @@ async def test_the_board_on_a_desktop_and_a_phone(browser: Browser, stack: Board
         tags=["work"],
         remindMinutesBefore=[10],
     )
-    await _create(stack, user, "Pay the invoice", priority="URGENT", dueAt=_in(86400 * 2))
-    await _create(stack, user, "Buy milk", tags=["groceries"], priority="LOW")
-    done = await _create(stack, user, "Book the dentist")
+    await create_task(stack, user, "Pay the invoice", priority="URGENT", dueAt=_in(86400 * 2))
+    await create_task(stack, user, "Buy milk", tags=["groceries"], priority="LOW")
+    done = await create_task(stack, user, "Book the dentist")
     await stack.graphql(user, COMPLETE, {"id": done["id"]})
-    async with _board(browser, stack, user) as (page, _):
+    async with signed_in(browser, stack, user) as (page, _):
         await page.set_viewport_size({"width": 1280, "height": 860})
-        await _create(stack, user, "Water the plants", dueAt=_in(2), remindMinutesBefore=[0])
+        await create_task(stack, user, "Water the plants", dueAt=_in(2), remindMinutesBefore=[0])
         await expect(page.locator("#notices .notice")).to_contain_text(
             "Water the plants", timeout=LIVE_MS
         )
@@ -593,7 +567,7 @@ async def test_the_board_on_a_desktop_and_a_phone(browser: Browser, stack: Board
         await page.screenshot(path=SCREENSHOT, full_page=True)
 
         await page.set_viewport_size({"width": 375, "height": 740})
-        await expect(_tasks(page)).to_have_count(5)
+        await expect(task_rows(page)).to_have_count(5)
         overflow = await page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )

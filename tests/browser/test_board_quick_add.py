@@ -4,18 +4,15 @@ refusal is shown by the box."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import Any, TypedDict
 
 from playwright.async_api import Browser, Page, expect
 
+from tests.support.browser.board_pages import LIVE_MS, signed_in
 from tests.support.browser.board_stack import BoardStack
-from tests.support.browser.pages import Watch, watched_page
 from tests.support.gateway.gateway_harness import new_user
 
-LIVE_MS = 30_000
 LINE = "Pay rent every month on the 1st at 9am #home !high remind 1 day before"
 SHORT = "Call tomorrow 5pm #home !high"
 # How far a mark may be from where its words are drawn in the box, in CSS pixels.
@@ -112,23 +109,10 @@ async def _marks(page: Page) -> list[tuple[str, str]]:
     return [(mark["class"], mark["text"]) for mark in measured["marks"]]
 
 
-@contextlib.asynccontextmanager
-async def _board(
-    browser: Browser, stack: BoardStack, user: str
-) -> AsyncIterator[tuple[Page, Watch]]:
-    async with watched_page(browser) as (page, watch):
-        await page.goto(stack.sign_in_link(user))
-        await expect(page.locator("#connection")).to_have_text("live", timeout=LIVE_MS)
-        yield page, watch
-        assert await page.evaluate("window.cspViolations") == []
-    assert watch.aborted == []
-    assert watch.problems == []
-
-
 async def test_typing_a_line_highlights_its_parts_and_enter_creates_the_task(
     browser: Browser, stack: BoardStack
 ) -> None:
-    async with _board(browser, stack, new_user()) as (page, _watch):
+    async with signed_in(browser, stack, new_user()) as (page, _watch):
         box = page.get_by_label("Quick add")
         await box.focus()
         await page.keyboard.type(LINE)
@@ -187,7 +171,7 @@ async def test_typing_a_line_highlights_its_parts_and_enter_creates_the_task(
 async def test_each_part_is_marked_under_its_words_in_the_box(
     browser: Browser, stack: BoardStack
 ) -> None:
-    async with _board(browser, stack, new_user()) as (page, _watch):
+    async with signed_in(browser, stack, new_user()) as (page, _watch):
         box = page.get_by_label("Quick add")
         await box.focus()
         await page.keyboard.type(SHORT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.test_board import LIVE_MS, _board, _create, _task
+from tests.support.browser.board_pages import LIVE_MS, create_task, signed_in, task_row
 from tests.support.browser.board_stack import BoardStack
 from tests.support.gateway.gateway_harness import new_user
 
@@ -14,9 +14,9 @@ async def test_undo_after_completing_and_deleting_puts_the_task_back(
     browser: Browser, stack: BoardStack
 ) -> None:
     user = new_user()
-    await _create(stack, user, "Call the plumber")
-    async with _board(browser, stack, user) as (page, _):
-        task = _task(page, "Call the plumber")
+    await create_task(stack, user, "Call the plumber")
+    async with signed_in(browser, stack, user) as (page, _):
+        task = task_row(page, "Call the plumber")
         await page.get_by_role("button", name="Complete Call the plumber").click()
         await expect(task.and_(page.locator(".done"))).to_have_count(1)
         toast = page.locator("#undo-toast")
@@ -38,10 +38,10 @@ async def test_undo_after_completing_and_deleting_puts_the_task_back(
 
 async def test_undo_from_the_history_timeline(browser: Browser, stack: BoardStack) -> None:
     user = new_user()
-    await _create(stack, user, "Draft")
-    async with _board(browser, stack, user) as (page, _):
+    await create_task(stack, user, "Draft")
+    async with signed_in(browser, stack, user) as (page, _):
         await page.get_by_role("button", name="Complete Draft").click()
-        await expect(_task(page, "Draft").and_(page.locator(".done"))).to_have_count(1)
+        await expect(task_row(page, "Draft").and_(page.locator(".done"))).to_have_count(1)
         await page.get_by_role("button", name="History of Draft").click()
         timeline = page.locator("#history")
         completed = timeline.locator("li.entry").filter(has_text="OPEN → COMPLETED")
@@ -49,4 +49,4 @@ async def test_undo_from_the_history_timeline(browser: Browser, stack: BoardStac
         await completed.get_by_role("button", name="Undo").click()
         await expect(page.locator("#undo-toast")).to_contain_text("Undone.", timeout=LIVE_MS)
         await page.locator("#history-close").click()
-        await expect(_task(page, "Draft").and_(page.locator(".done"))).to_have_count(0)
+        await expect(task_row(page, "Draft").and_(page.locator(".done"))).to_have_count(0)

@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from svc_recur.service import SERVICE_NAME
-from svc_recur.servicer import RecurrenceServicer
 from tests.support.gateway.gateway_harness import (
     INTERNAL_SECRET,
     GatewayClient,
@@ -19,10 +17,7 @@ from tests.support.gateway.gateway_harness import (
     running_client,
 )
 from tests.support.infra import RunningTasks
-from todo_contracts.recur.v1 import recurrence_service_pb2_grpc
-from todo_runtime.config import GrpcServerConfig
-from todo_runtime.grpc_server import ServiceBinding, start_server
-from todo_runtime.offload import Offload
+from tests.support.recurrence_service import serving_recurrence
 
 PREVIEW = """query($text: String!, $zone: String!) {
   parseQuickAdd(text: $text, timeZone: $zone) {
@@ -45,20 +40,8 @@ LINE = "Pay rent every month on the 1st at 9am #home !high remind 1 day before"
 @pytest.fixture
 async def recur_only() -> AsyncIterator[str]:
     """RecurrenceService alone, in this process; yields its address."""
-    offload = Offload("recur-gateway-test")
-    binding = ServiceBinding(
-        SERVICE_NAME,
-        RecurrenceServicer(offload),
-        recurrence_service_pb2_grpc.add_RecurrenceServiceServicer_to_server,
-        public=RecurrenceServicer.PUBLIC,
-    )
-    server = await start_server(GrpcServerConfig("127.0.0.1", 0, 0.1), INTERNAL_SECRET, [binding])
-    await server.set_serving(True)
-    try:
-        yield f"127.0.0.1:{server.port}"
-    finally:
-        await server.stop(0.1)
-        offload.close()
+    async with serving_recurrence(INTERNAL_SECRET) as address:
+        yield address
 
 
 @pytest.fixture

@@ -11,16 +11,12 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest
 
-from svc_recur.service import SERVICE_NAME
-from svc_recur.servicer import RecurrenceServicer
+from tests.support.recurrence_service import serving_recurrence
 from todo_contracts.recur.v1 import recurrence_service_pb2 as pb
 from todo_contracts.recur.v1 import recurrence_service_pb2_grpc
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import error_details
-from todo_runtime.config import GrpcServerConfig
-from todo_runtime.grpc_server import ServiceBinding, start_server
 from todo_runtime.identity import identity_metadata
-from todo_runtime.offload import Offload
 
 if TYPE_CHECKING:
     from todo_contracts.recur.v1.recurrence_service_pb2_grpc import (
@@ -32,21 +28,11 @@ SECRET = "quick-add-test-secret-0123456789abcdef"
 
 @pytest.fixture
 async def stub() -> AsyncIterator[Stub]:
-    offload = Offload("recur-test")
-    binding = ServiceBinding(
-        SERVICE_NAME,
-        RecurrenceServicer(offload),
-        recurrence_service_pb2_grpc.add_RecurrenceServiceServicer_to_server,
-        public=RecurrenceServicer.PUBLIC,
-    )
-    server = await start_server(GrpcServerConfig("127.0.0.1", 0, 0.1), SECRET, [binding])
-    await server.set_serving(True)
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            yield recurrence_service_pb2_grpc.RecurrenceServiceStub(channel)
-    finally:
-        await server.stop(0.1)
-        offload.close()
+    async with (
+        serving_recurrence(SECRET) as address,
+        grpc.aio.insecure_channel(address) as channel,
+    ):
+        yield recurrence_service_pb2_grpc.RecurrenceServiceStub(channel)
 
 
 async def call(stub: Stub, request: pb.ParseQuickAddRequest) -> pb.ParseQuickAddResponse:

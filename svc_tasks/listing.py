@@ -246,16 +246,37 @@ def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     """
     params = _Params()
     where = " AND ".join(_window(query, params))
-    flip = query.from_end
-    order_sql = ", ".join(
-        f"{key.expression} {_direction(key.descending != flip)}" for key in query.order
-    )
-    id_direction = _direction(query.order[0].descending != flip)
+    order_sql = _order_by(query, [key.expression for key in query.order], "id")
     keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
     limit = params.add(query.page_size + 1)
     # Only code-defined expressions are interpolated; every value is a parameter.
-    sql = f"SELECT *, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql}, id {id_direction} LIMIT {limit}"  # noqa: S608
+    sql = f"SELECT *, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql} LIMIT {limit}"  # noqa: S608
     return sql, params.values
+
+
+def page_with_latest_sql(query: TaskQuery) -> tuple[str, list[Any]]:
+    """`page_sql`'s rows, each with the owner's change-log sequence (`latest_sequence`) read by
+    the same statement, so in the same snapshot: the changes after it are exactly those the page
+    does not show. An empty page is one row of NULLs but that sequence. One statement needs no
+    transaction block around the page and the sequence."""
+    sql, params = page_sql(query)
+    keys = [f"page.k{index}" for index in range(len(query.order))]
+    latest = "coalesce((SELECT last_sequence FROM user_sequences WHERE owner_id = $1), 0)"
+    return (
+        f"SELECT latest.sequence AS latest_sequence, page.* FROM (SELECT {latest} AS sequence) "  # noqa: S608 - code-defined SQL, values are parameters
+        f"AS latest LEFT JOIN ({sql}) AS page ON true "
+        f"ORDER BY {_order_by(query, keys, 'page.id')}",
+        params,
+    )
+
+
+def _order_by(query: TaskQuery, keys: list[str], id_column: str) -> str:
+    """`keys` (the order's expressions, or the columns holding them) then the id, each in the
+    direction the page reads them; the id follows the first key's."""
+    flip = query.from_end
+    directions = [_direction(key.descending != flip) for key in query.order]
+    ordered = [f"{key} {direction}" for key, direction in zip(keys, directions, strict=True)]
+    return ", ".join([*ordered, f"{id_column} {directions[0]}"])
 
 
 def beyond_window_sql(query: TaskQuery, *, before: bool) -> tuple[str, list[Any]] | None:

@@ -145,30 +145,24 @@ class TaskStore:
         self, query: listing.TaskQuery, *, count: bool = True, latest: bool = False
     ) -> Page:
         """One page of the query's window, each task's position, what lies beyond, and the total;
-        with `latest`, the owner's change-log sequence as of the page too.
-
-        That sequence is read in the page's own snapshot (one REPEATABLE READ transaction): the
-        changes up to it are those the page shows, so replaying the changes after it neither
-        skips nor repeats one. Without it the reads need no transaction.
-        """
-        page_sql, page_params = listing.page_sql(query)
+        with `latest`, the owner's change-log sequence as of the page too, read by the page's own
+        statement (`listing.page_with_latest_sql`), so replaying the changes after it neither
+        skips nor repeats one."""
+        page_sql, page_params = (listing.page_with_latest_sql if latest else listing.page_sql)(
+            query
+        )
         async with self._pool.acquire() as conn:
-            snapshot: contextlib.AbstractAsyncContextManager[object] = (
-                conn.transaction(isolation="repeatable_read", readonly=True)
-                if latest
-                else contextlib.nullcontext()
-            )
-            async with snapshot:
-                rows = list(await conn.fetch(page_sql, *page_params))
-                more = len(rows) > query.page_size
-                rows = rows[: query.page_size]
-                beyond = listing.beyond_window_sql(query, before=not query.from_end)
-                other_side = bool(await conn.fetchval(beyond[0], *beyond[1])) if beyond else False
-                total = 0
-                if count:
-                    count_sql, count_params = listing.count_sql(query)
-                    total = int(await conn.fetchval(count_sql, *count_params))
-                sequence = await self._latest_sequence(conn, query.owner_id) if latest else 0
+            rows = list(await conn.fetch(page_sql, *page_params))
+            sequence = int(rows[0]["latest_sequence"]) if latest else 0
+            rows = [row for row in rows if row["id"] is not None]  # an empty page's lone row
+            more = len(rows) > query.page_size
+            rows = rows[: query.page_size]
+            beyond = listing.beyond_window_sql(query, before=not query.from_end)
+            other_side = bool(await conn.fetchval(beyond[0], *beyond[1])) if beyond else False
+            total = 0
+            if count:
+                count_sql, count_params = listing.count_sql(query)
+                total = int(await conn.fetchval(count_sql, *count_params))
         if query.from_end:
             rows.reverse()
         positions: list[listing.Position] = [

@@ -51,9 +51,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench import floor
 from bench.local_stack import LocalStack, local_stack
-from bench.support import rewrite_section, write_results
+from bench.support import SECRET, rewrite_section, write_results
+from svc_tasks import listing
+from svc_tasks.servicer import task_query
 from todo_cli.broker import free_port
 from todo_cli.database import EmbeddedPostgres
+from todo_contracts.tasks.v1 import task_pb2
+from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
+from todo_runtime.page_tokens import PageTokens
 
 SCRIPT: Final = Path(__file__).with_name("wrk") / "graphql.lua"
 BEGIN, END = "<!-- load table: begin -->", "<!-- load table: end -->"
@@ -287,6 +292,35 @@ async def analyze(url: str, table: str) -> None:
         await conn.close()
 
 
+# The list run's page, as the gateway asks svc_tasks for it (bench/wrk/graphql.lua: `list`).
+LIST_PAGE: Final = svc.ListTasksRequest(
+    page_size=50,
+    skip_total_size=True,
+    filter=svc.TaskFilter(status=task_pb2.TASK_STATUS_OPEN, tags=["load"]),
+)
+
+
+async def page_plan(url: str) -> dict[str, Any]:
+    """The one-user list run's page statement, built as svc_tasks builds it, with its plan and
+    what the user holds: why PostgreSQL spends what it spends on that page."""
+    query = task_query(LIST_PAGE, USER, PageTokens(SECRET, "plan"))
+    sql, params = listing.page_sql(query)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("SET search_path TO tasks, public")  # as the service's pool sets it
+        plan = [row[0] for row in await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *params)]
+        (held,) = await conn.fetch(
+            "SELECT count(*) AS tasks, count(*) FILTER (WHERE status = $2 AND tags @> $3) AS"
+            " matching FROM tasks WHERE owner_id = $1",
+            USER,
+            task_pb2.TASK_STATUS_OPEN,
+            list(LIST_PAGE.filter.tags),
+        )
+    finally:
+        await conn.close()
+    return {"plan": plan, "tasks": held["tasks"], "matching": held["matching"]}
+
+
 async def commits(url: str) -> int:
     """Transactions committed in the whole PostgreSQL server so far."""
     conn = await asyncpg.connect(url)
@@ -399,10 +433,22 @@ def publish(results: dict[str, Any], parts: list[str]) -> None:
             f"({', '.join(f'{k} {v}%' for k, v in idle_cpu.items())}).",
             "",
             f"Memory after the runs: {memory}.",
+            "",
+            page_plan_text(results["list_page_plan"]),
             END,
         ]
     )
     rewrite_section(text, BEGIN, END)
+
+
+def page_plan_text(found: dict[str, Any]) -> str:
+    """The one-user page's plan as the run found it, with what the user held."""
+    plan = "\n".join(found["plan"])
+    return (
+        f"The one-user list run's page statement (open tasks tagged `load`, newest first), "
+        f"planned after the runs before it: the user then held {found['tasks']:,} tasks, "
+        f"{found['matching']:,} of them open and tagged `load`.\n\n```\n{plan}\n```"
+    )
 
 
 async def main() -> None:
@@ -465,6 +511,7 @@ def run() -> None:
         # The planner's statistics, as autovacuum keeps them on a table that grew long ago: a
         # table filled in the last minute has none yet, and its page plans are guesses.
         asyncio.run(analyze(database_url, "tasks.tasks"))
+        results["list_page_plan"] = asyncio.run(page_plan(database_url))
         for operation in ("list", "search"):
             for connections in CONNECTIONS:
                 runs.append(measured(stack, parts, operation, connections, one))

@@ -23,6 +23,7 @@ from gateway.config import (
     DEFAULT_MAX_TOKENS,
 )
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
+from gateway.execution import LeafFields, attach_leaves
 from gateway.limits.cost import CostLimits
 from gateway.limits.documents import document_limits
 from gateway.limits.edge_checks import EdgeChecks
@@ -38,6 +39,7 @@ class GatewaySchema(strawberry.Schema):
     Strawberry calls `process_errors` before ErrorMasking hides the details, so
     the log keeps what the client never sees. An exception raised by a schema
     extension's hook skips ErrorMasking, so `execute` masks once more.
+
     """
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
@@ -91,8 +93,9 @@ def build_schema(
     max_aliases: int = DEFAULT_MAX_ALIASES,
     max_cost: int = DEFAULT_MAX_COST,
 ) -> strawberry.Schema:
-    """The gateway schema; the limits do not change its SDL."""
-    return GatewaySchema(
+    """The gateway schema; the limits do not change its SDL. Its fields that only read an
+    attribute run on a short path (`execution.LeafFields`)."""
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -100,4 +103,7 @@ def build_schema(
             max_depth=max_depth, max_tokens=max_tokens, max_aliases=max_aliases, max_cost=max_cost
         ),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=LeafFields,
     )
+    attach_leaves(schema._schema, schema.config.default_resolver)
+    return schema

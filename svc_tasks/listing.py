@@ -12,6 +12,7 @@ concurrently.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -21,6 +22,7 @@ from enum import Enum
 from typing import Any, Final
 
 from svc_tasks.domain import fields
+from svc_tasks.messages import TASK_COLUMNS
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 from todo_runtime.enum_maps import from_numbers, to_numbers
 from todo_runtime.errors import InvalidArgument
@@ -110,8 +112,10 @@ class TaskQuery:
     before: Position | None = field(default=None, compare=False)
     from_end: bool = False
 
+    @functools.cached_property
     def fingerprint(self) -> str:
-        """Identifies the filter and order a page token belongs to."""
+        """Identifies the filter and order a page token belongs to (once per query: a page signs
+        one token per row)."""
         shape = [
             self.status,
             list(self.priorities),
@@ -250,7 +254,7 @@ def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
     limit = params.add(query.page_size + 1)
     # Only code-defined expressions are interpolated; every value is a parameter.
-    sql = f"SELECT *, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql} LIMIT {limit}"  # noqa: S608
+    sql = f"SELECT {TASK_COLUMNS}, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql} LIMIT {limit}"  # noqa: S608
     return sql, params.values
 
 
@@ -319,7 +323,7 @@ def encode_token(tokens: PageTokens, query: TaskQuery, position: Position) -> st
     """A signed token for the rows after `position` in `query`, usable by its owner only."""
     values, last_id = position
     payload = {
-        "q": query.fingerprint(),
+        "q": query.fingerprint,
         "k": [_encode_value(v) for v in values],
         "id": str(last_id),
     }
@@ -332,7 +336,7 @@ def decode_token(
     """The position in `token`; INVALID_ARGUMENT naming `field` when the token is forged, another
     user's, or from another filter or order."""
     payload = tokens.decode(query.owner_id, token, field)
-    if payload.get("q") != query.fingerprint():
+    if payload.get("q") != query.fingerprint:
         raise InvalidArgument(
             field, "belongs to a different filter or order; start again without it"
         )

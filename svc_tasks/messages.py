@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from svc_tasks.domain.fields import Reminder
 from svc_tasks.domain.lifecycle import UPDATABLE, TaskInput, TaskState
@@ -18,6 +18,15 @@ from svc_tasks.domain.recurrence import BASES, BASIS_NUMBERS, RecurrenceValue, R
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import validation
 from todo_runtime.timestamps import from_timestamp, timestamp
+
+# What a task's row is read with (`state_from_row`, `task_from_row`): every column but the
+# search document, a tsvector as long as the text, which PostgreSQL would send and asyncpg
+# decode for every row of a page while no reader looks at it.
+TASK_COLUMNS: Final = (
+    "id, owner_id, title, description, status, priority, tags, due_at, time_zone, "
+    "recurrence_rule, recurrence_text, recurrence_basis, recurrence_final, reminders, "
+    "series_id, series_index, version, created_at, updated_at, completed_at"
+)
 
 
 def bound_lists(task: task_pb2.Task) -> None:

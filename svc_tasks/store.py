@@ -21,7 +21,7 @@ import asyncpg
 from svc_tasks import listing
 from svc_tasks.domain.lifecycle import Change, NewTask, TaskState
 from svc_tasks.events import change_events
-from svc_tasks.messages import columns, state_from_row, task_from_row
+from svc_tasks.messages import TASK_COLUMNS, columns, state_from_row, task_from_row
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 from todo_runtime import outbox
 from todo_runtime.errors import NotFound
@@ -50,6 +50,17 @@ published AS ({published})
 SELECT sequence FROM logged"""
 _PUBLISHED = outbox.sequenced_insert(source="logged", sequence="logged.sequence", first=7)
 _WRITTEN_FROM = 12
+# A task's row as the rules and the API read it (`messages.TASK_COLUMNS`): by id; the one a
+# create's request id or series position already made; a series' instance, locked.
+_BY_ID = f"SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND id = $2"  # noqa: S608 - code-defined
+_EARLIER = (
+    f"SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1"  # noqa: S608 - code-defined
+    " AND ((request_id = $2) OR (series_id = $3 AND series_index = $4))"
+)
+_SERIES_INSTANCE_LOCKED = (
+    f"SELECT {TASK_COLUMNS} FROM tasks"  # noqa: S608 - code-defined
+    " WHERE owner_id = $1 AND series_id = $2 AND series_index = $3 FOR UPDATE"
+)
 
 
 @dataclass(frozen=True)
@@ -124,8 +135,7 @@ class TaskStore:
             if recorded:
                 return task
             earlier = await conn.fetchrow(
-                """SELECT * FROM tasks WHERE owner_id = $1
-                   AND ((request_id = $2) OR (series_id = $3 AND series_index = $4))""",
+                _EARLIER,
                 owner_id,
                 new.request_id,
                 new.task.series_id,
@@ -134,9 +144,7 @@ class TaskStore:
             return None if earlier is None else task_from_row(earlier)
 
     async def get(self, owner_id: str, task_id: uuid.UUID) -> task_pb2.Task:
-        row = await self._pool.fetchrow(
-            "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id
-        )
+        row = await self._pool.fetchrow(_BY_ID, owner_id, task_id)
         if row is None:
             raise _not_found(task_id)
         return task_from_row(row)
@@ -184,9 +192,7 @@ class TaskStore:
         when the owner has no such task."""
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2 FOR UPDATE", owner_id, task_id
-            )
+            row = await conn.fetchrow(f"{_BY_ID} FOR UPDATE", owner_id, task_id)
             if row is None:
                 raise _not_found(task_id)
             yield LockedTask(conn, row, now)
@@ -256,7 +262,7 @@ class TaskStore:
                 if recorded:
                     return task, True
             row = await conn.fetchrow(
-                "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2",
+                _BY_ID,
                 owner_id,
                 uuid.UUID(deleted.id),
             )
@@ -266,9 +272,7 @@ class TaskStore:
 
     async def find(self, owner_id: str, task_id: uuid.UUID) -> TaskState | None:
         """The owner's task as the rules read it, or None."""
-        row = await self._pool.fetchrow(
-            "SELECT * FROM tasks WHERE owner_id = $1 AND id = $2", owner_id, task_id
-        )
+        row = await self._pool.fetchrow(_BY_ID, owner_id, task_id)
         return None if row is None else state_from_row(row)
 
     async def list_changes(
@@ -318,8 +322,7 @@ class LockedTask:
         if self._row["series_id"] is None:
             return None
         row = await self._conn.fetchrow(
-            """SELECT * FROM tasks WHERE owner_id = $1 AND series_id = $2 AND series_index = $3
-               FOR UPDATE""",
+            _SERIES_INSTANCE_LOCKED,
             self._row["owner_id"],
             self._row["series_id"],
             self._row["series_index"] + 1,

@@ -80,13 +80,13 @@ def _tasks_query(user: str) -> TaskQuery:
 
 
 def _task_position(user: str, value: object) -> dict[str, Any]:
-    return {"q": _tasks_query(user).fingerprint(), "k": [value], "id": str(uuid.uuid4())}
+    return {"q": _tasks_query(user).fingerprint, "k": [value], "id": str(uuid.uuid4())}
 
 
 def _newest_first(user: str, instant: object) -> dict[str, Any]:
     """A position in the default order (newest first): a creation time."""
     return {
-        "q": TaskQuery(owner_id=user).fingerprint(),
+        "q": TaskQuery(owner_id=user).fingerprint,
         "k": [{"t": instant}],
         "id": str(uuid.uuid4()),
     }

@@ -52,7 +52,7 @@ class PageTokens:
         self._key = hashlib.sha256(f"{domain}\x00{secret}".encode()).digest()
 
     def _tag(self, scope: str, body: str) -> str:
-        digest = hmac.new(self._key, f"{scope}\x00{body}".encode(), hashlib.sha256).digest()
+        digest = hmac.digest(self._key, f"{scope}\x00{body}".encode(), "sha256")
         return _b64(digest[:_TAG_BYTES])
 
     def encode(self, scope: str, payload: Mapping[str, Any]) -> str:

@@ -12,7 +12,7 @@ import strawberry
 
 from gateway import ids
 from gateway.api.node import Node
-from gateway.api.scalars import from_timestamp, to_timestamp
+from gateway.api.scalars import to_timestamp
 from gateway.arguments import given
 from gateway.context import GatewayContext, Info
 from gateway.errors import bad_input
@@ -21,6 +21,7 @@ from gateway.limits.refunds import unused
 from gateway.paging import DEFAULT_PAGE_SIZE, Page, PageInfo, selects
 from todo_contracts.audit.v1 import audit_service_pb2 as pb
 from todo_contracts.audit.v1 import checkpoint_pb2
+from todo_runtime.timestamps import from_timestamp
 
 # GraphQL's Int is 32 bits: tree sizes and positions beyond it cannot be asked for.
 MAX_INT = 2**31 - 1

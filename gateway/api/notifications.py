@@ -13,13 +13,14 @@ from gateway import ids
 from gateway.api.live_stream import relayed
 from gateway.api.node import Node
 from gateway.api.payloads import MutationInput, Payload, answered
-from gateway.api.scalars import from_timestamp, optional_timestamp
+from gateway.api.scalars import optional_timestamp
 from gateway.api.tasks.types import Task
 from gateway.context import GatewayContext, Info
 from gateway.paging import DEFAULT_PAGE_SIZE, Page, PageInfo, selects
 from todo_contracts.events.v1.reminder_events_pb2 import ReminderFired
 from todo_contracts.live.v1 import live_service_pb2
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
+from todo_runtime.timestamps import from_timestamp
 
 
 @strawberry.type(description="A reminder that fired: the in-app inbox.")

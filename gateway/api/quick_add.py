@@ -11,7 +11,6 @@ from typing import Annotated
 import strawberry
 
 from gateway.api.payloads import MutationInput, Payload, answered
-from gateway.api.scalars import from_timestamp
 from gateway.api.tasks.enums import PRIORITY_FROM_PB, Priority
 from gateway.api.tasks.types import Recurrence, Task
 from gateway.arguments import given
@@ -19,6 +18,7 @@ from gateway.context import GatewayContext, Info
 from gateway.errors import GatewayError, Problem, bad_input, code_of
 from todo_contracts.recur.v1 import recurrence_service_pb2 as recur_pb
 from todo_contracts.tasks.v1 import tasks_service_pb2
+from todo_runtime.timestamps import from_timestamp
 
 
 @strawberry.enum(description="The task field some words of a quick-add line became.")

@@ -8,13 +8,14 @@ from typing import Annotated, Final
 
 import strawberry
 
-from gateway.api.scalars import from_timestamp, to_timestamp
+from gateway.api.scalars import to_timestamp
 from gateway.api.tasks.enums import RecurrenceBasis
 from gateway.api.tasks.types import Recurrence
 from gateway.arguments import given
 from gateway.context import Info
 from gateway.errors import bad_input
 from todo_contracts.recur.v1 import recurrence_service_pb2
+from todo_runtime.timestamps import from_timestamp
 
 DEFAULT_PREVIEW_COUNT: Final = 5
 MAX_PREVIEW_COUNT: Final = 100

@@ -6,7 +6,7 @@ server zone; it is rejected with BAD_USER_INPUT rather than guessed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 import strawberry
@@ -17,6 +17,7 @@ from strawberry.types.scalar import ScalarDefinition
 from gateway.errors import BAD_USER_INPUT, GatewayError
 from todo_runtime import validation
 from todo_runtime.errors import InvalidArgument
+from todo_runtime.timestamps import from_timestamp
 from todo_runtime.validation import RANGE_TEXT, shown
 
 _EXAMPLE = "2026-03-01T09:00:00+01:00"
@@ -66,10 +67,6 @@ DATETIME: Final[ScalarDefinition] = strawberry.scalar(
 )
 
 SCALAR_MAP: Final[dict[object, ScalarDefinition]] = {datetime: DATETIME}
-
-
-def from_timestamp(timestamp: Timestamp) -> datetime:
-    return timestamp.ToDatetime(tzinfo=UTC)
 
 
 def optional_timestamp(message: Message, field: str) -> datetime | None:

@@ -11,11 +11,11 @@ import strawberry
 from gateway import ids
 from gateway.api.node import Node
 from gateway.api.payloads import MutationInput, Payload, answered
-from gateway.api.scalars import from_timestamp
 from gateway.context import GatewayContext, Info
 from gateway.paging import DEFAULT_PAGE_SIZE, Page, PageInfo, selects
 from todo_contracts.notify.v1 import notification_service_pb2 as pb
 from todo_runtime.enum_maps import from_numbers
+from todo_runtime.timestamps import from_timestamp
 
 MAX_WEBHOOKS: Final = 200
 

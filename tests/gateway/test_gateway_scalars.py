@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from gateway.api.scalars import from_timestamp, parse_datetime, serialize_datetime, to_timestamp
+from gateway.api.scalars import parse_datetime, serialize_datetime, to_timestamp
 from gateway.errors import BAD_USER_INPUT, GatewayError
+from todo_runtime.timestamps import from_timestamp
 
 BERLIN_WINTER = timezone(timedelta(hours=1))
 

@@ -88,7 +88,7 @@ def test_a_query_fingerprint_names_order_fields_by_their_contract_numbers(
     query: TaskQuery, fingerprint: str
 ) -> None:
     """Pinned: a changed fingerprint refuses every page token clients hold."""
-    assert query.fingerprint() == fingerprint
+    assert query.fingerprint == fingerprint
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_search_words_are_bounded() -> None:
 
 def _forged(query: TaskQuery, value: object) -> str:
     """A token signed with the real key for `query`, its one order-key value `value`."""
-    payload = {"q": query.fingerprint(), "k": [value], "id": str(uuid.uuid4())}
+    payload = {"q": query.fingerprint, "k": [value], "id": str(uuid.uuid4())}
     return TOKENS.encode(query.owner_id, payload)
 
 

@@ -8,7 +8,7 @@ import strawberry
 
 from gateway import ids
 from gateway.api.node import Node
-from gateway.api.scalars import from_timestamp, optional_timestamp
+from gateway.api.scalars import optional_timestamp
 from gateway.api.tasks.enums import (
     BASIS_FROM_PB,
     KIND_FROM_PB,
@@ -22,6 +22,7 @@ from gateway.api.tasks.enums import (
 from gateway.paging import PageInfo
 from todo_contracts.events.v1.task_events_pb2 import TaskUpdate as TaskUpdatePb
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
+from todo_runtime.timestamps import from_timestamp
 
 
 @strawberry.type(description="How a task repeats.")

@@ -114,7 +114,9 @@ class GatewayWebSocket(ASGIWebSocketAdapter):
     - a message for a socket closed meanwhile (by the client, by another task, or by the
       server's protocol) is `WebSocketDisconnected`, and closing it again does nothing: both
       raised RuntimeError, which ended the connection with a traceback;
-    - a close reason fits a close frame.
+    - a close reason fits a close frame;
+    - every message goes out as a text frame, as graphql-transport-ws requires, although the
+      view's encoder returns bytes (Strawberry would send those as a binary frame).
     """
 
     async def iter_json(
@@ -134,8 +136,9 @@ class GatewayWebSocket(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
-            await super().send_json(message)
-        except RuntimeError as error:  # Starlette's or uvicorn's "after 'websocket.close'"
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except (WebSocketDisconnect, RuntimeError) as error:
+            # RuntimeError: Starlette's or uvicorn's "after 'websocket.close'".
             raise WebSocketDisconnected from error
 
     async def close(self, code: int, reason: str) -> None:

@@ -10,10 +10,12 @@ import jwt
 import pytest
 from prometheus_client import REGISTRY
 
+from gateway.app import create_app
 from tests.support.gateway.gateway_harness import (
     JWT_SECRET,
     OTHER_SECRET,
     GatewayClient,
+    graphql_view,
     make_config,
     running_client,
     serving,
@@ -346,6 +348,26 @@ async def test_unstorable_text_is_refused_before_any_call(
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT"}
     assert error["message"].startswith(path)
+
+
+async def test_an_unknown_operation_name_with_a_lone_surrogate_is_400(
+    app_client: GatewayClient,
+) -> None:
+    response = await app_client.http.post(
+        "/graphql",
+        content=json.dumps({"query": "query A { __typename }", "operationName": "\ud800"}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.text == 'Unknown operation named "\\ud800".'
+
+
+def test_what_orjson_refuses_to_encode_the_standard_encoder_does() -> None:
+    view = graphql_view(create_app(make_config()))
+    assert (
+        view.encode_json({"a": "\ud800", "b": [1, 2**70]}) == b'{"a":"\\ud800","b":[1,%d]}' % 2**70
+    )
+    assert view.encode_json({"a": "é"}) == '{"a":"é"}'.encode()
 
 
 @pytest.mark.parametrize(

@@ -180,7 +180,9 @@ async def open_client(url: str, token: str, **options: Any) -> WsClient:
     connection = await connect(url, subprotocols=[PROTOCOL], **options)
     init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
     await connection.send(json.dumps(init))
-    reply = json.loads(await connection.recv())
+    raw = await connection.recv()
+    assert isinstance(raw, str), "graphql-transport-ws messages are text frames"
+    reply = json.loads(raw)
     assert reply == {"type": "connection_ack"}, reply
     return WsClient(connection)
 

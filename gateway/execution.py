@@ -1,15 +1,17 @@
-"""GraphQL execution with a short path for the fields that read an attribute and return a scalar.
+"""GraphQL execution with a short path for the fields that only read an attribute.
 
-Most of a page's fields (a task's `id`, `title`, `dueAt`, `tags`...) have no resolver: Strawberry
-reads the attribute and graphql-core completes the value. graphql-core pays the same price for
-them as for any field (resolve info, an awaitable check, completion by type), about two thirds
-of the CPU a 50-task page costs (docs/performance.md). `LeafFields` reads such a field and
-serializes it directly, with the scalar's or enum's own serializer. It takes the short path only
-where the result is certain to be the same: a Strawberry field without resolver, extension or
-arguments, read with the configured default resolver, a leaf or a list of leaves, and no field
+Most of a page's fields (a task's `id`, `title`, `dueAt`, `tags`, an edge's `node`...) have no
+resolver: Strawberry reads the attribute and graphql-core completes the value. graphql-core pays
+the same price for them as for any field (resolve info, an awaitable check, completion by type),
+about two thirds of the CPU a 50-task page costs (docs/performance.md). `PlainFields` reads such
+a field directly: a scalar, an enum or a list of them is serialized with the type's own
+serializer, and an object of the field's own Python class (not `strawberry.cast` to another) has
+its selection executed at once. It takes the short path only where the result is certain to be
+the same: a Strawberry field without resolver, extension or arguments, read with the configured
+default resolver, an object type whose check (`is_type_of`) is Strawberry's own, and no field
 middleware (a schema extension with a `resolve` hook, such as tracing's, turns it off). Anything
-else, a null where the type forbids one included, goes through graphql-core's own path, which
-reports the error as it always does.
+else, a null where the type forbids one or an object of another class included, goes through
+graphql-core's own path, which reports the error as it always does.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
 
 # Where the table of short-path fields lives: GraphQLSchema.extensions, made for such data.
-LEAVES_KEY: Final = "gateway-leaf-fields"
+PLAIN_FIELDS_KEY: Final = "gateway-plain-fields"
 _MISSING: Final = object()
 
 
@@ -50,34 +54,60 @@ class Leaf:
     is_list: bool = False
 
 
-def attach_leaves(schema: GraphQLSchema, default_resolver: Callable[..., Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """How to read one object-valued field: the attribute, the field's type and its object
+    type, the Python class whose (uncast) instances are certainly of it, whether it may be null."""
+
+    attribute: str
+    field_type: GraphQLOutputType
+    object_type: GraphQLObjectType
+    origin: type
+    nullable: bool
+
+
+def attach_plain_fields(schema: GraphQLSchema, default_resolver: Callable[..., Any]) -> None:
     """Records every short-path field of `schema` in its extensions (once, at build time)."""
-    leaves: dict[tuple[str, str], Leaf] = {}
+    short: dict[tuple[str, str], Leaf | Nested] = {}
     if default_resolver is getattr:
         for named in schema.type_map.values():
             if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
                 for name, field in named.fields.items():
-                    leaf = _leaf(field)
-                    if leaf is not None:
-                        leaves[named.name, name] = leaf
-    schema.extensions = {**(schema.extensions or {}), LEAVES_KEY: leaves}
+                    found = _short_path(field)
+                    if found is not None:
+                        short[named.name, name] = found
+    schema.extensions = {**(schema.extensions or {}), PLAIN_FIELDS_KEY: short}
 
 
-def _leaf(field: GraphQLField) -> Leaf | None:
+def _short_path(field: GraphQLField) -> Leaf | Nested | None:
     definition = (field.extensions or {}).get("strawberry-definition")
     if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
         return None
     if field.args or not getattr(field.resolve, "_is_default", False):
         return None
+    attribute = definition.python_name
     kind, nullable = _unwrap(field.type)
+    if isinstance(kind, GraphQLObjectType):
+        return _nested(attribute, field.type, kind, nullable)
+    is_list = False
     if isinstance(kind, GraphQLList):
-        item, item_nullable = _unwrap(kind.of_type)
-        serialize = _serializer(item)
-        if serialize is None or item_nullable:
+        kind, item_nullable = _unwrap(kind.of_type)
+        if item_nullable:
             return None
-        return Leaf(definition.python_name, serialize, nullable, is_list=True)
+        is_list = True
     serialize = _serializer(kind)
-    return None if serialize is None else Leaf(definition.python_name, serialize, nullable)
+    return None if serialize is None else Leaf(attribute, serialize, nullable, is_list=is_list)
+
+
+def _nested(
+    attribute: str, field_type: GraphQLOutputType, kind: GraphQLObjectType, nullable: bool
+) -> Nested | None:
+    """An object field, when its type's check is Strawberry's own: an uncast instance of its
+    class passes it, so the short path may skip it."""
+    owner = (kind.extensions or {}).get("strawberry-definition")
+    if not isinstance(owner, StrawberryObjectDefinition) or owner.is_type_of is not None:
+        return None
+    return Nested(attribute, field_type, kind, owner.origin, nullable)
 
 
 def _unwrap(kind: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -109,7 +139,7 @@ def _enum_names(kind: GraphQLEnumType) -> dict[Any, str]:
     return names
 
 
-class LeafFields(StrawberryGraphQLCoreExecutionContext):
+class PlainFields(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with the short path described above."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -117,8 +147,8 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         # Strawberry always passes a manager; it wraps fields only when it holds middleware.
         wrapped = self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
         extensions = self.schema.extensions or {}
-        self._leaves: dict[tuple[str, str], Leaf] = (
-            {} if wrapped else extensions.get(LEAVES_KEY, {})
+        self._short: dict[tuple[str, str], Leaf | Nested] = (
+            {} if wrapped else extensions.get(PLAIN_FIELDS_KEY, {})
         )
 
     def execute_fields(
@@ -133,8 +163,8 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         type_name = parent_type.name
         for response_name, field_details_list in grouped_field_set.items():
-            leaf = self._leaves.get((type_name, field_details_list[0].node.name.value))
-            value = _MISSING if leaf is None else _read(leaf, source_value)
+            leaf = self._short.get((type_name, field_details_list[0].node.name.value))
+            value = _read(leaf, source_value) if isinstance(leaf, Leaf) else _MISSING
             if value is _MISSING:
                 return super().execute_fields(
                     parent_type, source_value, path, grouped_field_set, position_context
@@ -150,14 +180,50 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        leaf = self._leaves.get((parent_type.name, field_details_list[0].node.name.value))
-        if leaf is not None:
-            value = _read(leaf, source)
+        found = self._short.get((parent_type.name, field_details_list[0].node.name.value))
+        if isinstance(found, Leaf):
+            value = _read(found, source)
             if value is not _MISSING:
                 return value
+        elif found is not None:
+            value = getattr(source, found.attribute, _MISSING)
+            if value is None and found.nullable:
+                return None
+            if type(value) is found.origin and get_strawberry_type_cast(value) is None:
+                return self._complete_nested(
+                    found, field_details_list, path, value, position_context
+                )
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def _complete_nested(
+        self,
+        nested: Nested,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """The object's selection, its errors handled as graphql-core's execute_field does."""
+        try:
+            completed = self.collect_and_execute_subfields(
+                nested.object_type, field_details_list, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, nested.field_type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, nested.field_type, field_details_list, path)
+                return None
+
+        return await_completed()
 
 
 def _read(leaf: Leaf, source: Any) -> Any:

@@ -23,7 +23,7 @@ from gateway.config import (
     DEFAULT_MAX_TOKENS,
 )
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
-from gateway.execution import LeafFields, attach_leaves
+from gateway.execution import PlainFields, attach_plain_fields
 from gateway.limits.cost import CostLimits
 from gateway.limits.documents import document_limits
 from gateway.limits.edge_checks import EdgeChecks
@@ -94,7 +94,7 @@ def build_schema(
     max_cost: int = DEFAULT_MAX_COST,
 ) -> strawberry.Schema:
     """The gateway schema; the limits do not change its SDL. Its fields that only read an
-    attribute run on a short path (`execution.LeafFields`)."""
+    attribute run on a short path (`execution.PlainFields`)."""
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -103,7 +103,7 @@ def build_schema(
             max_depth=max_depth, max_tokens=max_tokens, max_aliases=max_aliases, max_cost=max_cost
         ),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        execution_context_class=LeafFields,
+        execution_context_class=PlainFields,
     )
-    attach_leaves(schema._schema, schema.config.default_resolver)
+    attach_plain_fields(schema._schema, schema.config.default_resolver)
     return schema

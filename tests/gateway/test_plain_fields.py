@@ -1,9 +1,10 @@
-"""The short path for attribute-reading fields (`gateway.execution`) answers exactly as
+"""The short path for plain fields (`gateway.execution`) answers exactly as
 graphql-core's own execution does: same data, same errors at the same paths, for every shape of
 field and every bad value a source object can hold; and it is really taken."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.api.scalars import SCALAR_MAP
-from gateway.execution import LEAVES_KEY, LeafFields, attach_leaves
+from gateway.execution import PLAIN_FIELDS_KEY, Leaf, Nested, PlainFields, attach_plain_fields
 from gateway.schema import build_schema
 
 
@@ -26,9 +27,13 @@ class Color(enum.Enum):
     GREEN = "green"
 
 
-@strawberry.type
-class Item:
+@strawberry.interface
+class Thing:
     id: strawberry.ID
+
+
+@strawberry.type
+class Item(Thing):
     name: str
     count: int
     ratio: float
@@ -43,6 +48,14 @@ class Item:
     @strawberry.field
     def shout(self) -> str:
         return self.name.upper()
+
+    @strawberry.field
+    async def later(self) -> str:
+        """Async, and failing for a count over 8: errors that surface only when awaited."""
+        await asyncio.sleep(0)
+        if isinstance(self.count, int) and self.count > 8:
+            raise ValueError("too late")
+        return self.name
 
 
 @strawberry.type
@@ -111,12 +124,30 @@ SOURCES: dict[str, Callable[[], Box]] = {
     "missing attribute": lambda: Box(
         label="box", item=_without("name"), items=[], maybe_item=_without("maybe")
     ),
+    "object of another class": lambda: Box(
+        label="box",
+        item=Box(label="inner", item=good_item(1), items=[], maybe_item=None),  # type: ignore[arg-type]
+        items=[good_item(2)],
+        maybe_item={"id": "i3", "name": "a dict"},  # type: ignore[arg-type]
+    ),
+    "cast object": lambda: Box(
+        label="box",
+        item=strawberry.cast(Item, good_item(1)),
+        items=[good_item(2)],
+        maybe_item=strawberry.cast(Box, good_item(3)),
+    ),
+    "error inside an object": lambda: Box(
+        label="box",
+        item=broken(name=None),
+        items=[good_item(2)],
+        maybe_item=broken(count="many"),
+    ),
     "int out of range": lambda: Box(
         label="box", item=broken(count=2**40), items=[broken(ratio=float("nan"))], maybe_item=None
     ),
 }
 
-ALL_FIELDS = "id name count ratio ready color at maybe tags colors maybeTags shout __typename"
+ALL_FIELDS = "id name count ratio ready color at maybe tags colors maybeTags shout later __typename"
 DOCUMENTS = [
     f"{{ box {{ label item {{ {ALL_FIELDS} }} items {{ {ALL_FIELDS} }} maybeItem {{ id }} }} }}",
     "{ box { item { a: name b: name name count } items { n: count, c: color } } }",
@@ -124,6 +155,7 @@ DOCUMENTS = [
     " fragment I on Item { name color }",
     "query($no: Boolean!) { box { item { name count @include(if: $no) at @skip(if: $no) } } }",
     "{ box { item { name } item { count } items { name } items { colors } } }",
+    "{ box { maybeItem { ... on Thing { id } name maybe } item { __typename ... on Item { id } } } }",
 ]
 
 
@@ -140,17 +172,17 @@ def schema_for(
         query=Query,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=extensions or [],
-        execution_context_class=LeafFields if short_path else None,
+        execution_context_class=PlainFields if short_path else None,
     )
     if short_path:
-        attach_leaves(schema._schema, schema.config.default_resolver)
+        attach_plain_fields(schema._schema, schema.config.default_resolver)
     return schema
 
 
-def outcome(
+async def outcome(
     schema: strawberry.Schema, document: str
 ) -> tuple[dict[str, Any] | None, list[GraphQLFormattedError]]:
-    result = schema.execute_sync(document, variable_values={"no": False})
+    result = await schema.execute(document, variable_values={"no": False})
     errors = sorted(
         (error.formatted for error in result.errors or []), key=lambda e: str(e.get("path"))
     )
@@ -159,10 +191,10 @@ def outcome(
 
 @pytest.mark.parametrize("document", DOCUMENTS)
 @pytest.mark.parametrize("source", list(SOURCES))
-def test_the_short_path_answers_as_graphql_core_does(source: str, document: str) -> None:
+async def test_the_short_path_answers_as_graphql_core_does(source: str, document: str) -> None:
     box = SOURCES[source]()
-    expected = outcome(schema_for(box, short_path=False), document)
-    assert outcome(schema_for(box, short_path=True), document) == expected
+    expected = await outcome(schema_for(box, short_path=False), document)
+    assert await outcome(schema_for(box, short_path=True), document) == expected
     if source != "good" and document == DOCUMENTS[0]:  # the one document selecting every field
         assert expected[1], "each bad source must make the long path report an error"
 
@@ -204,34 +236,31 @@ class Hooked(SchemaExtension):
         return _next(root, info, *args, **kwargs)
 
 
-def test_leaf_fields_skip_their_resolvers_and_objects_do_not() -> None:
+async def test_plain_fields_skip_their_resolvers_and_the_others_do_not() -> None:
     schema = schema_for(SOURCES["good"](), short_path=True)
     calls = resolver_calls(schema)
-    data, errors = outcome(schema, DOCUMENTS[0])
+    data, errors = await outcome(schema, DOCUMENTS[0])
     assert data is not None
     assert not errors
-    assert sorted(set(calls)) == [
-        "Box.item",
-        "Box.items",
-        "Box.maybeItem",
-        "Item.shout",
-        "Query.box",
-    ]
+    assert sorted(set(calls)) == ["Box.items", "Item.later", "Item.shout", "Query.box"]
 
 
-def test_a_field_hook_turns_the_short_path_off() -> None:
+async def test_a_field_hook_turns_the_short_path_off() -> None:
     schema = schema_for(SOURCES["good"](), short_path=True, extensions=[Hooked])
     calls = resolver_calls(schema)
-    outcome(schema, DOCUMENTS[0])
-    assert {"Item.name", "Item.tags", "Item.color", "Box.label"} <= set(calls)
+    await outcome(schema, DOCUMENTS[0])
+    assert {"Item.name", "Item.tags", "Item.color", "Box.label", "Box.item"} <= set(calls)
 
 
-def test_the_gateway_schema_takes_the_short_path_for_a_tasks_plain_fields() -> None:
+def test_the_gateway_schema_takes_the_short_path_for_a_pages_plain_fields() -> None:
     schema = build_schema()
-    leaves = schema._schema.extensions[LEAVES_KEY]
-    task_fields = {field for type_name, field in leaves if type_name == "Task"}
-    assert {"id", "title", "dueAt", "priority", "tags", "status", "version"} <= task_fields
-    # Fields with a resolver or objects are never on it.
-    assert "recurrence" not in task_fields
-    assert "reminders" not in task_fields
-    assert schema.execution_context_class is LeafFields
+    plain = schema._schema.extensions[PLAIN_FIELDS_KEY]
+    task = {field: found for (type_name, field), found in plain.items() if type_name == "Task"}
+    for name in ("id", "title", "dueAt", "priority", "tags", "status", "version"):
+        assert isinstance(task[name], Leaf), name
+    assert isinstance(task["recurrence"], Nested)
+    assert isinstance(plain["TaskEdge", "node"], Nested)
+    # A list of objects keeps to graphql-core's path.
+    assert "reminders" not in task
+    assert ("TaskConnection", "edges") not in plain
+    assert schema.execution_context_class is PlainFields

@@ -186,7 +186,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             if value is not _MISSING:
                 return value
         elif found is not None:
-            value = getattr(source, found.attribute, _MISSING)
+            value = _attribute(source, found.attribute)
             if value is None and found.nullable:
                 return None
             if type(value) is found.origin and get_strawberry_type_cast(value) is None:
@@ -226,9 +226,18 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         return await_completed()
 
 
+def _attribute(source: Any, name: str) -> Any:
+    """`source`'s attribute, or _MISSING when reading it fails in any way (a property may raise):
+    the long path reads it again and reports the error at the field."""
+    try:
+        return getattr(source, name)
+    except Exception:  # reported by the long path, located
+        return _MISSING
+
+
 def _read(leaf: Leaf, source: Any) -> Any:
     """The field's serialized value, or _MISSING for anything the long path must decide."""
-    value = getattr(source, leaf.attribute, _MISSING)
+    value = _attribute(source, leaf.attribute)
     if value is None:
         return None if leaf.nullable else _MISSING
     if value is _MISSING:

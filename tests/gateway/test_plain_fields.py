@@ -96,6 +96,20 @@ def _without(name: str) -> Item:
     return item
 
 
+class Unreadable(Item):
+    """An Item whose `name` raises when read, as a property of a resolver's object may."""
+
+    @property
+    def name(self) -> str:  # type: ignore[override]  # read-only on purpose
+        raise RuntimeError("unreadable")
+
+
+def unreadable() -> Item:
+    item = Unreadable.__new__(Unreadable)
+    vars(item).update(vars(good_item(4)))
+    return item
+
+
 SOURCES: dict[str, Callable[[], Box]] = {
     "good": lambda: Box(
         label="box", item=good_item(1), items=[good_item(2), good_item(3)], maybe_item=None
@@ -141,6 +155,9 @@ SOURCES: dict[str, Callable[[], Box]] = {
         item=broken(name=None),
         items=[good_item(2)],
         maybe_item=broken(count="many"),
+    ),
+    "unreadable attribute": lambda: Box(
+        label="box", item=unreadable(), items=[unreadable()], maybe_item=unreadable()
     ),
     "int out of range": lambda: Box(
         label="box", item=broken(count=2**40), items=[broken(ratio=float("nan"))], maybe_item=None

@@ -16,21 +16,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
-from bench.support import SECRET, accepted, scratch_stack, summary, write_results
-from gateway.app import create_app
-from gateway.config import GatewayConfig
+from bench.support import accepted, gateway_client, scratch_stack, summary, write_results
 from gateway.transport.calendar_ics import ComponentCache, etag, render
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime.config import DatabaseConfig
-from todo_runtime.tokens import issue_token
 
 TASKS = 1000
 COLD_SAMPLES = 15
 WARM_SAMPLES = 50
 HTTP_SAMPLES = 20
-JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123"
 ZONES = ("Europe/Berlin", "America/New_York", "UTC", "Asia/Tokyo")
 CREATE = """mutation($input: CreateTaskInput!) {
   createTask(input: $input) { task { id } userErrors { field message code } } }"""
@@ -73,65 +67,49 @@ def _timed(samples: int, work: Callable[[], object]) -> dict[str, float]:
 
 
 async def _through_the_gateway() -> dict[str, Any]:
-    async with scratch_stack() as stack:
-        config = GatewayConfig(
-            JWT_SECRET,
-            "HS256",
-            None,
-            None,
-            None,
+    async with (
+        scratch_stack() as stack,
+        gateway_client(
             stack.tasks_address,
-            "127.0.0.1:1",
-            SECRET,
-            5.0,
             database=DatabaseConfig(stack.database_url, 1, 4),
             rate_points=10**6,  # each feed fetch takes a tenth: drained again within a millisecond
             max_cost=5000,
             rate_restore=10**9,
-        )
-        app = create_app(config)
-        headers = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'bench', 3600)}"}
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=headers
-            ) as http,
-        ):
-            base = datetime(2030, 1, 1, 9, tzinfo=UTC)
-            for n in range(TASKS):
-                task: dict[str, Any] = {
-                    "title": f"task {n}",
-                    "dueAt": (base + timedelta(hours=7 * n)).isoformat(),
-                    "timeZone": ZONES[n % len(ZONES)],
-                    "remindMinutesBefore": [30] if n % 2 == 0 else [],
-                }
-                if n % 3 == 0:
-                    task["recurrence"] = "every monday and wednesday at 9am"
-                body = (
-                    await http.post(
-                        "/graphql", json={"query": CREATE, "variables": {"input": task}}
-                    )
-                ).json()
-                accepted(body.get("data"), "createTask")
-            body = (await http.post("/graphql", json={"query": FEED})).json()
-            url = accepted(body.get("data"), "createCalendarFeed")["url"]
-            full: list[float] = []
-            unchanged: list[float] = []
-            tag = ""
-            for sample in range(HTTP_SAMPLES + 1):
-                started = time.perf_counter()
-                response = await http.get(url)
-                if response.status_code != 200:
-                    raise RuntimeError(f"feed answered {response.status_code}")
-                if sample:  # the first renders cold
-                    full.append((time.perf_counter() - started) * 1000)
-                tag = response.headers["etag"]
-            for _ in range(HTTP_SAMPLES):
-                started = time.perf_counter()
-                response = await http.get(url, headers={"If-None-Match": tag})
-                if response.status_code != 304:
-                    raise RuntimeError(f"feed answered {response.status_code}, not 304")
-                unchanged.append((time.perf_counter() - started) * 1000)
+        ) as http,
+    ):
+        base = datetime(2030, 1, 1, 9, tzinfo=UTC)
+        for n in range(TASKS):
+            task: dict[str, Any] = {
+                "title": f"task {n}",
+                "dueAt": (base + timedelta(hours=7 * n)).isoformat(),
+                "timeZone": ZONES[n % len(ZONES)],
+                "remindMinutesBefore": [30] if n % 2 == 0 else [],
+            }
+            if n % 3 == 0:
+                task["recurrence"] = "every monday and wednesday at 9am"
+            body = (
+                await http.post("/graphql", json={"query": CREATE, "variables": {"input": task}})
+            ).json()
+            accepted(body.get("data"), "createTask")
+        body = (await http.post("/graphql", json={"query": FEED})).json()
+        url = accepted(body.get("data"), "createCalendarFeed")["url"]
+        full: list[float] = []
+        unchanged: list[float] = []
+        tag = ""
+        for sample in range(HTTP_SAMPLES + 1):
+            started = time.perf_counter()
+            response = await http.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"feed answered {response.status_code}")
+            if sample:  # the first renders cold
+                full.append((time.perf_counter() - started) * 1000)
+            tag = response.headers["etag"]
+        for _ in range(HTTP_SAMPLES):
+            started = time.perf_counter()
+            response = await http.get(url, headers={"If-None-Match": tag})
+            if response.status_code != 304:
+                raise RuntimeError(f"feed answered {response.status_code}, not 304")
+            unchanged.append((time.perf_counter() - started) * 1000)
     return {"get_200_warm": summary(full), "get_304": summary(unchanged)}
 
 

@@ -13,16 +13,19 @@ from typing import Any
 
 import httpx
 
-from bench.support import SECRET, accepted, scratch_stack, service_config, summary, write_results
-from gateway.app import create_app
-from gateway.config import GatewayConfig
+from bench.support import (
+    accepted,
+    gateway_client,
+    scratch_stack,
+    service_config,
+    summary,
+    write_results,
+)
 from svc_recur.service import SERVICE as RECUR
 from todo_runtime import endpoints
 from todo_runtime.runner import start_service
-from todo_runtime.tokens import issue_token
 
 SAMPLES = 60
-JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123"
 CREATE = """mutation($t: String!) {
   createTask(input: {title: $t, recurrence: "every day at 9am"}) {
     task { id seriesId } userErrors { field message code } } }"""
@@ -53,26 +56,8 @@ async def main() -> None:
                 TODO_TASKS_ADDR=stack.tasks_address,
             ),
         )
-        config = GatewayConfig(
-            JWT_SECRET,
-            "HS256",
-            None,
-            None,
-            None,
-            stack.tasks_address,
-            f"127.0.0.1:{recur.port}",
-            SECRET,
-            5.0,
-        )
-        app = create_app(config)
-        headers = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'bench', 3600)}"}
         latencies: list[float] = []
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=headers
-            ) as http,
-        ):
+        async with gateway_client(stack.tasks_address, f"127.0.0.1:{recur.port}") as http:
             for sample in range(SAMPLES + 3):
                 title = f"sample{sample:03d}"
                 created = accepted(await _graphql(http, CREATE, {"t": title}), "createTask")["task"]

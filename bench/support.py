@@ -12,13 +12,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 
+from gateway.app import create_app
+from gateway.config import GatewayConfig
 from svc_tasks.service import SERVICE as TASKS
 from todo_cli.broker import EmbeddedBroker, free_port
 from todo_cli.database import EmbeddedPostgres
@@ -28,10 +31,12 @@ from todo_runtime.endpoints import Endpoint
 from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.runner import start_service
 from todo_runtime.service import ServiceConfig
+from todo_runtime.tokens import issue_token
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PERFORMANCE_DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 SECRET = "bench-internal-secret-0123456789"
+JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123"
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,29 @@ def rewrite_section(text: str, begin: str, end: str, doc: Path = PERFORMANCE_DOC
         doc.write_text(head + text + rest.split(end, 1)[1])
     else:
         print(f"{doc} has no markers {begin}; the section is:\n{text}")
+
+
+@asynccontextmanager
+async def gateway_client(
+    tasks_address: str, recur_address: str = "127.0.0.1:1", **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway app in process, its lifespan run, in front of these services, and an HTTP
+    client to it signed in as `bench`; `settings` replace fields of its `GatewayConfig`."""
+    config = replace(
+        GatewayConfig(
+            JWT_SECRET, "HS256", None, None, None, tasks_address, recur_address, SECRET, 5.0
+        ),
+        **settings,
+    )
+    app = create_app(config)
+    headers = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'bench', 3600)}"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=headers
+        ) as http,
+    ):
+        yield http
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:

@@ -45,6 +45,18 @@ from todo_runtime.logs import ContextFilter, JsonFormatter, TextFormatter
 from todo_runtime.runner import start_service
 
 CREATE_TASK = "/todo.tasks.v1.TaskService/CreateTask"
+# A createTask's spans from its event's consumer up to the root: consumer <- the relay's publish
+# <- svc_tasks' server span <- the gateway's gRPC call <- its resolver <- the GraphQL operation
+# <- the gateway's HTTP request.
+CONSUMER_TO_ROOT = [
+    (SpanKind.CONSUMER, "task-events process"),
+    (SpanKind.PRODUCER, "task-events send"),
+    (SpanKind.SERVER, CREATE_TASK),
+    (SpanKind.CLIENT, CREATE_TASK),
+    (SpanKind.INTERNAL, "GraphQL Resolving: createTask"),
+    (SpanKind.SERVER, "GraphQL Query"),
+    (SpanKind.SERVER, "POST /graphql"),
+]
 WITHIN = 60.0  # generous: the machine is shared; what is checked is the trace, not the speed
 
 
@@ -107,18 +119,7 @@ async def test_one_trace_from_the_gateway_through_svc_tasks_to_a_consumer(
     finished = list(spans.get_finished_spans())
     [consumer] = consumed()
     chain = ancestry(consumer, finished)
-    names = [(span.kind, span.name) for span in chain]
-    # consumer <- the relay's publish <- svc_tasks' server span <- the gateway's gRPC call <- its
-    # resolver <- the GraphQL operation <- the gateway's HTTP request, the root.
-    assert names == [
-        (SpanKind.CONSUMER, "task-events process"),
-        (SpanKind.PRODUCER, "task-events send"),
-        (SpanKind.SERVER, CREATE_TASK),
-        (SpanKind.CLIENT, CREATE_TASK),
-        (SpanKind.INTERNAL, "GraphQL Resolving: createTask"),
-        (SpanKind.SERVER, "GraphQL Query"),
-        (SpanKind.SERVER, "POST /graphql"),
-    ]
+    assert [(span.kind, span.name) for span in chain] == CONSUMER_TO_ROOT
     assert chain[-1].parent is None
     assert len({span.context.trace_id for span in chain if span.context is not None}) == 1
     # The svc_tasks work in between is traced too: its SQL on asyncpg, in the same trace.
@@ -205,13 +206,7 @@ async def test_one_trace_from_a_client_traceparent_to_the_webhook_call_it_causes
     assert [(span.kind, span.name) for span in chain] == [
         (SpanKind.CLIENT, "POST"),
         (SpanKind.INTERNAL, "webhook delivery"),
-        (SpanKind.CONSUMER, "task-events process"),
-        (SpanKind.PRODUCER, "task-events send"),
-        (SpanKind.SERVER, CREATE_TASK),
-        (SpanKind.CLIENT, CREATE_TASK),
-        (SpanKind.INTERNAL, "GraphQL Resolving: createTask"),
-        (SpanKind.SERVER, "GraphQL Query"),
-        (SpanKind.SERVER, "POST /graphql"),
+        *CONSUMER_TO_ROOT,
     ]
     root = chain[-1].parent
     assert root is not None

@@ -3,26 +3,14 @@ revision the image was built from (`ARG REVISION` → `TODO_REVISION`)."""
 
 from __future__ import annotations
 
-import httpx
-
 from tests.support.deploy.dockerfile import image_environment, stages
-from todo_cli.broker import free_port
+from tests.support.metrics_endpoint import scraped
 from todo_runtime import metrics
 from todo_runtime.config import Env
 
 
 async def test_build_info_is_served_with_the_version_and_the_revision() -> None:
-    port = free_port()
-    server = metrics.serve_metrics(
-        Env({metrics.PORT_ENV: str(port), metrics.REVISION_ENV: "4b825dc6"}), "127.0.0.1"
-    )
-    assert server is not None
-    try:
-        async with httpx.AsyncClient() as client:
-            response = await client.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
-    finally:
-        server.shutdown()
-        server.server_close()
+    response = await scraped({metrics.REVISION_ENV: "4b825dc6"})
     version = metrics.version()
     assert version not in ("", metrics.UNKNOWN)
     line = f'todo_build_info{{revision="4b825dc6",version="{version}"}} 1.0'

@@ -6,13 +6,12 @@ from __future__ import annotations
 import uuid
 
 import grpc
-import httpx
 import pytest
 from prometheus_client import REGISTRY
 
 from gateway.schema import build_schema
 from tests.support.infra import RunningTasks, eventually
-from todo_cli.broker import free_port
+from tests.support.metrics_endpoint import scraped
 from todo_contracts.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
 from todo_runtime.config import Env
 from todo_runtime.identity import identity_metadata
@@ -65,15 +64,7 @@ async def test_graphql_operations_are_counted_by_root_field_and_errors_by_code()
 
 async def test_metrics_are_served_on_their_own_port_only_when_asked() -> None:
     assert serve_metrics(Env({}), "127.0.0.1") is None
-    port = free_port()
-    server = serve_metrics(Env({"TODO_METRICS_PORT": str(port)}), "127.0.0.1")
-    assert server is not None
-    try:
-        async with httpx.AsyncClient() as client:
-            response = await client.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
-    finally:
-        server.shutdown()
-        server.server_close()
+    response = await scraped({})
     assert response.status_code == 200
     assert "todo_grpc_requests_total" in response.text
     assert "todo_graphql_operations_total" in response.text

@@ -14,8 +14,9 @@ def tests(session: nox.Session) -> None:
     """The test suite against a real PostgreSQL (embedded unless TEST_DATABASE_URL) and a real
     Kafka-protocol broker, in 4 worker processes (the tests mostly wait on I/O); then, one at a
     time, the tests marked `alone` (the fault suite's 14 processes, the previous release's own
-    test run, the chart run as Kubernetes would run it), which would crowd the rest. Each phase
-    reports its ten slowest tests."""
+    test run, the chart run as Kubernetes would run it), which would crowd the rest, and the
+    WebSocket disconnect test, whose memory the others' load would disturb. Each phase reports
+    its ten slowest tests."""
     session.install("-e", ".[dev,local]")
     session.run("pytest", "--numprocesses=4", "--durations=10", "-m", "not alone", *session.posargs)
     # Exit code 5: the posargs (`-k` of another test) left none of them.

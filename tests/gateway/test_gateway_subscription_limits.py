@@ -180,6 +180,9 @@ async def test_a_dead_client_is_dropped_within_two_ping_intervals(live_stack: Li
     subscriber.abort()
 
 
+# Alone: its RSS must level off, and under the parallel suite's load one round has grown 10 to
+# 18 MB from allocator arenas alone while the Python objects left stayed under 0.1 MB.
+@pytest.mark.alone
 async def test_a_thousand_abrupt_disconnects_leave_nothing_behind(live_stack: LiveStack) -> None:
     url = await live_stack.start_gateway()
     process = psutil.Process()

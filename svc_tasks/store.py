@@ -111,14 +111,20 @@ class TaskStore:
             f"${index}" for index in range(_WRITTEN_FROM, _WRITTEN_FROM + len(values))
         )
         number = {column: f"${index}" for index, column in enumerate(values, start=_WRITTEN_FROM)}
-        # An occurrence whose previous instance is open (its completion was undone, see
-        # `revert`) is not made: the previous row is share-locked, so a revert that reopens it
-        # and looks for this one runs wholly before or after this insert, never beside it.
-        predecessor_open = (
-            "SELECT 1 FROM (SELECT status FROM tasks WHERE owner_id = $1 "  # noqa: S608 - fixed text
-            f"AND series_id = {number['series_id']} AND series_index = {number['series_index']} - 1 "
-            "FOR SHARE) AS previous WHERE status = 1"
-        )
+        written = f"INSERT INTO tasks ({', '.join(values)}) SELECT {placeholders}"
+        if values["series_id"] is not None:  # a task outside a series has no previous one
+            # An occurrence whose previous instance is open (its completion was undone, see
+            # `revert`) is not made: the previous row is share-locked, so a revert that reopens
+            # it and looks for this one runs wholly before or after this insert, never beside
+            # it. The LIMIT keeps `status = 1` out of the locking scan: pushed into it, the
+            # planner would lock only an open row (a completed one is the case that matters)
+            # and could pick the open-tasks index, scanning the owner's every open task.
+            written += (
+                " WHERE NOT EXISTS (SELECT 1 FROM (SELECT status FROM tasks "  # noqa: S608 - fixed text
+                f"WHERE owner_id = $1 AND series_id = {number['series_id']} "
+                f"AND series_index = {number['series_index']} - 1 FOR SHARE LIMIT 1) AS previous "
+                "WHERE status = 1)"
+            )
         task = task_from_row(values)
         async with self._pool.acquire() as conn:
             recorded = await _record(
@@ -128,8 +134,7 @@ class TaskStore:
                 previous=None,
                 actor=actor,
                 now=now,
-                written=f"INSERT INTO tasks ({', '.join(values)}) SELECT {placeholders} "
-                f"WHERE NOT EXISTS ({predecessor_open}) ON CONFLICT DO NOTHING RETURNING 1",
+                written=f"{written} ON CONFLICT DO NOTHING RETURNING 1",
                 parameters=list(values.values()),
             )
             if recorded:

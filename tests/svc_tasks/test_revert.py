@@ -4,6 +4,7 @@ svc_tasks' own change log (the gateway reads it from the audit entry)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from tests.support.infra import RunningTasks
+from tests.support.infra import RunningTasks, eventually
 from tests.svc_tasks.conftest import Call
 from tests.svc_tasks.test_task_api import create, expect_code
 from todo_contracts.tasks.v1 import task_pb2
@@ -194,28 +195,39 @@ async def test_undoing_a_creation_deletes_the_task_and_undoing_that_brings_it_ba
 async def _recurring_completed(call: Call, changes: ChangeLog) -> tuple[Task, Task, str]:
     """A recurring task completed and its next instance, made as svc_recur makes it (CreateTask
     with the series and the next index), and the completion's event id."""
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    task, completion = await _completed_recurring(call, changes)
+    following = await call("alice", "CreateTask", _next_instance(task))
+    return task, following.task, completion
+
+
+async def _completed_recurring(call: Call, changes: ChangeLog) -> tuple[Task, str]:
+    """A recurring task, completed, and the completion's event id."""
     task = await create(
         call,
         "alice",
         title="Stand-up",
-        due_time=timestamp(due),
+        due_time=timestamp(datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)),
         time_zone="UTC",
         recurrence=task_pb2.Recurrence(text="every day"),
     )
     await call("alice", "CompleteTask", svc.CompleteTaskRequest(id=task.id))
-    completion = await changes.last(task.id)
-    following = await create(
-        call,
-        "alice",
-        title="Stand-up",
-        due_time=timestamp(due + timedelta(days=1)),
-        time_zone="UTC",
-        recurrence=task_pb2.Recurrence(rule=task.recurrence.rule, basis=task.recurrence.basis),
-        series_id=task.series_id,
-        series_index=2,
+    return task, await changes.last(task.id)
+
+
+def _next_instance(task: Task) -> svc.CreateTaskRequest:
+    """The CreateTask svc_recur sends for `task`'s next instance."""
+    due = task.due_time.ToDatetime(UTC) + timedelta(days=1)
+    return svc.CreateTaskRequest(
+        task=Task(
+            title=task.title,
+            priority=task_pb2.PRIORITY_NONE,
+            due_time=timestamp(due),
+            time_zone=task.time_zone,
+            recurrence=task_pb2.Recurrence(rule=task.recurrence.rule, basis=task.recurrence.basis),
+            series_id=task.series_id,
+            series_index=task.series_index + 1,
+        )
     )
-    return task, following, completion
 
 
 async def test_reverting_a_completion_reopens_and_removes_the_untouched_next_instance(
@@ -238,6 +250,42 @@ async def test_reverting_a_completion_reopens_and_removes_the_untouched_next_ins
     await call("alice", "CompleteTask", svc.CompleteTaskRequest(id=task.id))
     again = (await call("alice", "CreateTask", late)).task
     assert (again.series_id, again.series_index) == (task.series_id, 2)
+
+
+async def test_a_next_instance_waits_for_a_reopen_of_the_completed_one_and_is_not_made(
+    call: Call, changes: ChangeLog, tasks_service: RunningTasks
+) -> None:
+    """A revert holds the completed task's row while it reopens it and looks for the next
+    instance; the next instance's create must wait for that row (a completed one included)
+    and then see it open, so the two never pass each other."""
+    task, _ = await _completed_recurring(call, changes)
+    reverting = await asyncpg.connect(tasks_service.config.database.url)
+    try:
+        held = reverting.transaction()
+        await held.start()
+        await reverting.execute(
+            "SELECT 1 FROM tasks.tasks WHERE id = $1 FOR UPDATE", uuid.UUID(task.id)
+        )
+        creating = asyncio.ensure_future(call("alice", "CreateTask", _next_instance(task)))
+
+        async def create_waits_for_the_row() -> bool:
+            assert not creating.done(), "the next instance was made past the held row"
+            waiting: int = await reverting.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                reverting.get_server_pid(),
+            )
+            return waiting > 0
+
+        await eventually(create_waits_for_the_row)
+        await reverting.execute(
+            "UPDATE tasks.tasks SET status = $2 WHERE id = $1",
+            uuid.UUID(task.id),
+            task_pb2.TASK_STATUS_OPEN,
+        )
+        await held.commit()
+    finally:
+        await reverting.close()
+    await expect_code(grpc.StatusCode.ABORTED, creating)
 
 
 async def test_reverting_a_completion_keeps_a_next_instance_changed_since(

@@ -71,6 +71,7 @@ SHAPES: dict[str, svc.ListTasksRequest] = {
             ),
         ],
     ),
+    "one_tag": svc.ListTasksRequest(page_size=50, filter=svc.TaskFilter(tags=["alpha"])),
     "tags_all_of": svc.ListTasksRequest(
         page_size=50, filter=svc.TaskFilter(tags=["alpha", "bravo"])
     ),
@@ -219,7 +220,7 @@ async def main() -> None:
         conn = await asyncpg.connect(stack.database_url)
         await conn.execute(SEED, USER, _WORDS, TASKS)
         await conn.execute(SEED, "someone-else", _WORDS, TASKS // 4)
-        for table in ("tasks.tasks", "tasks.search_words"):
+        for table in ("tasks.tasks", "tasks.search_words", "tasks.task_tags"):
             await conn.execute(f"VACUUM ANALYZE {table}")  # the steady state autovacuum reaches
         results: dict[str, Any] = {"tasks_for_user": TASKS, "other_tasks": TASKS // 4, "shapes": {}}
         async with grpc.aio.insecure_channel(stack.tasks_address) as channel:

@@ -205,26 +205,46 @@ def _where(query: TaskQuery, params: _Params) -> list[str]:
     return clauses
 
 
-def _beyond(
-    keys: tuple[OrderKey, ...], position: Position, params: _Params, *, before: bool
-) -> str:
-    """Rows strictly after (`before`: strictly before) `position` in (keys..., id) order.
+# Rows beyond a position, by (descending, complement): the complement is the position itself and
+# every row on its other side.
+_ROW_COMPARISONS: Final = {
+    (True, False): "<",
+    (False, False): ">",
+    (True, True): ">=",
+    (False, True): "<=",
+}
 
-    The id follows the first key's direction.
+
+def _beyond(
+    keys: tuple[OrderKey, ...],
+    position: Position,
+    params: _Params,
+    *,
+    before: bool,
+    columns: tuple[str, ...] | None = None,
+    complement: bool = False,
+) -> str:
+    """Rows strictly after (`before`: strictly before) `position` in (keys..., id) order, or
+    (`complement`) every other row; `columns` are where the keys and the id are read (default:
+    the tasks table's).
+
+    The id follows the first key's direction. In one direction the complement is a row
+    comparison too (the keys are never null), which an index serves where `NOT` is a filter.
     """
     values, last_id = position
-    columns = [key.expression for key in keys] + ["id"]
+    columns = columns or (*(key.expression for key in keys), "id")
     descending = [key.descending != before for key in keys] + [keys[0].descending != before]
     placeholders = [params.add(value) for value in values] + [params.add(last_id)]
     if len(set(descending)) == 1:  # one direction: a row comparison the index can serve
-        op = "<" if descending[0] else ">"
+        op = _ROW_COMPARISONS[descending[0], complement]
         return f"({', '.join(columns)}) {op} ({', '.join(placeholders)})"
     alternatives = []
     for index in range(len(columns)):
         equal = [f"{columns[i]} = {placeholders[i]}" for i in range(index)]
         op = "<" if descending[index] else ">"
         alternatives.append(" AND ".join([*equal, f"{columns[index]} {op} {placeholders[index]}"]))
-    return "(" + " OR ".join(f"({alt})" for alt in alternatives) + ")"
+    expanded = "(" + " OR ".join(f"({alt})" for alt in alternatives) + ")"
+    return f"NOT {expanded}" if complement else expanded
 
 
 def _window(query: TaskQuery, params: _Params) -> list[str]:
@@ -249,13 +269,47 @@ def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     columns k0..kn for the rows' positions.
     """
     params = _Params()
+    keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
+    # Only code-defined expressions are interpolated; every value is a parameter.
+    if _by_tag(query):
+        where = " AND ".join(_where(query, params))
+        tagged = " AND ".join(_tag_window(query, params))
+        order_sql = _order_by(query, [_TAGGED[0]], _TAGGED[1])
+        limit = params.add(query.page_size + 1)
+        sql = (
+            f"SELECT listed.* FROM task_tags AS tagged CROSS JOIN LATERAL (SELECT {TASK_COLUMNS}, "  # noqa: S608
+            f"{keys_sql} FROM tasks WHERE id = tagged.task_id AND {where}) AS listed "
+            f"WHERE {tagged} ORDER BY {order_sql} LIMIT {limit}"
+        )
+        return sql, params.values
     where = " AND ".join(_window(query, params))
     order_sql = _order_by(query, [key.expression for key in query.order], "id")
-    keys_sql = ", ".join(f"{key.expression} AS k{index}" for index, key in enumerate(query.order))
     limit = params.add(query.page_size + 1)
-    # Only code-defined expressions are interpolated; every value is a parameter.
     sql = f"SELECT {TASK_COLUMNS}, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql} LIMIT {limit}"  # noqa: S608
     return sql, params.values
+
+
+# `task_tags`' columns holding a task's creation time and id (migration 0005).
+_TAGGED: Final = ("tagged.created_at", "tagged.task_id")
+
+
+def _by_tag(query: TaskQuery) -> bool:
+    """Whether the query's rows are read from `task_tags` (the tag's rows, in creation order)
+    rather than from the tasks table: a filter by one tag in an order by creation time alone.
+    Several tags are matched together by the tasks' GIN index instead: read by one of them, a
+    page would pass every task that has it without the others."""
+    return len(query.tags) == 1 and [key.field for key in query.order] == [OrderField.CREATE_TIME]
+
+
+def _tag_window(query: TaskQuery, params: _Params) -> list[str]:
+    """`task_tags`' rows of the owner ($1, the first parameter `_where` adds) and the query's
+    tag, narrowed to the window between its `after` and `before` positions."""
+    clauses = ["tagged.owner_id = $1", f"tagged.tag = {params.add(query.tags[0])}"]
+    if query.after is not None:
+        clauses.append(_beyond(query.order, query.after, params, before=False, columns=_TAGGED))
+    if query.before is not None:
+        clauses.append(_beyond(query.order, query.before, params, before=True, columns=_TAGGED))
+    return clauses
 
 
 def page_with_latest_sql(query: TaskQuery) -> tuple[str, list[Any]]:
@@ -291,7 +345,18 @@ def beyond_window_sql(query: TaskQuery, *, before: bool) -> tuple[str, list[Any]
         return None
     params = _Params()
     clauses = _where(query, params)
-    clauses.append(f"NOT {_beyond(query.order, position, params, before=not before)}")
+    if _by_tag(query):
+        where = " AND ".join(clauses)
+        tagged = f"tagged.owner_id = $1 AND tagged.tag = {params.add(query.tags[0])}"
+        outside = _beyond(
+            query.order, position, params, before=not before, columns=_TAGGED, complement=True
+        )
+        return (
+            f"SELECT EXISTS (SELECT 1 FROM task_tags AS tagged WHERE {tagged} AND {outside} "  # noqa: S608
+            f"AND EXISTS (SELECT 1 FROM tasks WHERE id = tagged.task_id AND {where}))",
+            params.values,
+        )
+    clauses.append(_beyond(query.order, position, params, before=not before, complement=True))
     where = " AND ".join(clauses)
     return f"SELECT EXISTS (SELECT 1 FROM tasks WHERE {where})", params.values  # noqa: S608
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import grpc
 import pytest
 
@@ -33,3 +35,29 @@ async def call(tasks_service: RunningTasks) -> AsyncIterator[Call]:
             )
 
         yield invoke
+
+
+@pytest.fixture
+async def changes(tasks_service: RunningTasks) -> ChangeLog:
+    return ChangeLog(tasks_service.config.database.url)
+
+
+class ChangeLog:
+    """The event ids of a task's changes, oldest first (as the audit log records them)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    async def __call__(self, task_id: str) -> list[str]:
+        conn = await asyncpg.connect(self._url)
+        try:
+            rows = await conn.fetch(
+                "SELECT event_id FROM tasks.changes WHERE task_id = $1 ORDER BY sequence",
+                uuid.UUID(task_id),
+            )
+        finally:
+            await conn.close()
+        return [str(row["event_id"]) for row in rows]
+
+    async def last(self, task_id: str) -> str:
+        return (await self(task_id))[-1]

@@ -14,7 +14,7 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from tests.support.infra import RunningTasks, eventually
-from tests.svc_tasks.conftest import Call
+from tests.svc_tasks.conftest import Call, ChangeLog
 from tests.svc_tasks.test_task_api import create, expect_code
 from todo_contracts.tasks.v1 import task_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
@@ -23,32 +23,6 @@ from todo_runtime.timestamps import timestamp
 
 Task = task_pb2.Task
 Response = svc.RevertChangeResponse
-
-
-@pytest.fixture
-async def changes(tasks_service: RunningTasks) -> ChangeLog:
-    return ChangeLog(tasks_service.config.database.url)
-
-
-class ChangeLog:
-    """The event ids of a task's changes, oldest first (as the audit log records them)."""
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-
-    async def __call__(self, task_id: str) -> list[str]:
-        conn = await asyncpg.connect(self._url)
-        try:
-            rows = await conn.fetch(
-                "SELECT event_id FROM tasks.changes WHERE task_id = $1 ORDER BY sequence",
-                uuid.UUID(task_id),
-            )
-        finally:
-            await conn.close()
-        return [str(row["event_id"]) for row in rows]
-
-    async def last(self, task_id: str) -> str:
-        return (await self(task_id))[-1]
 
 
 async def update(call: Call, user: str, task: Task, **values: object) -> Task:

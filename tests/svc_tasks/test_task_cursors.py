@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 
-from tests.svc_tasks.conftest import Call, create_request
+from tests.svc_tasks.conftest import Call, ChangeLog, create_request
 from todo_contracts.tasks.v1 import task_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2 as svc
 from todo_runtime.timestamps import timestamp
@@ -24,6 +25,16 @@ ORDERS = {
     ],
     "due desc": [svc.TaskOrder(field=svc.TASK_ORDER_FIELD_DUE_TIME, direction=DESC)],
     "title asc": [svc.TaskOrder(field=svc.TASK_ORDER_FIELD_TITLE, direction=ASC)],
+    "oldest first": [svc.TaskOrder(field=svc.TASK_ORDER_FIELD_CREATE_TIME, direction=ASC)],
+}
+TAGS = ("home", "work", "errand")
+# A filter by one tag in an order by creation time alone reads the owner's tasks by tag
+# (`task_tags`); any other filter or order reads the tasks table. Both must page alike.
+FILTERS = {
+    "every task": svc.TaskFilter(),
+    "tagged work": svc.TaskFilter(tags=["work"]),
+    "tagged work, open": svc.TaskFilter(tags=["work"], status=task_pb2.TASK_STATUS_OPEN),
+    "tagged work and home": svc.TaskFilter(tags=["work", "home"]),
 }
 
 
@@ -33,17 +44,64 @@ async def seed(call: Call, count: int = 23) -> None:
         task = task_pb2.Task(
             title=f"t{rng.randint(0, 9)}",  # repeated titles: ties broken by id
             priority=cast("task_pb2.Priority", rng.randint(1, 5)),
+            tags=[tag for tag in TAGS if rng.random() < 0.6],
         )
         if rng.random() < 0.7:
             task.due_time.CopyFrom(timestamp(NOW + timedelta(hours=rng.randint(-5, 5))))
-        await call("alice", "CreateTask", svc.CreateTaskRequest(task=task, request_id=f"r{index}"))
+        created = await call(
+            "alice", "CreateTask", svc.CreateTaskRequest(task=task, request_id=f"r{index}")
+        )
+        if rng.random() < 0.3:
+            await call("alice", "CompleteTask", svc.CompleteTaskRequest(id=created.task.id))
 
 
-async def full(call: Call, order: list[svc.TaskOrder]) -> svc.ListTasksResponse:
+async def full(
+    call: Call, order: list[svc.TaskOrder], task_filter: svc.TaskFilter | None = None
+) -> svc.ListTasksResponse:
     response: svc.ListTasksResponse = await call(
-        "alice", "ListTasks", svc.ListTasksRequest(page_size=200, order_by=order)
+        "alice",
+        "ListTasks",
+        svc.ListTasksRequest(page_size=200, order_by=order, filter=task_filter),
     )
     return response
+
+
+def matches(task: task_pb2.Task, task_filter: svc.TaskFilter) -> bool:
+    """Whether `task` passes the tag and status parts of `task_filter`."""
+    status = task_filter.status in (task_pb2.TASK_STATUS_UNSPECIFIED, task.status)
+    return status and set(task_filter.tags) <= set(task.tags)
+
+
+@pytest.mark.parametrize("order", ORDERS.values(), ids=ORDERS.keys())
+@pytest.mark.parametrize("task_filter", FILTERS.values(), ids=FILTERS.keys())
+async def test_a_filtered_list_is_the_full_list_filtered(
+    call: Call, order: list[svc.TaskOrder], task_filter: svc.TaskFilter
+) -> None:
+    await seed(call)
+    everything = await full(call, order)
+    expected = [t.id for t in everything.tasks if matches(t, task_filter)]
+    filtered = await full(call, order, task_filter)
+    assert [t.id for t in filtered.tasks] == expected
+    assert len(expected) > 3 or task_filter == svc.TaskFilter()
+    # And page by page, three at a time, forwards and then backwards.
+    forwards: list[str] = []
+    request = svc.ListTasksRequest(page_size=3, order_by=order, filter=task_filter)
+    while True:
+        page = await call("alice", "ListTasks", request)
+        forwards += [t.id for t in page.tasks]
+        if not page.has_next_page:
+            break
+        request.page_token = page.cursors[-1]
+    assert forwards == expected
+    backwards: list[str] = []
+    request = svc.ListTasksRequest(page_size=3, order_by=order, filter=task_filter, from_end=True)
+    while True:
+        page = await call("alice", "ListTasks", request)
+        backwards = [t.id for t in page.tasks] + backwards
+        if not page.has_previous_page:
+            break
+        request.before_page_token = page.cursors[0]
+    assert backwards == expected
 
 
 @pytest.mark.parametrize("order", ORDERS.values(), ids=ORDERS.keys())
@@ -165,3 +223,30 @@ async def test_paging_both_ways_is_stable_under_concurrent_inserts_and_deletes(c
         assert len(walked) == len(set(walked)) == len(stable)
         ordered = [t.id for t in (await full(call, [])).tasks if t.id in stable]
         assert walked == ordered
+
+
+async def test_a_tag_filter_follows_tag_changes_deletes_and_restores(
+    call: Call, changes: ChangeLog
+) -> None:
+    async def tagged(tag: str) -> list[str]:
+        listed = await full(call, [], svc.TaskFilter(tags=[tag]))
+        return [t.id for t in listed.tasks]
+
+    first = (await call("alice", "CreateTask", create_request("first", tags=["work"]))).task
+    second = (await call("alice", "CreateTask", create_request("second", tags=["work"]))).task
+    assert await tagged("work") == [second.id, first.id]
+    await call(
+        "alice",
+        "UpdateTask",
+        svc.UpdateTaskRequest(
+            task=task_pb2.Task(id=first.id, tags=["home", "Errand"]),
+            update_mask=FieldMask(paths=["tags"]),
+        ),
+    )
+    assert (await tagged("work"), await tagged("errand")) == ([second.id], [first.id])
+    await call("alice", "DeleteTask", svc.DeleteTaskRequest(id=first.id))
+    assert await tagged("home") == []
+    await call(
+        "alice", "RevertChange", svc.RevertChangeRequest(event_id=await changes.last(first.id))
+    )
+    assert (await tagged("home"), await tagged("work")) == ([first.id], [second.id])

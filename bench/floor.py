@@ -61,8 +61,8 @@ SELECT * FROM task"""  # data-modifying CTEs run to completion whether or not th
 _LIST: Final = """
 SELECT task.id, task.title, task.due_at, task.priority, task.tags
 FROM tasks.task_tags AS tagged JOIN tasks.tasks AS task ON task.id = tagged.task_id
-WHERE tagged.owner_id = $1 AND tagged.tag = $2[1]
-    AND task.owner_id = $1 AND task.status = 1 AND task.tags @> $2
+WHERE tagged.owner_id = $1 AND tagged.tag = ($2::text[])[1]
+    AND task.owner_id = $1 AND task.status = 1 AND task.tags @> $2::text[]
 ORDER BY tagged.created_at DESC, tagged.task_id DESC LIMIT 51"""
 
 

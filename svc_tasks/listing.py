@@ -3,7 +3,8 @@ page tokens.
 
 Each order key is a non-null SQL expression (due times are coalesced so tasks
 without one sort last in both directions) backed by an index in the
-migrations; the task id is the final tie-breaker. A page token carries the
+migrations; the task id is the final tie-breaker. A filter by one tag in
+creation order reads that tag's tasks in that order from `task_tags` instead. A page token carries the
 last row's key values and a hash of the filter and order, signed for its
 owner (`PageTokens`), so it cannot be forged, used by another user or replayed
 against a different query; paging stays stable while tasks are inserted

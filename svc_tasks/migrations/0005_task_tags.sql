@@ -1,7 +1,7 @@
--- An owner's tasks by tag, newest first: what a page filtered by a tag reads in the default order
--- (`svc_tasks.listing`). From the tasks table such a page walks the owner's tasks by creation
--- and skips every one without the tag, so its cost grew with the owner's other tasks (12 ms
--- past 19,000 of them); from this index it reads the page's rows and no others.
+-- An owner's tasks by tag, in creation order: what a page filtered by one tag reads in an order by
+-- creation time (`svc_tasks.listing`). From the tasks table such a page walks the owner's tasks by
+-- creation and skips every one without the tag, so its cost grew with the owner's other tasks
+-- (12 ms past 19,000 of them); from this index it reads the page's rows and no others.
 -- Kept by row triggers, so every write (create, update, delete, restore) keeps it, and a write
 -- that leaves the tags alone does not call them. A task's rows are its own: no writer waits on
 -- another's. Writers wait for this migration, so the fill below misses no task.

@@ -57,12 +57,14 @@ WITH task AS (
 )
 SELECT * FROM task"""  # data-modifying CTEs run to completion whether or not they are read
 # The stack's own rows (svc_tasks' tables): the same 50 the stack's page returns, read as
-# svc_tasks reads them, by the owner's first tag in `task_tags`.
+# svc_tasks reads them: the owner's entries of the tag in `task_tags`, newest first, and each
+# one's task. $2 is the tag, $3 every tag asked for.
 _LIST: Final = """
-SELECT task.id, task.title, task.due_at, task.priority, task.tags
-FROM tasks.task_tags AS tagged JOIN tasks.tasks AS task ON task.id = tagged.task_id
-WHERE tagged.owner_id = $1 AND tagged.tag = ($2::text[])[1]
-    AND task.owner_id = $1 AND task.status = 1 AND task.tags @> $2::text[]
+SELECT listed.* FROM tasks.task_tags AS tagged CROSS JOIN LATERAL (
+    SELECT id, title, due_at, priority, tags FROM tasks.tasks
+    WHERE id = tagged.task_id AND owner_id = $1 AND status = 1 AND tags @> $3::text[]
+) AS listed
+WHERE tagged.owner_id = $1 AND tagged.tag = $2
 ORDER BY tagged.created_at DESC, tagged.task_id DESC LIMIT 51"""
 
 
@@ -130,7 +132,8 @@ def create_app(database: DatabaseConfig) -> Starlette:
 
     async def page(request: Request) -> Response:
         body = json.loads(await request.body())
-        rows = await connected().fetch(_LIST, request.headers["x-user"], body.get("tags", []))
+        tags = body["tags"]
+        rows = await connected().fetch(_LIST, request.headers["x-user"], tags[0], tags)
         tasks = [
             {
                 "id": str(row["id"]),

@@ -515,8 +515,8 @@ def run() -> None:
             runs.append(run)
         # The planner's statistics, as autovacuum keeps them on a table that grew long ago: a
         # table filled in the last minute has none yet, and its page plans are guesses.
-        for table in ("tasks.tasks", "tasks.task_tags"):
-            asyncio.run(analyze(database_url, table))
+        for statistics_of in ("tasks.tasks", "tasks.task_tags"):
+            asyncio.run(analyze(database_url, statistics_of))
         results["list_page_plan"] = asyncio.run(page_plan(database_url))
         for operation in ("list", "search"):
             for connections in CONNECTIONS:

@@ -66,6 +66,9 @@ class KafkaSecurityProxy:
         self._mechanisms = mechanisms
         self._credentials = credentials
         self._connections: set[asyncio.Task[None]] = set()
+        # Every accepted connection until its task has closed it: one whose task is cancelled
+        # before it first ran (or during its TLS handshake) never closes itself.
+        self._accepted: set[asyncio.StreamWriter] = set()
 
     @contextlib.asynccontextmanager
     async def listening(self, listener: socket.socket) -> AsyncIterator[None]:
@@ -79,13 +82,25 @@ class KafkaSecurityProxy:
             for connection in self._connections:
                 connection.cancel()
             await asyncio.gather(*self._connections, return_exceptions=True)
+            for writer in self._accepted:
+                writer.transport.abort()
+            self._accepted.clear()
+            await asyncio.sleep(0)  # aborted transports close their sockets on the next turn
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._accepted.add(writer)
         task = asyncio.create_task(self._serve(_Stream(reader, writer)))
         self._connections.add(task)
         task.add_done_callback(self._connections.discard)
 
     async def _serve(self, client: _Stream) -> None:
+        try:
+            await self._serve_secured(client)
+        finally:
+            if client.writer.transport.is_closing():  # else left to `listening` to abort
+                self._accepted.discard(client.writer)
+
+    async def _serve_secured(self, client: _Stream) -> None:
         if self._ssl_context is not None:
             try:
                 await client.writer.start_tls(self._ssl_context)

@@ -108,6 +108,9 @@ class PostgresProxy:
         self._port = 0
         self._open: set[asyncio.StreamWriter] = set()
         self._links: set[asyncio.Task[None]] = set()
+        # Every accepted connection until its link has closed it: one whose task is cancelled
+        # before it first ran (the test's loop closing) never closes itself.
+        self._accepted: set[asyncio.StreamWriter] = set()
 
     @property
     def url(self) -> str:
@@ -115,27 +118,33 @@ class PostgresProxy:
         return urlunsplit(self._parts._replace(netloc=f"{user}127.0.0.1:{self._port}", query=""))
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self._port)
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self._port)
         self._port = self._server.sockets[0].getsockname()[1]
+
+    def _accept(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
+        self._accepted.add(client_out)
+        link = asyncio.create_task(self._forward(client_in, client_out))
+        self._links.add(link)
+        link.add_done_callback(self._links.discard)
 
     async def cut(self) -> None:
         """Refuses new connections and drops every open one; returns once each is closed, its
         sockets included, so none outlives the test (or leaks a ResourceWarning)."""
         assert self._server is not None
         self._server.close()
-        for writer in self._open:
+        for writer in self._open | self._accepted:
             writer.transport.abort()
         if self._links:
             await asyncio.wait(self._links, timeout=10)
+        for writer in self._accepted:  # accepted while the others were being dropped
+            writer.transport.abort()
+        self._accepted.clear()
         await self._server.wait_closed()
         await asyncio.sleep(0)  # the aborted transports close their sockets on the next turn
 
     async def _forward(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
-        link = asyncio.current_task()
-        assert link is not None
-        self._links.add(link)
         server_out: asyncio.StreamWriter | None = None
         try:
             if self._socket is not None:
@@ -163,7 +172,7 @@ class PostgresProxy:
                 if writer is not None:
                     writer.transport.abort()
                     self._open.discard(writer)
-            self._links.discard(link)
+            self._accepted.discard(client_out)
 
 
 def url_for_database(url: str, database: str) -> str:

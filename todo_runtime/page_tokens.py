@@ -37,6 +37,10 @@ INT64_MAX: Final = 2**63 - 1  # bigint columns and int64 message fields
 INFINITIES: Final = (datetime.min, datetime.max)
 
 
+# json.dumps with these options would build an encoder per call.
+_JSON: Final = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
@@ -49,14 +53,17 @@ class PageTokens:
     """Signs and verifies tokens with `secret` under a `domain` (e.g. "tasks.v1.list")."""
 
     def __init__(self, secret: str, domain: str) -> None:
-        self._key = hashlib.sha256(f"{domain}\x00{secret}".encode()).digest()
+        key = hashlib.sha256(f"{domain}\x00{secret}".encode()).digest()
+        # Keyed once; each tag continues a copy (a page signs one token per task).
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
 
     def _tag(self, scope: str, body: str) -> str:
-        digest = hmac.digest(self._key, f"{scope}\x00{body}".encode(), "sha256")
-        return _b64(digest[:_TAG_BYTES])
+        mac = self._mac.copy()
+        mac.update(f"{scope}\x00{body}".encode())
+        return _b64(mac.digest()[:_TAG_BYTES])
 
     def encode(self, scope: str, payload: Mapping[str, Any]) -> str:
-        body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+        body = _b64(_JSON(payload).encode())
         return f"{body}.{self._tag(scope, body)}"
 
     def decode(self, scope: str, token: str, field: str = "page_token") -> Payload:

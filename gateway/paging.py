@@ -105,3 +105,31 @@ def selects(info: strawberry.Info[Any, Any], name: str) -> bool:
             return True
         pending.extend(node.selections)
     return False
+
+
+def selected_at(info: strawberry.Info[Any, Any], *path: str) -> frozenset[str]:
+    """The names of the fields selected at `path` inside the current field's selection, through
+    fragments and aliases (`"edges", "node"`: what a connection's nodes must hold)."""
+    level: list[SelectedField | FragmentSpread | InlineFragment] = [
+        child for field in info.selected_fields for child in field.selections
+    ]
+    for name in path:
+        level = [
+            child for field in _fields(level) if field.name == name for child in field.selections
+        ]
+    return frozenset(field.name for field in _fields(level))
+
+
+def _fields(
+    selections: list[SelectedField | FragmentSpread | InlineFragment],
+) -> list[SelectedField]:
+    """The fields of `selections`, those inside fragments included."""
+    found: list[SelectedField] = []
+    pending = list(selections)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, SelectedField):
+            found.append(node)
+        else:
+            pending.extend(node.selections)
+    return found

@@ -262,8 +262,9 @@ def _direction(descending: bool) -> str:
     return "DESC" if descending else "ASC"
 
 
-def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
-    """SELECT of one page: page_size + 1 rows of the window (to know whether more follow).
+def page_sql(query: TaskQuery, columns: str = TASK_COLUMNS) -> tuple[str, list[Any]]:
+    """SELECT of one page: page_size + 1 rows of the window (to know whether more follow), each
+    with the tasks' `columns`.
 
     `from_end` takes them from the window's end, so they come back in reverse
     order (the caller turns them round). The order-key values are selected as
@@ -278,7 +279,7 @@ def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
         order_sql = _order_by(query, [_TAGGED[0]], _TAGGED[1])
         limit = params.add(query.page_size + 1)
         sql = (
-            f"SELECT listed.* FROM task_tags AS tagged CROSS JOIN LATERAL (SELECT {TASK_COLUMNS}, "  # noqa: S608
+            f"SELECT listed.* FROM task_tags AS tagged CROSS JOIN LATERAL (SELECT {columns}, "  # noqa: S608
             f"{keys_sql} FROM tasks WHERE id = tagged.task_id AND {where}) AS listed "
             f"WHERE {tagged} ORDER BY {order_sql} LIMIT {limit}"
         )
@@ -286,7 +287,9 @@ def page_sql(query: TaskQuery) -> tuple[str, list[Any]]:
     where = " AND ".join(_window(query, params))
     order_sql = _order_by(query, [key.expression for key in query.order], "id")
     limit = params.add(query.page_size + 1)
-    sql = f"SELECT {TASK_COLUMNS}, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql} LIMIT {limit}"  # noqa: S608
+    sql = (
+        f"SELECT {columns}, {keys_sql} FROM tasks WHERE {where} ORDER BY {order_sql} LIMIT {limit}"  # noqa: S608
+    )
     return sql, params.values
 
 
@@ -313,12 +316,12 @@ def _tag_window(query: TaskQuery, params: _Params) -> list[str]:
     return clauses
 
 
-def page_with_latest_sql(query: TaskQuery) -> tuple[str, list[Any]]:
+def page_with_latest_sql(query: TaskQuery, columns: str = TASK_COLUMNS) -> tuple[str, list[Any]]:
     """`page_sql`'s rows, each with the owner's change-log sequence (`latest_sequence`) read by
     the same statement, so in the same snapshot: the changes after it are exactly those the page
     does not show. An empty page is one row of NULLs but that sequence. One statement needs no
     transaction block around the page and the sequence."""
-    sql, params = page_sql(query)
+    sql, params = page_sql(query, columns)
     keys = [f"page.k{index}" for index in range(len(query.order))]
     latest = "coalesce((SELECT last_sequence FROM user_sequences WHERE owner_id = $1), 0)"
     return (

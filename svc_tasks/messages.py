@@ -6,17 +6,22 @@ instant out of range); whether they are acceptable is for the domain to say.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any, Final
+
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from svc_tasks.domain.fields import Reminder
 from svc_tasks.domain.lifecycle import UPDATABLE, TaskInput, TaskState
 from svc_tasks.domain.recurrence import BASES, BASIS_NUMBERS, RecurrenceValue, RequestedRecurrence
 from todo_contracts.tasks.v1 import task_pb2
 from todo_runtime import validation
+from todo_runtime.errors import InvalidArgument
 from todo_runtime.timestamps import from_timestamp, timestamp
 
 # What a task's row is read with (`state_from_row`, `task_from_row`): every column but the
@@ -175,39 +180,95 @@ def columns(task: TaskState) -> dict[str, Any]:
     }
 
 
-def task_from_row(row: Mapping[str, Any]) -> task_pb2.Task:
-    task = task_pb2.Task(
-        id=str(row["id"]),
-        owner_id=row["owner_id"],
-        title=row["title"],
-        description=row["description"],
-        status=row["status"],
-        priority=row["priority"],
-        tags=row["tags"],
-        time_zone=row["time_zone"],
-        series_id=str(row["series_id"]) if row["series_id"] else "",
-        series_index=row["series_index"] or 0,
-        version=row["version"],
-        create_time=timestamp(row["created_at"]),
-        update_time=timestamp(row["updated_at"]),
+def _optional_instant(column: str) -> Callable[[Mapping[str, Any]], Timestamp | None]:
+    def read(row: Mapping[str, Any]) -> Timestamp | None:
+        value = row[column]
+        return None if value is None else timestamp(value)
+
+    return read
+
+
+def _recurrence(row: Mapping[str, Any]) -> task_pb2.Recurrence | None:
+    if row["recurrence_rule"] is None:
+        return None
+    return task_pb2.Recurrence(
+        rule=row["recurrence_rule"],
+        text=row["recurrence_text"],
+        basis=row["recurrence_basis"],
+        final=row["recurrence_final"],
     )
-    if row["due_at"] is not None:
-        task.due_time.CopyFrom(timestamp(row["due_at"]))
-    if row["completed_at"] is not None:
-        task.complete_time.CopyFrom(timestamp(row["completed_at"]))
-    if row["recurrence_rule"] is not None:
-        task.recurrence.CopyFrom(
-            task_pb2.Recurrence(
-                rule=row["recurrence_rule"],
-                text=row["recurrence_text"],
-                basis=row["recurrence_basis"],
-                final=row["recurrence_final"],
-            )
-        )
-    for reminder in reminders_from_json(row["reminders"]):
-        message = task.reminders.add(id=reminder.id)
-        if reminder.minutes_before is not None:
-            message.minutes_before = reminder.minutes_before
-        elif reminder.at is not None:
-            message.remind_time.CopyFrom(timestamp(reminder.at))
-    return task
+
+
+def _reminders(row: Mapping[str, Any]) -> list[task_pb2.Reminder] | None:
+    if not row["reminders"]:
+        return None
+    return [
+        task_pb2.Reminder(id=reminder.id, minutes_before=reminder.minutes_before)
+        if reminder.minutes_before is not None
+        else task_pb2.Reminder(id=reminder.id, remind_time=timestamp(reminder.at))
+        if reminder.at is not None
+        else task_pb2.Reminder(id=reminder.id)
+        for reminder in reminders_from_json(row["reminders"])
+    ]
+
+
+# Each field of a Task, by its name in the message: the columns it is read from, and how (None:
+# left unset).
+_FROM_ROW: Final[dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], Any]]]] = {
+    "id": (("id",), lambda row: str(row["id"])),
+    "owner_id": (("owner_id",), lambda row: row["owner_id"]),
+    "title": (("title",), lambda row: row["title"]),
+    "description": (("description",), lambda row: row["description"]),
+    "status": (("status",), lambda row: row["status"]),
+    "priority": (("priority",), lambda row: row["priority"]),
+    "tags": (("tags",), lambda row: row["tags"]),
+    "due_time": (("due_at",), _optional_instant("due_at")),
+    "time_zone": (("time_zone",), lambda row: row["time_zone"]),
+    "recurrence": (
+        ("recurrence_rule", "recurrence_text", "recurrence_basis", "recurrence_final"),
+        _recurrence,
+    ),
+    "reminders": (("reminders",), _reminders),
+    "series_id": (
+        ("series_id",),
+        lambda row: str(row["series_id"]) if row["series_id"] else None,
+    ),
+    "series_index": (("series_index",), lambda row: row["series_index"]),
+    "version": (("version",), lambda row: row["version"]),
+    "create_time": (("created_at",), lambda row: timestamp(row["created_at"])),
+    "update_time": (("updated_at",), lambda row: timestamp(row["updated_at"])),
+    "complete_time": (("completed_at",), _optional_instant("completed_at")),
+}
+# What a read mask may name: every field of a Task (a row never has a delete_time).
+TASK_FIELDS: Final = frozenset(task_pb2.Task.DESCRIPTOR.fields_by_name)
+
+
+def read_mask(mask: FieldMask) -> frozenset[str]:
+    """The fields a ListTasks `read_mask` names; every field when it names none."""
+    if not mask.paths:
+        return TASK_FIELDS
+    validation.bounded(mask.paths, "read_mask.paths", len(TASK_FIELDS))
+    named = frozenset(mask.paths)
+    unknown = named - TASK_FIELDS
+    if unknown:
+        raise InvalidArgument("read_mask", f"Task has no field {', '.join(sorted(unknown))}")
+    return named
+
+
+def task_from_row(row: Mapping[str, Any], fields: AbstractSet[str] = TASK_FIELDS) -> task_pb2.Task:
+    """The task message of a row, only `fields` set: a page converts what its reader asked for."""
+    values = {}
+    for name, (_, read) in _FROM_ROW.items():
+        if name in fields:
+            value = read(row)
+            if value is not None:
+                values[name] = value
+    return task_pb2.Task(**values)
+
+
+@functools.cache
+def columns_of(fields: frozenset[str]) -> str:
+    """The columns (of `TASK_COLUMNS`, in its order) that `task_from_row` reads for `fields`, the
+    id always: a page selects what its read mask needs, no more."""
+    needed = {"id"}.union(*(_FROM_ROW[name][0] for name in fields if name in _FROM_ROW))
+    return ", ".join(column for column in TASK_COLUMNS.split(", ") if column in needed)

@@ -141,7 +141,10 @@ class TaskServicer(tasks_service_pb2_grpc.TaskServiceServicer):
     ) -> tasks_service_pb2.ListTasksResponse:
         query = task_query(request, current_user(), self._list_tokens)
         page = await self._store.page(
-            query, count=not request.skip_total_size, latest=request.read_latest_sequence
+            query,
+            count=not request.skip_total_size,
+            latest=request.read_latest_sequence,
+            fields=messages.read_mask(request.read_mask),
         )
         cursors = [listing.encode_token(self._list_tokens, query, p) for p in page.positions]
         return tasks_service_pb2.ListTasksResponse(

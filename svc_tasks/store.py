@@ -21,7 +21,14 @@ import asyncpg
 from svc_tasks import listing
 from svc_tasks.domain.lifecycle import Change, NewTask, TaskState
 from svc_tasks.events import change_events
-from svc_tasks.messages import TASK_COLUMNS, columns, state_from_row, task_from_row
+from svc_tasks.messages import (
+    TASK_COLUMNS,
+    TASK_FIELDS,
+    columns,
+    columns_of,
+    state_from_row,
+    task_from_row,
+)
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 from todo_runtime import outbox
 from todo_runtime.errors import NotFound
@@ -155,14 +162,19 @@ class TaskStore:
         return task_from_row(row)
 
     async def page(
-        self, query: listing.TaskQuery, *, count: bool = True, latest: bool = False
+        self,
+        query: listing.TaskQuery,
+        *,
+        count: bool = True,
+        latest: bool = False,
+        fields: frozenset[str] = TASK_FIELDS,
     ) -> Page:
-        """One page of the query's window, each task's position, what lies beyond, and the total;
-        with `latest`, the owner's change-log sequence as of the page too, read by the page's own
-        statement (`listing.page_with_latest_sql`), so replaying the changes after it neither
-        skips nor repeats one."""
+        """One page of the query's window (each task with only `fields` set), each task's
+        position, what lies beyond, and the total; with `latest`, the owner's change-log sequence
+        as of the page too, read by the page's own statement (`listing.page_with_latest_sql`), so
+        replaying the changes after it neither skips nor repeats one."""
         page_sql, page_params = (listing.page_with_latest_sql if latest else listing.page_sql)(
-            query
+            query, columns_of(fields)
         )
         async with self._pool.acquire() as conn:
             rows = list(await conn.fetch(page_sql, *page_params))
@@ -182,7 +194,7 @@ class TaskStore:
             ([row[f"k{i}"] for i in range(len(query.order))], row["id"]) for row in rows
         ]
         return Page(
-            tasks=[task_from_row(row) for row in rows],
+            tasks=[task_from_row(row, fields) for row in rows],
             positions=positions,
             has_next=other_side if query.from_end else more,
             has_previous=more if query.from_end else other_side,

@@ -12,16 +12,16 @@ from typing import Final
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY: Final = 86_400
 
 
 def timestamp(value: datetime) -> Timestamp:
     """The Timestamp of an aware datetime (its instant; the zone is not kept)."""
-    since = value - _EPOCH  # an aware difference: the instant's, whatever the zone
+    since = value - EPOCH  # an aware difference: the instant's, whatever the zone
     return Timestamp(seconds=since.days * _DAY + since.seconds, nanos=since.microseconds * 1000)
 
 
 def from_timestamp(value: Timestamp) -> datetime:
     """The instant of a Timestamp as an aware UTC datetime."""
-    return _EPOCH + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
+    return EPOCH + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)

@@ -10,6 +10,7 @@ import pytest
 from tests.support.gateway.gateway_harness import (
     COMPLETE,
     LIST,
+    TASK_FIELDS,
     GatewayClient,
     create_task,
 )
@@ -147,3 +148,54 @@ async def test_a_cursor_from_another_filter_is_bad_input(gateway_client: Gateway
         {"first": 1, "after": data["tasks"]["pageInfo"]["endCursor"], "filter": {"status": "OPEN"}},
     )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+SELECTIONS = [
+    f"{TASK_FIELDS} seriesIndex __typename",
+    "...on Task { reminders { id at minutesBefore } } __typename",
+    "named: title again: title ...identified",
+    "... { seriesIndex seriesId } completedAt recurrence { text final }",
+    "createdAt updatedAt status priority",
+    "__typename",
+]
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+async def test_a_page_holds_each_task_as_it_is_fetched_alone(
+    gateway_client: GatewayClient, selection: str
+) -> None:
+    now = datetime.now(UTC)
+    series = await create_task(
+        gateway_client,
+        title="Water the plants",
+        description="the balcony",
+        priority="HIGH",
+        tags=["home"],
+        dueAt=_iso(now + timedelta(days=1)),
+        recurrence="FREQ=WEEKLY",
+        remindMinutesBefore=[30],
+        remindAt=[_iso(now + timedelta(hours=2))],
+    )
+    await gateway_client.data(COMPLETE, {"id": series["id"]})
+    await create_task(gateway_client, title="Call mom")
+    fragment = "fragment identified on Node { id }" if "...identified" in selection else ""
+    listed = await gateway_client.data(
+        f"{{ tasks {{ edges {{ cursor node {{ {selection} }} }} }} }} {fragment}"
+    )
+    ids = await gateway_client.data("{ tasks { edges { node { id } } } }")
+    get = f"query($id: ID!) {{ task(id: $id) {{ {selection} }} }} {fragment}"
+    alone = [
+        (await gateway_client.data(get, {"id": edge["node"]["id"]}))["task"]
+        for edge in ids["tasks"]["edges"]
+    ]
+    assert [edge["node"] for edge in listed["tasks"]["edges"]] == alone
+    assert all(edge["cursor"] for edge in listed["tasks"]["edges"])
+
+
+async def test_a_page_of_cursors_alone_has_every_cursor(gateway_client: GatewayClient) -> None:
+    for index in range(3):
+        await create_task(gateway_client, title=f"task {index}")
+    data = await gateway_client.data("{ tasks { edges { cursor } pageInfo { endCursor } } }")
+    cursors = [edge["cursor"] for edge in data["tasks"]["edges"]]
+    assert len(set(cursors)) == 3
+    assert data["tasks"]["pageInfo"]["endCursor"] == cursors[-1]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 
 from gateway.api.scalars import to_timestamp
 from gateway.api.tasks.enums import Priority, RecurrenceBasis, TaskStatus
@@ -17,9 +18,10 @@ from gateway.api.tasks.inputs import (
     TaskOrderField,
     UpdateTaskInput,
 )
-from gateway.api.tasks.types import Task, TaskConnection
+from gateway.api.tasks.types import Task, TaskConnection, read_mask
 from gateway.errors import GatewayError, UserErrorCode
 from gateway.ids import encode
+from gateway.schema import build_schema
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
 
 DUE = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=1)))
@@ -288,3 +290,38 @@ def test_filter_and_order_to_pb() -> None:
 
 def test_unset_is_not_given() -> None:
     assert UpdateTaskInput(id=ID).title is strawberry.UNSET
+
+
+def test_every_field_of_task_names_what_it_reads_of_the_message() -> None:
+    task_type = build_schema()._schema.get_type("Task")
+    assert isinstance(task_type, GraphQLObjectType)
+    unknown = [name for name in task_type.fields if read_mask({name}) == []]
+    assert unknown == []  # a new field of Task must say which message fields it reads
+
+
+@pytest.mark.parametrize(
+    ("selected", "paths"),
+    [
+        ({"id", "title"}, ["id", "title"]),
+        ({"dueAt", "createdAt", "__typename"}, ["create_time", "due_time"]),
+        ({"reminders"}, ["id", "reminders"]),
+        ({"__typename"}, ["id"]),
+        (set(), ["id"]),
+        ({"title", "somethingNew"}, []),
+    ],
+)
+def test_a_page_reads_only_the_fields_its_query_selects(
+    selected: set[str], paths: list[str]
+) -> None:
+    assert read_mask(selected) == paths
+
+
+def test_a_task_of_a_partial_message_has_what_the_message_holds() -> None:
+    task = Task.from_pb(task_pb2.Task(title="Pay rent", tags=["home"]))
+    assert (task.title, task.tags, task.id, task.due_at, task.reminders) == (
+        "Pay rent",
+        ["home"],
+        "",
+        None,
+        [],
+    )

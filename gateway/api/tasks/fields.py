@@ -27,11 +27,11 @@ from gateway.api.tasks.payloads import (
     ReopenTaskPayload,
     UpdateTaskPayload,
 )
-from gateway.api.tasks.types import Task, TaskConnection, TaskUpdate
+from gateway.api.tasks.types import Task, TaskConnection, TaskUpdate, read_mask
 from gateway.arguments import given
 from gateway.context import GatewayContext, Info
 from gateway.errors import BAD_USER_INPUT, GatewayError, UserErrorCode, code_of
-from gateway.paging import DEFAULT_PAGE_SIZE, Page, selects
+from gateway.paging import DEFAULT_PAGE_SIZE, Page, selected_at, selects
 from todo_contracts.live.v1 import live_service_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2
 from todo_runtime.validation import ORDER_KEYS_MAX
@@ -86,6 +86,8 @@ async def list_tasks(
         # The change-log position as of the page, read in the page's own snapshot.
         read_latest_sequence=selects(info, "changeCursor"),
     )
+    # Only what the query reads of each task crosses the wire and is converted.
+    request.read_mask.paths.extend(read_mask(selected_at(info, "edges", "node")))
     if given(filter):
         request.filter.CopyFrom(filter.to_pb())
     request.order_by.extend(order.to_pb() for order in order_by or ())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import datetime
+from typing import Final
 
 import strawberry
 
@@ -22,7 +24,7 @@ from gateway.api.tasks.enums import (
 from gateway.paging import PageInfo
 from todo_contracts.events.v1.task_events_pb2 import TaskUpdate as TaskUpdatePb
 from todo_contracts.tasks.v1 import task_pb2, tasks_service_pb2
-from todo_runtime.timestamps import from_timestamp
+from todo_runtime.timestamps import EPOCH, from_timestamp
 
 
 @strawberry.type(description="How a task repeats.")
@@ -112,12 +114,15 @@ class Task(Node):
 
     @classmethod
     def from_pb(cls, message: task_pb2.Task) -> Task:
+        """The task in `message`. A page's message holds only the fields its query selects
+        (`read_mask`): what it lacks is not converted but left empty (an enum at its first
+        value), and is never read."""
         return cls(
-            id=ids.encode(ids.TASK, message.id),
+            id=ids.encode(ids.TASK, message.id) if message.id else strawberry.ID(""),
             title=message.title,
             description=message.description,
-            status=STATUS_FROM_PB[message.status],
-            priority=PRIORITY_FROM_PB[message.priority],
+            status=STATUS_FROM_PB[message.status] if message.status else TaskStatus.OPEN,
+            priority=PRIORITY_FROM_PB[message.priority] if message.priority else Priority.NONE,
             tags=list(message.tags),
             due_at=optional_timestamp(message, "due_time"),
             time_zone=message.time_zone,
@@ -128,10 +133,49 @@ class Task(Node):
             series_id=ids.encode(ids.SERIES, message.series_id) if message.series_id else None,
             series_index=message.series_index or None,
             version=message.version,
-            created_at=from_timestamp(message.create_time),
-            updated_at=from_timestamp(message.update_time),
+            created_at=_instant(message, "create_time"),
+            updated_at=_instant(message, "update_time"),
             completed_at=optional_timestamp(message, "complete_time"),
         )
+
+
+# The Task message fields each field of the GraphQL Task reads (a reminder's id holds its task's).
+_READS: Final[dict[str, tuple[str, ...]]] = {
+    "__typename": (),
+    "id": ("id",),
+    "title": ("title",),
+    "description": ("description",),
+    "status": ("status",),
+    "priority": ("priority",),
+    "tags": ("tags",),
+    "dueAt": ("due_time",),
+    "timeZone": ("time_zone",),
+    "recurrence": ("recurrence",),
+    "reminders": ("reminders", "id"),
+    "seriesId": ("series_id",),
+    "seriesIndex": ("series_index",),
+    "version": ("version",),
+    "createdAt": ("create_time",),
+    "updatedAt": ("update_time",),
+    "completedAt": ("complete_time",),
+}
+
+
+def read_mask(selected: AbstractSet[str]) -> list[str]:
+    """The Task message fields that the `selected` fields of Task read (at least the id, as an
+    empty mask reads everything); empty, so everything, when one of them is not known here."""
+    paths: set[str] = set()
+    for name in selected:
+        reads = _READS.get(name)
+        if reads is None:
+            return []
+        paths.update(reads)
+    return sorted(paths) or ["id"]
+
+
+def _instant(message: task_pb2.Task, field: str) -> datetime:
+    """A Timestamp every task has, or the epoch where a partial message (above) left it out."""
+    return from_timestamp(getattr(message, field)) if message.HasField(field) else EPOCH
 
 
 @strawberry.type(description="One task in a TaskConnection page.")

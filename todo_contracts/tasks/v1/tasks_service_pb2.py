@@ -27,17 +27,17 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from todo_contracts.tasks.v1 import task_pb2 as todo_dot_tasks_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!todo/tasks/v1/tasks_service.proto\x12\rtodo.tasks.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18todo/tasks/v1/task.proto\"J\n\x11\x43reateTaskRequest\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"7\n\x12\x43reateTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x1c\n\x0eGetTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"4\n\x0fGetTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x83\x02\n\nTaskFilter\x12)\n\x06status\x18\x01 \x01(\x0e\x32\x19.todo.tasks.v1.TaskStatus\x12+\n\npriorities\x18\x02 \x03(\x0e\x32\x17.todo.tasks.v1.Priority\x12\x0c\n\x04tags\x18\x03 \x03(\t\x12.\n\ndue_before\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tdue_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x07overdue\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x0e\n\x06search\x18\x07 \x01(\tB\n\n\x08_overdue\"k\n\tTaskOrder\x12,\n\x05\x66ield\x18\x01 \x01(\x0e\x32\x1d.todo.tasks.v1.TaskOrderField\x12\x30\n\tdirection\x18\x02 \x01(\x0e\x32\x1d.todo.tasks.v1.OrderDirection\"\xf4\x01\n\x10ListTasksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12)\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x19.todo.tasks.v1.TaskFilter\x12*\n\x08order_by\x18\x04 \x03(\x0b\x32\x18.todo.tasks.v1.TaskOrder\x12\x19\n\x11\x62\x65\x66ore_page_token\x18\x05 \x01(\t\x12\x10\n\x08\x66rom_end\x18\x06 \x01(\x08\x12\x17\n\x0fskip_total_size\x18\x07 \x01(\x08\x12\x1c\n\x14read_latest_sequence\x18\x08 \x01(\x08\"\xc0\x01\n\x11ListTasksResponse\x12\"\n\x05tasks\x18\x01 \x03(\x0b\x32\x13.todo.tasks.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\x12\x0f\n\x07\x63ursors\x18\x04 \x03(\t\x12\x15\n\rhas_next_page\x18\x05 \x01(\x08\x12\x19\n\x11has_previous_page\x18\x06 \x01(\x08\x12\x17\n\x0flatest_sequence\x18\x07 \x01(\x03\"\x9b\x01\n\x11UpdateTaskRequest\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x13\n\x11_expected_version\"7\n\x12UpdateTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"!\n\x13\x43ompleteTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"9\n\x14\x43ompleteTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x1f\n\x11ReopenTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x12ReopenTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x1f\n\x11\x44\x65leteTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteTaskResponse\x12\n\n\x02id\x18\x01 \x01(\t\"\x9b\x01\n\nTaskChange\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.todo.tasks.v1.ChangeKind\x12!\n\x04task\x18\x03 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12/\n\x0b\x63hange_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x12ListChangesRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"s\n\x13ListChangesResponse\x12*\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x19.todo.tasks.v1.TaskChange\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x17\n\x0flatest_sequence\x18\x03 \x01(\x03\"\'\n\x13RevertChangeRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"\xb5\x01\n\x14RevertChangeResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.todo.tasks.v1.ChangeKind\x12/\n\x12kept_next_instance\x18\x03 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12 \n\x18removed_next_instance_id\x18\x04 \x01(\t*\xd0\x01\n\x0eTaskOrderField\x12 \n\x1cTASK_ORDER_FIELD_UNSPECIFIED\x10\x00\x12\x1d\n\x19TASK_ORDER_FIELD_DUE_TIME\x10\x01\x12\x1d\n\x19TASK_ORDER_FIELD_PRIORITY\x10\x02\x12\x1a\n\x16TASK_ORDER_FIELD_TITLE\x10\x03\x12 \n\x1cTASK_ORDER_FIELD_CREATE_TIME\x10\x04\x12 \n\x1cTASK_ORDER_FIELD_UPDATE_TIME\x10\x05*p\n\x0eOrderDirection\x12\x1f\n\x1bORDER_DIRECTION_UNSPECIFIED\x10\x00\x12\x1d\n\x19ORDER_DIRECTION_ASCENDING\x10\x01\x12\x1e\n\x1aORDER_DIRECTION_DESCENDING\x10\x02\x32\xfb\x05\n\x0bTaskService\x12Q\n\nCreateTask\x12 .todo.tasks.v1.CreateTaskRequest\x1a!.todo.tasks.v1.CreateTaskResponse\x12H\n\x07GetTask\x12\x1d.todo.tasks.v1.GetTaskRequest\x1a\x1e.todo.tasks.v1.GetTaskResponse\x12N\n\tListTasks\x12\x1f.todo.tasks.v1.ListTasksRequest\x1a .todo.tasks.v1.ListTasksResponse\x12Q\n\nUpdateTask\x12 .todo.tasks.v1.UpdateTaskRequest\x1a!.todo.tasks.v1.UpdateTaskResponse\x12W\n\x0c\x43ompleteTask\x12\".todo.tasks.v1.CompleteTaskRequest\x1a#.todo.tasks.v1.CompleteTaskResponse\x12Q\n\nReopenTask\x12 .todo.tasks.v1.ReopenTaskRequest\x1a!.todo.tasks.v1.ReopenTaskResponse\x12Q\n\nDeleteTask\x12 .todo.tasks.v1.DeleteTaskRequest\x1a!.todo.tasks.v1.DeleteTaskResponse\x12T\n\x0bListChanges\x12!.todo.tasks.v1.ListChangesRequest\x1a\".todo.tasks.v1.ListChangesResponse\x12W\n\x0cRevertChange\x12\".todo.tasks.v1.RevertChangeRequest\x1a#.todo.tasks.v1.RevertChangeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!todo/tasks/v1/tasks_service.proto\x12\rtodo.tasks.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18todo/tasks/v1/task.proto\"J\n\x11\x43reateTaskRequest\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"7\n\x12\x43reateTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x1c\n\x0eGetTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"4\n\x0fGetTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x83\x02\n\nTaskFilter\x12)\n\x06status\x18\x01 \x01(\x0e\x32\x19.todo.tasks.v1.TaskStatus\x12+\n\npriorities\x18\x02 \x03(\x0e\x32\x17.todo.tasks.v1.Priority\x12\x0c\n\x04tags\x18\x03 \x03(\t\x12.\n\ndue_before\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tdue_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x07overdue\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x0e\n\x06search\x18\x07 \x01(\tB\n\n\x08_overdue\"k\n\tTaskOrder\x12,\n\x05\x66ield\x18\x01 \x01(\x0e\x32\x1d.todo.tasks.v1.TaskOrderField\x12\x30\n\tdirection\x18\x02 \x01(\x0e\x32\x1d.todo.tasks.v1.OrderDirection\"\xa3\x02\n\x10ListTasksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12)\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x19.todo.tasks.v1.TaskFilter\x12*\n\x08order_by\x18\x04 \x03(\x0b\x32\x18.todo.tasks.v1.TaskOrder\x12\x19\n\x11\x62\x65\x66ore_page_token\x18\x05 \x01(\t\x12\x10\n\x08\x66rom_end\x18\x06 \x01(\x08\x12\x17\n\x0fskip_total_size\x18\x07 \x01(\x08\x12\x1c\n\x14read_latest_sequence\x18\x08 \x01(\x08\x12-\n\tread_mask\x18\t \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\xc0\x01\n\x11ListTasksResponse\x12\"\n\x05tasks\x18\x01 \x03(\x0b\x32\x13.todo.tasks.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\x12\x0f\n\x07\x63ursors\x18\x04 \x03(\t\x12\x15\n\rhas_next_page\x18\x05 \x01(\x08\x12\x19\n\x11has_previous_page\x18\x06 \x01(\x08\x12\x17\n\x0flatest_sequence\x18\x07 \x01(\x03\"\x9b\x01\n\x11UpdateTaskRequest\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x13\n\x11_expected_version\"7\n\x12UpdateTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"!\n\x13\x43ompleteTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"9\n\x14\x43ompleteTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x1f\n\x11ReopenTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x12ReopenTaskResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\"\x1f\n\x11\x44\x65leteTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteTaskResponse\x12\n\n\x02id\x18\x01 \x01(\t\"\x9b\x01\n\nTaskChange\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.todo.tasks.v1.ChangeKind\x12!\n\x04task\x18\x03 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12/\n\x0b\x63hange_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x12ListChangesRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"s\n\x13ListChangesResponse\x12*\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x19.todo.tasks.v1.TaskChange\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x17\n\x0flatest_sequence\x18\x03 \x01(\x03\"\'\n\x13RevertChangeRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"\xb5\x01\n\x14RevertChangeResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.todo.tasks.v1.ChangeKind\x12/\n\x12kept_next_instance\x18\x03 \x01(\x0b\x32\x13.todo.tasks.v1.Task\x12 \n\x18removed_next_instance_id\x18\x04 \x01(\t*\xd0\x01\n\x0eTaskOrderField\x12 \n\x1cTASK_ORDER_FIELD_UNSPECIFIED\x10\x00\x12\x1d\n\x19TASK_ORDER_FIELD_DUE_TIME\x10\x01\x12\x1d\n\x19TASK_ORDER_FIELD_PRIORITY\x10\x02\x12\x1a\n\x16TASK_ORDER_FIELD_TITLE\x10\x03\x12 \n\x1cTASK_ORDER_FIELD_CREATE_TIME\x10\x04\x12 \n\x1cTASK_ORDER_FIELD_UPDATE_TIME\x10\x05*p\n\x0eOrderDirection\x12\x1f\n\x1bORDER_DIRECTION_UNSPECIFIED\x10\x00\x12\x1d\n\x19ORDER_DIRECTION_ASCENDING\x10\x01\x12\x1e\n\x1aORDER_DIRECTION_DESCENDING\x10\x02\x32\xfb\x05\n\x0bTaskService\x12Q\n\nCreateTask\x12 .todo.tasks.v1.CreateTaskRequest\x1a!.todo.tasks.v1.CreateTaskResponse\x12H\n\x07GetTask\x12\x1d.todo.tasks.v1.GetTaskRequest\x1a\x1e.todo.tasks.v1.GetTaskResponse\x12N\n\tListTasks\x12\x1f.todo.tasks.v1.ListTasksRequest\x1a .todo.tasks.v1.ListTasksResponse\x12Q\n\nUpdateTask\x12 .todo.tasks.v1.UpdateTaskRequest\x1a!.todo.tasks.v1.UpdateTaskResponse\x12W\n\x0c\x43ompleteTask\x12\".todo.tasks.v1.CompleteTaskRequest\x1a#.todo.tasks.v1.CompleteTaskResponse\x12Q\n\nReopenTask\x12 .todo.tasks.v1.ReopenTaskRequest\x1a!.todo.tasks.v1.ReopenTaskResponse\x12Q\n\nDeleteTask\x12 .todo.tasks.v1.DeleteTaskRequest\x1a!.todo.tasks.v1.DeleteTaskResponse\x12T\n\x0bListChanges\x12!.todo.tasks.v1.ListChangesRequest\x1a\".todo.tasks.v1.ListChangesResponse\x12W\n\x0cRevertChange\x12\".todo.tasks.v1.RevertChangeRequest\x1a#.todo.tasks.v1.RevertChangeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'todo.tasks.v1.tasks_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASKORDERFIELD']._serialized_start=2227
-  _globals['_TASKORDERFIELD']._serialized_end=2435
-  _globals['_ORDERDIRECTION']._serialized_start=2437
-  _globals['_ORDERDIRECTION']._serialized_end=2549
+  _globals['_TASKORDERFIELD']._serialized_start=2274
+  _globals['_TASKORDERFIELD']._serialized_end=2482
+  _globals['_ORDERDIRECTION']._serialized_start=2484
+  _globals['_ORDERDIRECTION']._serialized_end=2596
   _globals['_CREATETASKREQUEST']._serialized_start=145
   _globals['_CREATETASKREQUEST']._serialized_end=219
   _globals['_CREATETASKRESPONSE']._serialized_start=221
@@ -51,35 +51,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASKORDER']._serialized_start=624
   _globals['_TASKORDER']._serialized_end=731
   _globals['_LISTTASKSREQUEST']._serialized_start=734
-  _globals['_LISTTASKSREQUEST']._serialized_end=978
-  _globals['_LISTTASKSRESPONSE']._serialized_start=981
-  _globals['_LISTTASKSRESPONSE']._serialized_end=1173
-  _globals['_UPDATETASKREQUEST']._serialized_start=1176
-  _globals['_UPDATETASKREQUEST']._serialized_end=1331
-  _globals['_UPDATETASKRESPONSE']._serialized_start=1333
-  _globals['_UPDATETASKRESPONSE']._serialized_end=1388
-  _globals['_COMPLETETASKREQUEST']._serialized_start=1390
-  _globals['_COMPLETETASKREQUEST']._serialized_end=1423
-  _globals['_COMPLETETASKRESPONSE']._serialized_start=1425
-  _globals['_COMPLETETASKRESPONSE']._serialized_end=1482
-  _globals['_REOPENTASKREQUEST']._serialized_start=1484
-  _globals['_REOPENTASKREQUEST']._serialized_end=1515
-  _globals['_REOPENTASKRESPONSE']._serialized_start=1517
-  _globals['_REOPENTASKRESPONSE']._serialized_end=1572
-  _globals['_DELETETASKREQUEST']._serialized_start=1574
-  _globals['_DELETETASKREQUEST']._serialized_end=1605
-  _globals['_DELETETASKRESPONSE']._serialized_start=1607
-  _globals['_DELETETASKRESPONSE']._serialized_end=1639
-  _globals['_TASKCHANGE']._serialized_start=1642
-  _globals['_TASKCHANGE']._serialized_end=1797
-  _globals['_LISTCHANGESREQUEST']._serialized_start=1799
-  _globals['_LISTCHANGESREQUEST']._serialized_end=1882
-  _globals['_LISTCHANGESRESPONSE']._serialized_start=1884
-  _globals['_LISTCHANGESRESPONSE']._serialized_end=1999
-  _globals['_REVERTCHANGEREQUEST']._serialized_start=2001
-  _globals['_REVERTCHANGEREQUEST']._serialized_end=2040
-  _globals['_REVERTCHANGERESPONSE']._serialized_start=2043
-  _globals['_REVERTCHANGERESPONSE']._serialized_end=2224
-  _globals['_TASKSERVICE']._serialized_start=2552
-  _globals['_TASKSERVICE']._serialized_end=3315
+  _globals['_LISTTASKSREQUEST']._serialized_end=1025
+  _globals['_LISTTASKSRESPONSE']._serialized_start=1028
+  _globals['_LISTTASKSRESPONSE']._serialized_end=1220
+  _globals['_UPDATETASKREQUEST']._serialized_start=1223
+  _globals['_UPDATETASKREQUEST']._serialized_end=1378
+  _globals['_UPDATETASKRESPONSE']._serialized_start=1380
+  _globals['_UPDATETASKRESPONSE']._serialized_end=1435
+  _globals['_COMPLETETASKREQUEST']._serialized_start=1437
+  _globals['_COMPLETETASKREQUEST']._serialized_end=1470
+  _globals['_COMPLETETASKRESPONSE']._serialized_start=1472
+  _globals['_COMPLETETASKRESPONSE']._serialized_end=1529
+  _globals['_REOPENTASKREQUEST']._serialized_start=1531
+  _globals['_REOPENTASKREQUEST']._serialized_end=1562
+  _globals['_REOPENTASKRESPONSE']._serialized_start=1564
+  _globals['_REOPENTASKRESPONSE']._serialized_end=1619
+  _globals['_DELETETASKREQUEST']._serialized_start=1621
+  _globals['_DELETETASKREQUEST']._serialized_end=1652
+  _globals['_DELETETASKRESPONSE']._serialized_start=1654
+  _globals['_DELETETASKRESPONSE']._serialized_end=1686
+  _globals['_TASKCHANGE']._serialized_start=1689
+  _globals['_TASKCHANGE']._serialized_end=1844
+  _globals['_LISTCHANGESREQUEST']._serialized_start=1846
+  _globals['_LISTCHANGESREQUEST']._serialized_end=1929
+  _globals['_LISTCHANGESRESPONSE']._serialized_start=1931
+  _globals['_LISTCHANGESRESPONSE']._serialized_end=2046
+  _globals['_REVERTCHANGEREQUEST']._serialized_start=2048
+  _globals['_REVERTCHANGEREQUEST']._serialized_end=2087
+  _globals['_REVERTCHANGERESPONSE']._serialized_start=2090
+  _globals['_REVERTCHANGERESPONSE']._serialized_end=2271
+  _globals['_TASKSERVICE']._serialized_start=2599
+  _globals['_TASKSERVICE']._serialized_end=3362
 # @@protoc_insertion_point(module_scope)

@@ -89,7 +89,7 @@ class TaskOrder(_message.Message):
     def __init__(self, field: _Optional[_Union[TaskOrderField, str]] = ..., direction: _Optional[_Union[OrderDirection, str]] = ...) -> None: ...
 
 class ListTasksRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "filter", "order_by", "before_page_token", "from_end", "skip_total_size", "read_latest_sequence")
+    __slots__ = ("page_size", "page_token", "filter", "order_by", "before_page_token", "from_end", "skip_total_size", "read_latest_sequence", "read_mask")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,7 @@ class ListTasksRequest(_message.Message):
     FROM_END_FIELD_NUMBER: _ClassVar[int]
     SKIP_TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     READ_LATEST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    READ_MASK_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     filter: TaskFilter
@@ -106,7 +107,8 @@ class ListTasksRequest(_message.Message):
     from_end: bool
     skip_total_size: bool
     read_latest_sequence: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[TaskFilter, _Mapping]] = ..., order_by: _Optional[_Iterable[_Union[TaskOrder, _Mapping]]] = ..., before_page_token: _Optional[str] = ..., from_end: _Optional[bool] = ..., skip_total_size: _Optional[bool] = ..., read_latest_sequence: _Optional[bool] = ...) -> None: ...
+    read_mask: _field_mask_pb2.FieldMask
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[TaskFilter, _Mapping]] = ..., order_by: _Optional[_Iterable[_Union[TaskOrder, _Mapping]]] = ..., before_page_token: _Optional[str] = ..., from_end: _Optional[bool] = ..., skip_total_size: _Optional[bool] = ..., read_latest_sequence: _Optional[bool] = ..., read_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class ListTasksResponse(_message.Message):
     __slots__ = ("tasks", "next_page_token", "total_size", "cursors", "has_next_page", "has_previous_page", "latest_sequence")

@@ -5,13 +5,15 @@ resolver: Strawberry reads the attribute and graphql-core completes the value. g
 the same price for them as for any field (resolve info, an awaitable check, completion by type),
 about two thirds of the CPU a 50-task page costs (docs/performance.md). `PlainFields` reads such
 a field directly: a scalar, an enum or a list of them is serialized with the type's own
-serializer, and an object of the field's own Python class (not `strawberry.cast` to another) has
-its selection executed at once. It takes the short path only where the result is certain to be
-the same: a Strawberry field without resolver, extension or arguments, read with the configured
-default resolver, an object type whose check (`is_type_of`) is Strawberry's own, and no field
-middleware (a schema extension with a `resolve` hook, such as tracing's, turns it off). Anything
-else, a null where the type forbids one or an object of another class included, goes through
-graphql-core's own path, which reports the error as it always does.
+serializer, and an object (or a list of objects) of the field's own Python class (not
+`strawberry.cast` to another) has its selection read the same way, so an object whose whole
+selection is plain, a page's edges with their tasks included, is read in one pass. It takes the
+short path only where the result is certain to be the same: a Strawberry field without
+resolver, extension or arguments, read with the configured default resolver, an object type
+whose check (`is_type_of`) is Strawberry's own, no deferred fragment, and no field middleware (a
+schema extension with a `resolve` hook, such as tracing's, turns it off). Anything else, a null
+where the type forbids one or an object of another class included, goes through graphql-core's
+own path, which reports the error as it always does.
 """
 
 from __future__ import annotations
@@ -57,13 +59,15 @@ class Leaf:
 @dataclass(frozen=True, slots=True)
 class Nested:
     """How to read one object-valued field: the attribute, the field's type and its object
-    type, the Python class whose (uncast) instances are certainly of it, whether it may be null."""
+    type, the Python class whose (uncast) instances are certainly of it, whether it may be null,
+    whether it is a list of such objects (none of them null)."""
 
     attribute: str
     field_type: GraphQLOutputType
     object_type: GraphQLObjectType
     origin: type
     nullable: bool
+    is_list: bool = False
 
 
 def attach_plain_fields(schema: GraphQLSchema, default_resolver: Callable[..., Any]) -> None:
@@ -94,20 +98,27 @@ def _short_path(field: GraphQLField) -> Leaf | Nested | None:
         kind, item_nullable = _unwrap(kind.of_type)
         if item_nullable:
             return None
+        if isinstance(kind, GraphQLObjectType):
+            return _nested(attribute, field.type, kind, nullable, is_list=True)
         is_list = True
     serialize = _serializer(kind)
     return None if serialize is None else Leaf(attribute, serialize, nullable, is_list=is_list)
 
 
 def _nested(
-    attribute: str, field_type: GraphQLOutputType, kind: GraphQLObjectType, nullable: bool
+    attribute: str,
+    field_type: GraphQLOutputType,
+    kind: GraphQLObjectType,
+    nullable: bool,
+    *,
+    is_list: bool = False,
 ) -> Nested | None:
     """An object field, when its type's check is Strawberry's own: an uncast instance of its
     class passes it, so the short path may skip it."""
     owner = (kind.extensions or {}).get("strawberry-definition")
     if not isinstance(owner, StrawberryObjectDefinition) or owner.is_type_of is not None:
         return None
-    return Nested(attribute, field_type, kind, owner.origin, nullable)
+    return Nested(attribute, field_type, kind, owner.origin, nullable, is_list)
 
 
 def _unwrap(kind: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -150,6 +161,10 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         self._short: dict[tuple[str, str], Leaf | Nested] = (
             {} if wrapped else extensions.get(PLAIN_FIELDS_KEY, {})
         )
+        # Each selection's plan, None where it is not plain through and through, by its
+        # identity (kept alive with the plan, as graphql-core keeps its collected subfields, so
+        # no id is reused meanwhile).
+        self._plans: dict[int, tuple[GroupedFieldSet, list[_Step] | None]] = {}
 
     def execute_fields(
         self,
@@ -159,18 +174,49 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        """An object whose selected fields all take the short path is read in one loop."""
-        results: dict[str, Any] = {}
-        type_name = parent_type.name
-        for response_name, field_details_list in grouped_field_set.items():
-            leaf = self._short.get((type_name, field_details_list[0].node.name.value))
-            value = _read(leaf, source_value) if isinstance(leaf, Leaf) else _MISSING
-            if value is _MISSING:
-                return super().execute_fields(
-                    parent_type, source_value, path, grouped_field_set, position_context
-                )
-            results[response_name] = value
-        return results
+        """An object whose whole selection is plain is read in one pass."""
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is not None:
+            results = _read_object(plan, parent_type.name, source_value)
+            if results is not _MISSING:
+                return results
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+    def _plan(
+        self, object_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[_Step] | None:
+        """How to read the selection when every field of it, and of the selections of its
+        objects, takes the short path; None otherwise. Made once per selection, before any
+        value is read."""
+        known = self._plans.get(id(grouped_field_set))
+        if known is not None:
+            return known[1]
+        steps = [
+            self._step(object_type, response_name, field_details_list)
+            for response_name, field_details_list in grouped_field_set.items()
+        ]
+        plan = None if None in steps else [step for step in steps if step is not None]
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def _step(
+        self,
+        object_type: GraphQLObjectType,
+        response_name: str,
+        field_details_list: FieldDetailsList,
+    ) -> _Step | None:
+        """How to read one field of a plain selection; None when it is not plain."""
+        name = field_details_list[0].node.name.value
+        found = self._short.get((object_type.name, name))
+        if isinstance(found, Nested):
+            grouped, defer_usages, _ = self.collect_subfields(found.object_type, field_details_list)
+            below = None if defer_usages else self._plan(found.object_type, grouped)
+            return None if below is None else _Step(response_name, found, below)
+        if found is None and name != "__typename":
+            return None
+        return _Step(response_name, found, [])
 
     def execute_field(
         self,
@@ -185,7 +231,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             value = _read(found, source)
             if value is not _MISSING:
                 return value
-        elif found is not None:
+        elif found is not None and not found.is_list:
             value = _attribute(source, found.attribute)
             if value is None and found.nullable:
                 return None
@@ -224,6 +270,56 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
                 return None
 
         return await_completed()
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One field of a plain selection: where its value goes, how it is read (None: the type's
+    name, `__typename`), and for an object the plan of its own selection."""
+
+    response_name: str
+    read: Leaf | Nested | None
+    below: list[_Step]
+
+
+def _read_object(plan: list[_Step], type_name: str, source: Any) -> Any:
+    """A plain selection's result, or _MISSING where any value needs the long path."""
+    results: dict[str, Any] = {}
+    for step in plan:
+        read = step.read
+        if isinstance(read, Leaf):
+            value = _read(read, source)
+        elif read is None:
+            value = type_name
+        else:
+            value = _read_nested(read, step.below, source)
+        if value is _MISSING:
+            return _MISSING
+        results[step.response_name] = value
+    return results
+
+
+def _read_nested(nested: Nested, plan: list[_Step], source: Any) -> Any:
+    value = _attribute(source, nested.attribute)
+    if value is None:
+        return None if nested.nullable else _MISSING
+    if not nested.is_list:
+        return _read_instance(nested, plan, value)
+    if not isinstance(value, list | tuple):
+        return _MISSING
+    items = []
+    for item in value:
+        read = _read_instance(nested, plan, item)
+        if read is _MISSING:
+            return _MISSING
+        items.append(read)
+    return items
+
+
+def _read_instance(nested: Nested, plan: list[_Step], value: Any) -> Any:
+    if type(value) is not nested.origin or get_strawberry_type_cast(value) is not None:
+        return _MISSING
+    return _read_object(plan, nested.object_type.name, value)
 
 
 def _attribute(source: Any, name: str) -> Any:

@@ -121,6 +121,8 @@ async def test_no_acknowledged_work_is_lost_or_duplicated_under_faults(
             took = time.monotonic() - stack.created
             title = f"fault injection: {len(rows)} rows, seed {SEED}, {took:.0f} s with start-up"
             text = report.table(rows, title)
+            if any(row.lost or row.duplicated for row in rows):
+                text += "\n" + report.warnings(stack.logs)
             request.node.user_properties.append((report.PROPERTY, text))
             print(text)
     assert [row.fault for row in rows if row.lost or row.duplicated] == []

@@ -100,10 +100,15 @@ async def consumed(conn: asyncpg.Connection) -> Findings:
         "SELECT event_id, count(*) AS n FROM audit.entries GROUP BY event_id"
     )
     audited = {row["event_id"]: row["n"] for row in entries}
+    # Whether a missing entry waits for the sequencer, or never reached svc_audit's intake.
+    pending = {
+        r["event_id"] for r in await conn.fetch("SELECT event_id FROM audit.pending_entries")
+    }
     for event in task_events | reminders:
         count = audited.get(event, 0)
         if count == 0:
-            findings.lost.add(f"no audit entry for {event}")
+            waiting = " (pending, not yet sequenced)" if event in pending else ""
+            findings.lost.add(f"no audit entry for {event}{waiting}")
         elif count > 1:
             findings.duplicated.add(f"{count} audit entries for {event}")
     return findings

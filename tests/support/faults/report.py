@@ -8,6 +8,7 @@ prints it whatever `-r`/`-q` options the run has.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import pytest
@@ -17,6 +18,8 @@ if TYPE_CHECKING:  # the root conftest imports this module: keep its imports lig
 
 PROPERTY: Final = "fault table"
 DETAILS_SHOWN: Final = 5
+WARNINGS_SHOWN: Final = 30  # per log, when a row lost or duplicated something
+_WARNING_LEVELS: Final = ('"level": "WARNING"', '"level": "ERROR"', '"level": "CRITICAL"')
 
 
 def table(rows: list[Row], title: str) -> str:
@@ -32,6 +35,21 @@ def table(rows: list[Row], title: str) -> str:
     if rows:
         notes = ", ".join(f"{key} {value}" for key, value in sorted(rows[-1].notes.items()))
         lines.append(f"at the end: {notes}")
+    return "\n".join(lines)
+
+
+def warnings(logs: Path) -> str:
+    """The last warnings and errors of every part's log in `logs`: what a failed run leaves to
+    explain it once its temporary directory is gone (CI keeps only the output)."""
+    lines: list[str] = []
+    for log in sorted(logs.glob("*.log")):
+        found = [
+            line
+            for line in log.read_text(errors="replace").splitlines()
+            if any(level in line for level in _WARNING_LEVELS)
+        ]
+        lines.append(f"{log.name}: {len(found)} warnings and errors, the last {WARNINGS_SHOWN}:")
+        lines.extend(f"    {line}" for line in found[-WARNINGS_SHOWN:])
     return "\n".join(lines)
 
 

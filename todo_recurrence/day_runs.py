@@ -98,6 +98,9 @@ def day_candidates(
     """Candidates of a DAILY/HOURLY/MINUTELY series from around `lo` on (see `naive_candidates`)."""
     allowed = day_filter(parts)
     bare = replace(parts, bymonth=(), bymonthday=(), byday=())
+    # Without day parts every day is allowed: a run is as long as a call may take.
+    every_day = bare == parts
+    run_days, per_day = _RUN_DAYS[parts.freq], PER_DAY[parts.freq]
     anchor = max(lo, start)
     index = grid_index(parts, start, anchor)
     while (begin := begin_or_none(parts, index)) is not None:
@@ -111,11 +114,13 @@ def day_candidates(
             # The grid's next period may fall on a later day: look at that one.
             index = grid_index(parts, start, datetime.combine(following, time()), ceil=True)
             continue
-        while (end - day).days + 1 < _RUN_DAYS[parts.freq] and end < date.max:
+        if every_day:
+            end = day + timedelta(days=min(run_days - 1, (date.max - day).days))
+        while (end - day).days + 1 < run_days and end < date.max:
             if not allowed(end + timedelta(days=1)):
                 break
             end += timedelta(days=1)
-        meter.spend(max(1, ((end - day).days + 1) * PER_DAY[parts.freq] // parts.interval))
+        meter.spend(max(1, ((end - day).days + 1) * per_day // parts.interval))
         for moment in dateutil_candidates(bare, begin, datetime.combine(end, _DAY_END)):
             meter.candidate()
             if moment >= start:

@@ -266,7 +266,7 @@ def task_from_row(row: Mapping[str, Any], fields: AbstractSet[str] = TASK_FIELDS
     return task_pb2.Task(**values)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: a caller may ask for any of 2**18 masks
 def columns_of(fields: frozenset[str]) -> str:
     """The columns (of `TASK_COLUMNS`, in its order) that `task_from_row` reads for `fields`, the
     id always: a page selects what its read mask needs, no more."""

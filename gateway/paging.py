@@ -94,17 +94,7 @@ class PageInfo:
 def selects(info: strawberry.Info[Any, Any], name: str) -> bool:
     """Whether the current field's selection (through fragments too) includes `name`: what a
     connection counts or reads only when asked (`totalCount`, `changeCursor`)."""
-    pending: list[SelectedField | FragmentSpread | InlineFragment] = list(info.selected_fields)
-    while pending:
-        node = pending.pop()
-        if (
-            isinstance(node, SelectedField)
-            and node.name == name
-            and node not in info.selected_fields
-        ):
-            return True
-        pending.extend(node.selections)
-    return False
+    return name in selected_at(info)
 
 
 def selected_at(info: strawberry.Info[Any, Any], *path: str) -> frozenset[str]:

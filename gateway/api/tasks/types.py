@@ -133,8 +133,9 @@ class Task(Node):
             series_id=ids.encode(ids.SERIES, message.series_id) if message.series_id else None,
             series_index=message.series_index or None,
             version=message.version,
-            created_at=_instant(message, "create_time"),
-            updated_at=_instant(message, "update_time"),
+            # Every task has these; a partial message (above) may leave them out.
+            created_at=optional_timestamp(message, "create_time") or EPOCH,
+            updated_at=optional_timestamp(message, "update_time") or EPOCH,
             completed_at=optional_timestamp(message, "complete_time"),
         )
 
@@ -171,11 +172,6 @@ def read_mask(selected: AbstractSet[str]) -> list[str]:
             return []
         paths.update(reads)
     return sorted(paths) or ["id"]
-
-
-def _instant(message: task_pb2.Task, field: str) -> datetime:
-    """A Timestamp every task has, or the epoch where a partial message (above) left it out."""
-    return from_timestamp(getattr(message, field)) if message.HasField(field) else EPOCH
 
 
 @strawberry.type(description="One task in a TaskConnection page.")

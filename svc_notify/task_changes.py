@@ -26,23 +26,25 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
         task_id = uuid.UUID(event.task.id)
     except ValueError:
         raise PermanentError(f"event {event.event_id} names no task id") from None
-    # One writer per task at a time, even before its first row exists.
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(task_id))
-    applied = await conn.fetchval("SELECT sequence FROM task_states WHERE task_id = $1", task_id)
-    if applied is not None and applied >= event.sequence:
-        return  # this change, or a newer one, is already in effect
     is_open = schedule.is_open(event)
-    await conn.execute(
+    # One statement takes the task's place and decides whether this change is newer than the
+    # last one applied. It waits for another transaction writing the same task (the row's lock,
+    # or the key's if the row is new) and keeps the lock until commit: one writer per task.
+    newer = await conn.fetchval(
         """INSERT INTO task_states (task_id, owner_id, sequence, open, snapshot)
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (task_id) DO UPDATE
-               SET sequence = EXCLUDED.sequence, open = EXCLUDED.open, snapshot = EXCLUDED.snapshot""",
+               SET sequence = EXCLUDED.sequence, open = EXCLUDED.open, snapshot = EXCLUDED.snapshot
+               WHERE task_states.sequence < EXCLUDED.sequence
+           RETURNING true""",
         task_id,
         event.user_id,
         event.sequence,
         is_open,
         event.task.SerializeToString(),
     )
+    if newer is None:
+        return  # this change, or a newer one, is already in effect
     if not is_open:  # completed or deleted: nothing of it fires any more, snoozes included
         await conn.execute(
             "DELETE FROM reminders WHERE task_id = $1 AND state = 'scheduled'", task_id
@@ -60,8 +62,8 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
         [w.fire_at for w in current],
     )
     wanted = schedule.wanted(event)
-    ids = [w.reminder_id for w in wanted]
-    times = [w.fire_at for w in wanted]
+    if not wanted:
+        return
     status = await conn.execute(
         """INSERT INTO reminders (owner_id, task_id, reminder_id, fire_at, correlation_id,
                                  trace_context)
@@ -71,8 +73,8 @@ async def apply_task_event(received: ReceivedEvent, conn: Connection) -> None:
            ON CONFLICT (task_id, reminder_id, fire_at) DO NOTHING""",
         event.user_id,
         task_id,
-        ids,
-        times,
+        [w.reminder_id for w in wanted],
+        [w.fire_at for w in wanted],
         request_context.correlation_id(),  # the firing carries it on
         tracing.trace_context(),  # and its webhook deliveries continue this trace
     )

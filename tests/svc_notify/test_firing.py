@@ -88,6 +88,32 @@ async def test_an_older_event_never_undoes_a_newer_one(pool: asyncpg.Pool[Any]) 
     )
 
 
+async def test_changes_of_one_task_applied_at_once_leave_the_newest(
+    pool: asyncpg.Pool[Any],
+) -> None:
+    """Twelve changes of a new task, each in its own transaction and all at once, in a shuffled
+    order: whichever commits first, the task ends with the newest change's one reminder."""
+    apply = transactional(pool, "svc_notify", apply_task_event)
+    task_id = str(uuid.uuid4())
+    start = datetime.now(UTC) + timedelta(hours=1)
+    changes = [change(task_id, n, start + timedelta(minutes=n)) for n in range(1, 13)]
+    order = [5, 11, 0, 7, 3, 9, 1, 10, 4, 8, 2, 6]  # the newest (11) second: the rest must wait
+
+    await asyncio.gather(*(apply(received(changes[n])) for n in order))
+
+    rows = await pool.fetch(
+        "SELECT fire_at FROM reminders WHERE task_id = $1 AND state = 'scheduled'",
+        uuid.UUID(task_id),
+    )
+    assert [r["fire_at"] for r in rows] == [start + timedelta(minutes=12)]
+    state = await pool.fetchrow(
+        "SELECT sequence, snapshot FROM task_states WHERE task_id = $1", uuid.UUID(task_id)
+    )
+    assert state is not None
+    assert state["sequence"] == 12
+    assert task_pb2.Task.FromString(state["snapshot"]).title == "v12"
+
+
 async def seed_burst(pool: asyncpg.Pool[Any], count: int, at: datetime) -> None:
     """`count` open tasks of 50 users, each with one reminder due at `at`."""
     task_ids = [uuid.uuid4() for _ in range(count)]

@@ -323,6 +323,13 @@ class ErrorMasking(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         return anonymised(error)
 
+    def _process_result(self, result: object) -> None:
+        # Strawberry's asks `isinstance` of a runtime-checkable Protocol, which inspects the
+        # result's every attribute: most of what this hook cost an operation without errors.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
 
 def anonymised(error: GraphQLError) -> GraphQLError:
     """`error` as a client may see it: with a code, and nothing of a fault of ours."""

@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -24,6 +25,7 @@ from gateway.config import (
 )
 from gateway.errors import ErrorMasking, anonymised, is_unexpected
 from gateway.execution import PlainFields, attach_plain_fields
+from gateway.extension_hooks import CachedHooksRunner
 from gateway.limits.cost import CostLimits
 from gateway.limits.documents import document_limits
 from gateway.limits.edge_checks import EdgeChecks
@@ -38,9 +40,15 @@ class GatewaySchema(strawberry.Schema):
 
     Strawberry calls `process_errors` before ErrorMasking hides the details, so
     the log keeps what the client never sees. An exception raised by a schema
-    extension's hook skips ErrorMasking, so `execute` masks once more.
+    extension's hook skips ErrorMasking, so `execute` masks once more. The extensions' hooks run
+    through `extension_hooks`, wrapped once per class rather than per operation.
 
     """
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)

@@ -162,13 +162,16 @@ class EventProducer:
             return []
         async with self._lock:
             # Serves the error callbacks of an idle client: did its broker go away meanwhile?
-            await asyncio.to_thread(self._client.poll, 0)
+            # A zero wait returns at once, so it is served here rather than by a worker thread.
+            self._client.poll(0)
             if self._stale or self.disconnects != self._disconnects_seen:
                 await self._recreate()
             outcomes: list[BaseException | None] = [None] * len(records)
             pending: set[int] = set()
-            await asyncio.to_thread(self._produce_all, records, outcomes, pending)
             deadline = time.monotonic() + self._report_wait
+            # One trip to a worker thread produces the records and waits for their reports (a
+            # full local queue and the broker's answer block); a slow broker takes more trips.
+            await asyncio.to_thread(self._produce_and_serve, records, outcomes, pending)
             while pending and time.monotonic() < deadline:
                 await asyncio.to_thread(self._serve, outcomes, pending)
             for index in pending:
@@ -190,6 +193,16 @@ class EventProducer:
         for failure in failures:
             if isinstance(failure, DeliveryError):
                 self._broker.report(self._source, KafkaError(failure.code, str(failure)))
+
+    def _produce_and_serve(
+        self,
+        records: Sequence[Record],
+        outcomes: list[BaseException | None],
+        pending: set[int],
+    ) -> None:
+        self._produce_all(records, outcomes, pending)
+        if pending:
+            self._serve(outcomes, pending)
 
     def _produce_all(
         self,

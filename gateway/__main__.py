@@ -15,6 +15,7 @@ from gateway.config import GatewayConfig
 from gateway.transport.calendar import RedactedFeedTokens
 from gateway.transport.server_options import server_options
 from todo_runtime.config import Env
+from todo_runtime.heap import freeze_startup_heap
 from todo_runtime.logs import configure_logging, stop_on_bad_settings
 from todo_runtime.metrics import serve_metrics
 from todo_runtime.tracing import start_tracing
@@ -30,6 +31,7 @@ def main() -> None:
         app = create_app(config)
     # The access log names every path; a calendar feed's path is its secret.
     logging.getLogger("uvicorn.access").addFilter(RedactedFeedTokens())
+    freeze_startup_heap()  # the schema and every module, out of the full collections' walk
     uvicorn.run(
         app,
         host=config.host,

@@ -39,6 +39,7 @@ from todo_runtime.db import create_pool
 from todo_runtime.db_watch import watch_database
 from todo_runtime.failures import describe, is_transient
 from todo_runtime.grpc_server import GrpcServer, start_server
+from todo_runtime.heap import freeze_startup_heap
 from todo_runtime.kafka_settings import KafkaConfig
 from todo_runtime.logs import configure_logging, stop_on_bad_settings
 from todo_runtime.metrics import serve_metrics
@@ -221,6 +222,7 @@ def serve(definition: ServiceDefinition) -> None:
         start_tracing(definition.name, config.env)
         serve_metrics(config.env, config.grpc.host)
         service = await start_service(definition, config)
+        freeze_startup_heap()
         try:
             await wait_for_stop_signal()
         finally:

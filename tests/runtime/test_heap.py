@@ -28,6 +28,7 @@ def test_what_exists_at_start_is_left_out_of_full_collections() -> None:
     gc.collect(1)  # pushes them on to the oldest generation
 
     walked_after = gc.get_objects(generation=2)
-    assert gc.get_freeze_count() >= walked_before > 10_000  # a test process: modules, fixtures
+    assert walked_before > 10_000  # a test process: its modules, fixtures and plugins
+    assert gc.get_freeze_count() > 10_000  # what of them was not garbage
     assert len(walked_after) < walked_before / 10
     assert any(o is made_after[0] for o in walked_after)  # new objects are still collected

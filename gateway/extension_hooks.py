@@ -8,9 +8,9 @@ gateway. Here the wrapper is built once per class and hook and called with each
 operation's extension, so an operation only enters its hooks.
 
 What runs is Strawberry's: the same hooks, in the extensions' order, entered on
-one exit stack per stage and left in reverse (a hook cannot swallow an exception); a hook an extension does not
-override is skipped; an async hook in a synchronous execution is refused as
-Strawberry refuses it.
+one exit stack per stage and left in reverse (a hook cannot swallow an exception);
+a hook an extension does not override is skipped; an async hook in a synchronous
+execution is refused as Strawberry refuses it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The gateway's extension runner does what Strawberry's does: the same hooks, in the same order,
-for every kind of hook; an exception leaves the stage whatever a hook does; a synchronous stage refuses an async
-hook. Each case runs on both runners and must leave the same record."""
+for every kind of hook; an exception leaves the stage whatever a hook does; a synchronous stage
+refuses an async hook. Each case runs on both runners and must leave the same record."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 import strawberry
-from starlette.requests import Request
 
 from gateway.errors import rpc, unauthenticated
 from gateway.services import Services
@@ -50,13 +49,7 @@ class GatewayContext:
     connection_params: dict[str, object] | None = None
     expires_at: float | None = None
     subscription_buffer: int = 100
-    request: Request | None = None  # the HTTP request; None on WebSocket
-
-    @property
-    def origin(self) -> str:
-        """scheme://host[:port] the HTTP request reached the gateway at, for URLs the API hands
-        out ("" on WebSocket); worked out only when a field asks for it."""
-        return "" if self.request is None else str(self.request.base_url).rstrip("/")
+    origin: str = ""  # scheme://host[:port] an HTTP request reached the gateway at; "" on WebSocket
 
     def user(self) -> str:
         """The authenticated user id; raises UNAUTHENTICATED otherwise."""

@@ -98,7 +98,7 @@ class GatewayGraphQL(GraphQLOverHTTP[GatewayContext, None]):
         context = self._context()
         if isinstance(request, Request):
             await self._authenticate(context, request.headers.get("authorization"))
-            context.request = request
+            context.origin = str(request.base_url).rstrip("/")  # for URLs the API hands out
         return context
 
     def challenge(

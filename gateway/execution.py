@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from graphql import (
     GraphQLEnumType,
@@ -35,6 +35,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import get_strawberry_type_cast
@@ -43,17 +44,30 @@ from strawberry.types.field import StrawberryField
 # Where the table of short-path fields lives: GraphQLSchema.extensions, made for such data.
 PLAIN_FIELDS_KEY: Final = "gateway-plain-fields"
 _MISSING: Final = object()
+# A source's value for one field or one selection, or _MISSING where the long path must decide.
+_Reader: TypeAlias = Callable[[Any], Any]
+# graphql-core's serializers of String and ID give a string back as it is.
+_GIVEN_AS_IS: Final = (serialize_string, serialize_id)
 
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
     """How to read and serialize one field: the attribute, the item serializer, whether the
-    field (and, for a list, its items) may be null."""
+    field may be null (a list's items may not), and `read`, made from them once (`_leaf_reader`):
+    the serialized value of a source, or _MISSING for anything the long path must decide."""
 
     attribute: str
     serialize: Callable[[Any], Any]
     nullable: bool
-    is_list: bool = False
+    is_list: bool
+    read: _Reader
+
+    @classmethod
+    def of(
+        cls, attribute: str, serialize: Callable[[Any], Any], nullable: bool, *, is_list: bool
+    ) -> Leaf:
+        read = _leaf_reader(attribute, serialize, nullable, is_list=is_list)
+        return cls(attribute, serialize, nullable, is_list, read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +116,7 @@ def _short_path(field: GraphQLField) -> Leaf | Nested | None:
             return _nested(attribute, field.type, kind, nullable, is_list=True)
         is_list = True
     serialize = _serializer(kind)
-    return None if serialize is None else Leaf(attribute, serialize, nullable, is_list=is_list)
+    return None if serialize is None else Leaf.of(attribute, serialize, nullable, is_list=is_list)
 
 
 def _nested(
@@ -164,7 +178,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         # Each selection's plan, None where it is not plain through and through, by its
         # identity (kept alive with the plan, as graphql-core keeps its collected subfields, so
         # no id is reused meanwhile).
-        self._plans: dict[int, tuple[GroupedFieldSet, list[_Step] | None]] = {}
+        self._plans: dict[int, tuple[GroupedFieldSet, _Reader | None]] = {}
 
     def execute_fields(
         self,
@@ -175,9 +189,9 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """An object whose whole selection is plain is read in one pass."""
-        plan = self._plan(parent_type, grouped_field_set)
-        if plan is not None:
-            results = _read_object(plan, parent_type.name, source_value)
+        read = self._plan(parent_type, grouped_field_set)
+        if read is not None:
+            results = read(source_value)
             if results is not _MISSING:
                 return results
         return super().execute_fields(
@@ -186,7 +200,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(
         self, object_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> list[_Step] | None:
+    ) -> _Reader | None:
         """How to read the selection when every field of it, and of the selections of its
         objects, takes the short path; None otherwise. Made once per selection, before any
         value is read."""
@@ -197,26 +211,31 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
             self._step(object_type, response_name, field_details_list)
             for response_name, field_details_list in grouped_field_set.items()
         ]
-        plan = None if None in steps else [step for step in steps if step is not None]
-        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
-        return plan
+        plain = [step for step in steps if step is not None]
+        read = _object_reader(plain) if len(plain) == len(steps) else None
+        self._plans[id(grouped_field_set)] = (grouped_field_set, read)
+        return read
 
     def _step(
         self,
         object_type: GraphQLObjectType,
         response_name: str,
         field_details_list: FieldDetailsList,
-    ) -> _Step | None:
-        """How to read one field of a plain selection; None when it is not plain."""
+    ) -> tuple[str, _Reader] | None:
+        """Where one field of a plain selection goes and how it is read; None when it is not
+        plain."""
         name = field_details_list[0].node.name.value
         found = self._short.get((object_type.name, name))
         if isinstance(found, Nested):
             grouped, defer_usages, _ = self.collect_subfields(found.object_type, field_details_list)
             below = None if defer_usages else self._plan(found.object_type, grouped)
-            return None if below is None else _Step(response_name, found, below)
-        if found is None and name != "__typename":
+            return None if below is None else (response_name, _nested_reader(found, below))
+        if isinstance(found, Leaf):
+            return response_name, found.read
+        if name != "__typename":
             return None
-        return _Step(response_name, found, [])
+        type_name = object_type.name
+        return response_name, lambda source: type_name
 
     def execute_field(
         self,
@@ -228,7 +247,7 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         found = self._short.get((parent_type.name, field_details_list[0].node.name.value))
         if isinstance(found, Leaf):
-            value = _read(found, source)
+            value = found.read(source)
             if value is not _MISSING:
                 return value
         elif found is not None and not found.is_list:
@@ -272,54 +291,87 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         return await_completed()
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One field of a plain selection: where its value goes, how it is read (None: the type's
-    name, `__typename`), and for an object the plan of its own selection."""
+def _leaf_reader(
+    attribute: str, serialize: Callable[[Any], Any], nullable: bool, *, is_list: bool
+) -> _Reader:
+    """A `Leaf`'s reader: its serialized value; a string for String or ID as it is, which is
+    what their serializers return for it."""
+    as_is = str if serialize in _GIVEN_AS_IS else None
 
-    response_name: str
-    read: Leaf | Nested | None
-    below: list[_Step]
-
-
-def _read_object(plan: list[_Step], type_name: str, source: Any) -> Any:
-    """A plain selection's result, or _MISSING where any value needs the long path."""
-    results: dict[str, Any] = {}
-    for step in plan:
-        read = step.read
-        if isinstance(read, Leaf):
-            value = _read(read, source)
-        elif read is None:
-            value = type_name
-        else:
-            value = _read_nested(read, step.below, source)
-        if value is _MISSING:
+    def one(value: Any) -> Any:
+        if type(value) is as_is:
+            return value
+        try:
+            serialized = serialize(value)
+        except Exception:  # the long path raises it again, located and reported
             return _MISSING
-        results[step.response_name] = value
-    return results
+        return _MISSING if _absent(serialized) else serialized
 
-
-def _read_nested(nested: Nested, plan: list[_Step], source: Any) -> Any:
-    value = _attribute(source, nested.attribute)
-    if value is None:
-        return None if nested.nullable else _MISSING
-    if not nested.is_list:
-        return _read_instance(nested, plan, value)
-    if not isinstance(value, list | tuple):
-        return _MISSING
-    items = []
-    for item in value:
-        read = _read_instance(nested, plan, item)
-        if read is _MISSING:
+    def read(source: Any) -> Any:
+        try:
+            value = getattr(source, attribute)
+        except Exception:  # reported by the long path, located
             return _MISSING
-        items.append(read)
-    return items
+        if type(value) is as_is:
+            return value
+        if value is None:
+            return None if nullable else _MISSING
+        return one(value)
+
+    def read_list(source: Any) -> Any:
+        value = _attribute(source, attribute)
+        if value is None:
+            return None if nullable else _MISSING
+        if not isinstance(value, list | tuple):
+            return _MISSING
+        items = [one(item) for item in value]
+        return _MISSING if any(item is _MISSING for item in items) else items
+
+    return read_list if is_list else read
 
 
-def _read_instance(nested: Nested, plan: list[_Step], value: Any) -> Any:
-    if type(value) is not nested.origin or get_strawberry_type_cast(value) is not None:
-        return _MISSING
-    return _read_object(plan, nested.object_type.name, value)
+def _object_reader(steps: list[tuple[str, _Reader]]) -> _Reader:
+    """A plain selection's reader: each field's value under its response name."""
+
+    def read(source: Any) -> Any:
+        results: dict[str, Any] = {}
+        for response_name, read_field in steps:
+            value = read_field(source)
+            if value is _MISSING:
+                return _MISSING
+            results[response_name] = value
+        return results
+
+    return read
+
+
+def _nested_reader(nested: Nested, read_object: _Reader) -> _Reader:
+    """An object field's reader: its selection read by `read_object`, from an uncast instance of
+    the object type's class (or a list of them)."""
+    origin, nullable, is_list = nested.origin, nested.nullable, nested.is_list
+
+    def read_instance(value: Any) -> Any:
+        if type(value) is not origin or get_strawberry_type_cast(value) is not None:
+            return _MISSING
+        return read_object(value)
+
+    def read(source: Any) -> Any:
+        value = _attribute(source, nested.attribute)
+        if value is None:
+            return None if nullable else _MISSING
+        if not is_list:
+            return read_instance(value)
+        if not isinstance(value, list | tuple):
+            return _MISSING
+        items = []
+        for item in value:
+            read_item = read_instance(item)
+            if read_item is _MISSING:
+                return _MISSING
+            items.append(read_item)
+        return items
+
+    return read
 
 
 def _attribute(source: Any, name: str) -> Any:
@@ -329,25 +381,6 @@ def _attribute(source: Any, name: str) -> Any:
         return getattr(source, name)
     except Exception:  # reported by the long path, located
         return _MISSING
-
-
-def _read(leaf: Leaf, source: Any) -> Any:
-    """The field's serialized value, or _MISSING for anything the long path must decide."""
-    value = _attribute(source, leaf.attribute)
-    if value is None:
-        return None if leaf.nullable else _MISSING
-    if value is _MISSING:
-        return _MISSING
-    try:
-        if leaf.is_list:
-            if not isinstance(value, list | tuple):
-                return _MISSING
-            items = [leaf.serialize(item) for item in value]
-            return _MISSING if any(_absent(item) for item in items) else items
-        serialized = leaf.serialize(value)
-    except Exception:  # the long path raises it again, located and reported
-        return _MISSING
-    return _MISSING if _absent(serialized) else serialized
 
 
 def _absent(serialized: Any) -> bool:

@@ -18,7 +18,7 @@ from gateway.api.tasks.inputs import (
     TaskOrderField,
     UpdateTaskInput,
 )
-from gateway.api.tasks.types import Task, TaskConnection, read_mask
+from gateway.api.tasks.types import ALL_TASK_FIELDS, Task, TaskConnection, TaskFields
 from gateway.errors import GatewayError, UserErrorCode
 from gateway.ids import encode
 from gateway.schema import build_schema
@@ -295,8 +295,30 @@ def test_unset_is_not_given() -> None:
 def test_every_field_of_task_names_what_it_reads_of_the_message() -> None:
     task_type = build_schema()._schema.get_type("Task")
     assert isinstance(task_type, GraphQLObjectType)
-    unknown = [name for name in task_type.fields if read_mask({name}) == []]
+    unknown = [name for name in task_type.fields if TaskFields.selected({name}) is ALL_TASK_FIELDS]
     assert unknown == []  # a new field of Task must say which message fields it reads
+
+
+def test_a_task_converted_for_one_field_holds_what_the_whole_conversion_gives_it() -> None:
+    message = _task(
+        description="the ones on the balcony",
+        status=task_pb2.TASK_STATUS_COMPLETED,
+        tags=["home"],
+        series_id="s1",
+        series_index=3,
+        recurrence=task_pb2.Recurrence(rule="FREQ=DAILY", text="every day"),
+        reminders=[task_pb2.Reminder(id="r1", minutes_before=10)],
+        due_time=to_timestamp(DUE),
+        complete_time=to_timestamp(CREATED),
+    )
+    whole = Task.from_pb(message)
+    task_type = build_schema()._schema.get_type("Task")
+    assert isinstance(task_type, GraphQLObjectType)
+    for name, field in task_type.fields.items():
+        attribute = field.extensions["strawberry-definition"].python_name
+        alone = Task.from_pb(message, TaskFields.selected({name}))
+        assert getattr(alone, attribute) == getattr(whole, attribute), name
+    assert Task.from_pb(message, TaskFields.selected({"title"})).due_at is None  # not converted
 
 
 @pytest.mark.parametrize(
@@ -313,7 +335,7 @@ def test_every_field_of_task_names_what_it_reads_of_the_message() -> None:
 def test_a_page_reads_only_the_fields_its_query_selects(
     selected: set[str], paths: list[str]
 ) -> None:
-    assert read_mask(selected) == paths
+    assert TaskFields.selected(selected).read_mask == paths
 
 
 def test_a_task_of_a_partial_message_has_what_the_message_holds() -> None:

@@ -27,11 +27,11 @@ from gateway.api.tasks.payloads import (
     ReopenTaskPayload,
     UpdateTaskPayload,
 )
-from gateway.api.tasks.types import Task, TaskConnection, TaskUpdate, read_mask
+from gateway.api.tasks.types import Task, TaskConnection, TaskFields, TaskUpdate
 from gateway.arguments import given
 from gateway.context import GatewayContext, Info
 from gateway.errors import BAD_USER_INPUT, GatewayError, UserErrorCode, code_of
-from gateway.paging import DEFAULT_PAGE_SIZE, Page, selected_at, selects
+from gateway.paging import DEFAULT_PAGE_SIZE, Page, selected_at
 from todo_contracts.live.v1 import live_service_pb2
 from todo_contracts.tasks.v1 import tasks_service_pb2
 from todo_runtime.validation import ORDER_KEYS_MAX
@@ -77,17 +77,19 @@ async def list_tasks(
 ) -> TaskConnection:
     context = info.context
     page = Page.either_way(first, after, last, before, context.max_page_size)
+    selected = selected_at(info)
     request = tasks_service_pb2.ListTasksRequest(
         page_size=page.size,
         page_token=page.token,
         before_page_token=page.before_token,
         from_end=page.from_end,
-        skip_total_size=not selects(info, "totalCount"),
+        skip_total_size="totalCount" not in selected,
         # The change-log position as of the page, read in the page's own snapshot.
-        read_latest_sequence=selects(info, "changeCursor"),
+        read_latest_sequence="changeCursor" in selected,
     )
     # Only what the query reads of each task crosses the wire and is converted.
-    request.read_mask.paths.extend(read_mask(selected_at(info, "edges", "node")))
+    fields = TaskFields.selected(selected_at(info, "edges", "node"))
+    request.read_mask.paths.extend(fields.read_mask)
     if given(filter):
         request.filter.CopyFrom(filter.to_pb())
     request.order_by.extend(order.to_pb() for order in order_by or ())
@@ -96,7 +98,7 @@ async def list_tasks(
     if request.read_latest_sequence:
         cursors = ChangeCursors(context.services.call.secret)
         change_cursor = cursors.encode(context.user(), response.latest_sequence)
-    return TaskConnection.from_pb(response, change_cursor)
+    return TaskConnection.from_pb(response, change_cursor, fields)
 
 
 async def get_task(info: Info, id: TaskId) -> Task | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import strawberry
 
@@ -113,65 +115,125 @@ class Task(Node):
     completed_at: datetime | None = strawberry.field(description="Set while the task is COMPLETED.")
 
     @classmethod
-    def from_pb(cls, message: task_pb2.Task) -> Task:
-        """The task in `message`. A page's message holds only the fields its query selects
-        (`read_mask`): what it lacks is not converted but left empty (an enum at its first
-        value), and is never read."""
-        return cls(
-            id=ids.encode(ids.TASK, message.id) if message.id else strawberry.ID(""),
-            title=message.title,
-            description=message.description,
-            status=STATUS_FROM_PB[message.status] if message.status else TaskStatus.OPEN,
-            priority=PRIORITY_FROM_PB[message.priority] if message.priority else Priority.NONE,
-            tags=list(message.tags),
-            due_at=optional_timestamp(message, "due_time"),
-            time_zone=message.time_zone,
-            recurrence=Recurrence.from_pb(message.recurrence)
-            if message.HasField("recurrence")
-            else None,
-            reminders=[Reminder.from_pb(reminder, message.id) for reminder in message.reminders],
-            series_id=ids.encode(ids.SERIES, message.series_id) if message.series_id else None,
-            series_index=message.series_index or None,
-            version=message.version,
-            # Every task has these; a partial message (above) may leave them out.
-            created_at=optional_timestamp(message, "create_time") or EPOCH,
-            updated_at=optional_timestamp(message, "update_time") or EPOCH,
-            completed_at=optional_timestamp(message, "complete_time"),
-        )
+    def from_pb(cls, message: task_pb2.Task, fields: TaskFields | None = None) -> Task:
+        """The task in `message`. A page passes the fields its query selects (`TaskFields`): its
+        message holds only those (`read_mask`), and only those are converted; the others are
+        left empty and never read."""
+        values = dict(_EMPTY)
+        for attribute, convert in (fields or ALL_TASK_FIELDS).conversions:
+            values[attribute] = convert(message)
+        return cls(**values)
 
 
-# The Task message fields each field of the GraphQL Task reads (a reminder's id holds its task's).
-_READS: Final[dict[str, tuple[str, ...]]] = {
-    "__typename": (),
-    "id": ("id",),
-    "title": ("title",),
-    "description": ("description",),
-    "status": ("status",),
-    "priority": ("priority",),
-    "tags": ("tags",),
-    "dueAt": ("due_time",),
-    "timeZone": ("time_zone",),
-    "recurrence": ("recurrence",),
-    "reminders": ("reminders", "id"),
-    "seriesId": ("series_id",),
-    "seriesIndex": ("series_index",),
-    "version": ("version",),
-    "createdAt": ("create_time",),
-    "updatedAt": ("update_time",),
-    "completedAt": ("complete_time",),
+def _task_id(message: task_pb2.Task) -> strawberry.ID:
+    return ids.encode(ids.TASK, message.id) if message.id else strawberry.ID("")
+
+
+def _recurrence(message: task_pb2.Task) -> Recurrence | None:
+    return Recurrence.from_pb(message.recurrence) if message.HasField("recurrence") else None
+
+
+def _reminders(message: task_pb2.Task) -> list[Reminder]:
+    return [Reminder.from_pb(reminder, message.id) for reminder in message.reminders]
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """One field of the GraphQL Task: the message fields it reads (a reminder's id holds its
+    task's), the attribute it fills, and how it converts the message."""
+
+    reads: tuple[str, ...]
+    attribute: str
+    convert: Callable[[task_pb2.Task], Any]
+
+
+_FIELDS: Final[dict[str, _Field]] = {
+    "id": _Field(("id",), "id", _task_id),
+    "title": _Field(("title",), "title", lambda m: m.title),
+    "description": _Field(("description",), "description", lambda m: m.description),
+    "status": _Field(
+        ("status",), "status", lambda m: STATUS_FROM_PB[m.status] if m.status else TaskStatus.OPEN
+    ),
+    "priority": _Field(
+        ("priority",),
+        "priority",
+        lambda m: PRIORITY_FROM_PB[m.priority] if m.priority else Priority.NONE,
+    ),
+    "tags": _Field(("tags",), "tags", lambda m: list(m.tags)),
+    "dueAt": _Field(("due_time",), "due_at", lambda m: optional_timestamp(m, "due_time")),
+    "timeZone": _Field(("time_zone",), "time_zone", lambda m: m.time_zone),
+    "recurrence": _Field(("recurrence",), "recurrence", _recurrence),
+    "reminders": _Field(("reminders", "id"), "reminders", _reminders),
+    "seriesId": _Field(
+        ("series_id",),
+        "series_id",
+        lambda m: ids.encode(ids.SERIES, m.series_id) if m.series_id else None,
+    ),
+    "seriesIndex": _Field(("series_index",), "series_index", lambda m: m.series_index or None),
+    "version": _Field(("version",), "version", lambda m: m.version),
+    # Every task has these; a partial message (above) may leave them out.
+    "createdAt": _Field(
+        ("create_time",), "created_at", lambda m: optional_timestamp(m, "create_time") or EPOCH
+    ),
+    "updatedAt": _Field(
+        ("update_time",), "updated_at", lambda m: optional_timestamp(m, "update_time") or EPOCH
+    ),
+    "completedAt": _Field(
+        ("complete_time",), "completed_at", lambda m: optional_timestamp(m, "complete_time")
+    ),
+}
+# What an attribute holds when its field is not selected, so that every attribute exists.
+_EMPTY: Final[dict[str, Any]] = {
+    "id": strawberry.ID(""),
+    "title": "",
+    "description": "",
+    "status": TaskStatus.OPEN,
+    "priority": Priority.NONE,
+    "tags": (),
+    "due_at": None,
+    "time_zone": "",
+    "recurrence": None,
+    "reminders": (),
+    "series_id": None,
+    "series_index": None,
+    "version": 0,
+    "created_at": EPOCH,
+    "updated_at": EPOCH,
+    "completed_at": None,
 }
 
 
-def read_mask(selected: AbstractSet[str]) -> list[str]:
-    """The Task message fields that the `selected` fields of Task read (at least the id, as an
-    empty mask reads everything); empty, so everything, when one of them is not known here."""
-    paths: set[str] = set()
-    for name in selected:
-        reads = _READS.get(name)
-        if reads is None:
+@dataclass(frozen=True)
+class TaskFields:
+    """The fields of Task a query reads of each task, with how to convert them, worked out once
+    per page: every field when one of those selected is not known here."""
+
+    names: frozenset[str]
+    conversions: tuple[tuple[str, Callable[[task_pb2.Task], Any]], ...]
+
+    @classmethod
+    def selected(cls, names: AbstractSet[str]) -> TaskFields:
+        """The fields the `names` selected of Task read (`__typename` reads none)."""
+        known = names - {"__typename"}
+        if not known <= _FIELDS.keys():
+            return ALL_TASK_FIELDS
+        return cls(
+            frozenset(known),
+            tuple((_FIELDS[name].attribute, _FIELDS[name].convert) for name in sorted(known)),
+        )
+
+    @property
+    def read_mask(self) -> list[str]:
+        """The Task message fields to send: those these fields read, at least the id (an empty
+        mask sends every field, as it does for every field)."""
+        if self.names == ALL_TASK_FIELDS.names:
             return []
-        paths.update(reads)
-    return sorted(paths) or ["id"]
+        return sorted({path for name in self.names for path in _FIELDS[name].reads}) or ["id"]
+
+
+ALL_TASK_FIELDS: Final = TaskFields(
+    frozenset(_FIELDS), tuple((field.attribute, field.convert) for field in _FIELDS.values())
+)
 
 
 @strawberry.type(description="One task in a TaskConnection page.")
@@ -200,10 +262,14 @@ class TaskConnection:
 
     @classmethod
     def from_pb(
-        cls, response: tasks_service_pb2.ListTasksResponse, change_cursor: str = ""
+        cls,
+        response: tasks_service_pb2.ListTasksResponse,
+        change_cursor: str = "",
+        fields: TaskFields | None = None,
     ) -> TaskConnection:
+        """The page in `response`, its tasks holding `fields` (every field when None)."""
         edges = [
-            TaskEdge(cursor=cursor, node=Task.from_pb(task))
+            TaskEdge(cursor=cursor, node=Task.from_pb(task, fields))
             for cursor, task in zip(response.cursors, response.tasks, strict=True)
         ]
         return cls(

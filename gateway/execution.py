@@ -52,22 +52,10 @@ _GIVEN_AS_IS: Final = (serialize_string, serialize_id)
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
-    """How to read and serialize one field: the attribute, the item serializer, whether the
-    field may be null (a list's items may not), and `read`, made from them once (`_leaf_reader`):
-    the serialized value of a source, or _MISSING for anything the long path must decide."""
+    """How to read a scalar, an enum or a list of them: `read` gives a source's serialized value,
+    or _MISSING for anything the long path must decide (`_leaf`, made once per field)."""
 
-    attribute: str
-    serialize: Callable[[Any], Any]
-    nullable: bool
-    is_list: bool
     read: _Reader
-
-    @classmethod
-    def of(
-        cls, attribute: str, serialize: Callable[[Any], Any], nullable: bool, *, is_list: bool
-    ) -> Leaf:
-        read = _leaf_reader(attribute, serialize, nullable, is_list=is_list)
-        return cls(attribute, serialize, nullable, is_list, read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +104,7 @@ def _short_path(field: GraphQLField) -> Leaf | Nested | None:
             return _nested(attribute, field.type, kind, nullable, is_list=True)
         is_list = True
     serialize = _serializer(kind)
-    return None if serialize is None else Leaf.of(attribute, serialize, nullable, is_list=is_list)
+    return None if serialize is None else Leaf(_leaf(attribute, serialize, nullable, is_list))
 
 
 def _nested(
@@ -291,8 +279,8 @@ class PlainFields(StrawberryGraphQLCoreExecutionContext):
         return await_completed()
 
 
-def _leaf_reader(
-    attribute: str, serialize: Callable[[Any], Any], nullable: bool, *, is_list: bool
+def _leaf(
+    attribute: str, serialize: Callable[[Any], Any], nullable: bool, is_list: bool
 ) -> _Reader:
     """A `Leaf`'s reader: its serialized value; a string for String or ID as it is, which is
     what their serializers return for it."""

@@ -224,8 +224,8 @@ class TaskFields:
 
     @property
     def read_mask(self) -> list[str]:
-        """The Task message fields to send: those these fields read, at least the id (an empty
-        mask sends every field, as it does for every field)."""
+        """The Task message fields to send: those these fields read, at least the id; none
+        (an empty mask: every field) when these are all of Task's."""
         if self.names == ALL_TASK_FIELDS.names:
             return []
         return sorted({path for name in self.names for path in _FIELDS[name].reads}) or ["id"]

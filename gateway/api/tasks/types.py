@@ -182,25 +182,6 @@ _FIELDS: Final[dict[str, _Field]] = {
         ("complete_time",), "completed_at", lambda m: optional_timestamp(m, "complete_time")
     ),
 }
-# What an attribute holds when its field is not selected, so that every attribute exists.
-_EMPTY: Final[dict[str, Any]] = {
-    "id": strawberry.ID(""),
-    "title": "",
-    "description": "",
-    "status": TaskStatus.OPEN,
-    "priority": Priority.NONE,
-    "tags": (),
-    "due_at": None,
-    "time_zone": "",
-    "recurrence": None,
-    "reminders": (),
-    "series_id": None,
-    "series_index": None,
-    "version": 0,
-    "created_at": EPOCH,
-    "updated_at": EPOCH,
-    "completed_at": None,
-}
 
 
 @dataclass(frozen=True)
@@ -234,6 +215,11 @@ class TaskFields:
 ALL_TASK_FIELDS: Final = TaskFields(
     frozenset(_FIELDS), tuple((field.attribute, field.convert) for field in _FIELDS.values())
 )
+# What an attribute holds when its field is not selected, so that every attribute exists: what
+# an empty message gives it (never read, so its lists may be shared).
+_EMPTY: Final[dict[str, Any]] = {
+    attribute: convert(task_pb2.Task()) for attribute, convert in ALL_TASK_FIELDS.conversions
+}
 
 
 @strawberry.type(description="One task in a TaskConnection page.")
